@@ -1,0 +1,1 @@
+//! Statistics core: pure functions over columns and frames.

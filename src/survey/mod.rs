@@ -1,0 +1,1 @@
+//! Survey data: codebook, loading, validation, measures, simulation.
