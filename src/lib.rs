@@ -12,5 +12,8 @@
 //! - [`stats`]: pure statistical functions (no I/O, imports nothing of ours).
 #![warn(missing_docs)]
 
+pub mod cli;
+pub mod diag;
+pub mod fsio;
 pub mod stats;
 pub mod survey;

@@ -1,1 +1,76 @@
-//! Survey data: codebook, loading, validation, measures, simulation.
+//! Survey data: the codebook, loading and validation of an export, the
+//! co-production measures, and the calibrated synthetic survey.
+//!
+//! `survey` knows nothing of templates or outputs.
+
+pub mod codebook;
+pub mod load;
+pub mod measures;
+pub mod published;
+pub mod simulate;
+pub mod validate;
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::DataFrame;
+
+pub use codebook::{Codebook, Role};
+pub use validate::Summary;
+
+use crate::diag::{Diagnostic, Diagnostics};
+
+/// A survey export loaded through its codebook.
+#[derive(Debug, Clone)]
+pub struct Survey {
+    /// The codebook it was read with.
+    pub codebook: Codebook,
+    /// The data file.
+    pub data_path: PathBuf,
+    /// One row per respondent: id, area, weight, and every variable's code.
+    pub respondents: DataFrame,
+    /// One row per respondent x theme with the co-production measures.
+    pub long: DataFrame,
+    /// Respondents per area, themes, don't-know rates.
+    pub summary: Summary,
+    /// Problems that did not stop the load.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Survey {
+    /// Loads and checks `data` with the codebook at `codebook`; every problem
+    /// of both files is reported at once.
+    pub fn load(data: &Path, codebook: &Path) -> Result<Survey, Diagnostics> {
+        let codebook = Codebook::load(codebook)?;
+        Survey::load_with(data, codebook)
+    }
+
+    /// Loads and checks `data` with an already parsed codebook.
+    pub fn load_with(data: &Path, codebook: Codebook) -> Result<Survey, Diagnostics> {
+        let id_name = codebook
+            .role_variable(Role::Id)
+            .map(|v| v.name.clone())
+            .unwrap_or_default();
+        let table = load::read(data, &id_name)?;
+        let (checked, problems) = validate::check(&codebook, &table);
+        let (errors, warnings): (Vec<_>, Vec<_>) = problems.into_iter().partition(|d| d.is_error());
+        if !errors.is_empty() {
+            let mut all = errors;
+            all.extend(warnings);
+            return Err(Diagnostics(all));
+        }
+        let frame_error = |e: polars::error::PolarsError| {
+            Diagnostics::from(Diagnostic::error(format!("cannot build the survey frames: {e}")).at(data, None, None))
+        };
+        let long = measures::long_frame(&codebook, &checked).map_err(frame_error)?;
+        let respondents = measures::respondent_frame(&codebook, &checked).map_err(frame_error)?;
+        let summary = validate::summarize(&codebook, &checked);
+        Ok(Survey {
+            codebook,
+            data_path: data.to_path_buf(),
+            respondents,
+            long,
+            summary,
+            warnings,
+        })
+    }
+}

@@ -1,0 +1,174 @@
+//! The command line: a thin shell over the library. Arguments are turned
+//! into validated settings before any work; diagnostics become text here.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::survey::published::Published;
+use crate::survey::{Codebook, Survey, simulate};
+
+/// coweave: literate reports on citizen co-production surveys.
+#[derive(Debug, Parser)]
+#[command(name = "coweave", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a survey export against its codebook and summarise it.
+    Check(CheckArgs),
+    /// Write the calibrated synthetic survey.
+    Simulate(SimulateArgs),
+}
+
+/// Where the survey data and its codebook are.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Survey export (.csv, .parquet or .sav).
+    #[arg(long, default_value = "data/survey.csv")]
+    pub data: PathBuf,
+    /// Codebook describing the export.
+    #[arg(long, default_value = "data/codebook.toml")]
+    pub codebook: PathBuf,
+}
+
+/// `coweave check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Treat warnings (such as columns not in the codebook) as errors.
+    #[arg(long)]
+    strict: bool,
+}
+
+/// `coweave simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Seed of the random stream.
+    #[arg(long, default_value_t = simulate::Options::default().seed)]
+    seed: u64,
+    /// Copies of each area's respondents (1 = the published counts).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    scale: u32,
+    /// Output CSV file (`-` for standard output).
+    #[arg(long, default_value = "data/survey.csv")]
+    out: PathBuf,
+    /// Codebook giving the layout.
+    #[arg(long, default_value = "data/codebook.toml")]
+    codebook: PathBuf,
+    /// Published tables used as calibration targets.
+    #[arg(long, default_value = "data/published_tables.toml")]
+    published: PathBuf,
+}
+
+/// Runs the CLI; returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Check(args) => check(&args),
+        Command::Simulate(args) => run_simulate(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(diags) => {
+            report(&diags);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn report(diags: &Diagnostics) {
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{diags}");
+    let errors = diags.error_count();
+    let warnings = diags.0.len() - errors;
+    let _ = writeln!(
+        err,
+        "{errors} error{}, {warnings} warning{}",
+        if errors == 1 { "" } else { "s" },
+        if warnings == 1 { "" } else { "s" }
+    );
+}
+
+fn check(args: &CheckArgs) -> Result<ExitCode, Diagnostics> {
+    let survey = Survey::load(&args.data.data, &args.data.codebook)?;
+    if args.strict && !survey.warnings.is_empty() {
+        let as_errors = survey
+            .warnings
+            .iter()
+            .cloned()
+            .map(|mut d| {
+                d.severity = crate::diag::Severity::Error;
+                d
+            })
+            .collect();
+        return Err(Diagnostics(as_errors));
+    }
+    let mut out = std::io::stdout().lock();
+    let s = &survey.summary;
+    let total: usize = s.respondents.iter().map(|(_, n)| n).sum();
+    let _ = writeln!(
+        out,
+        "{}: {total} respondents in {} areas, {} variables, checked against {}",
+        args.data.data.display(),
+        s.respondents.len(),
+        survey.codebook.variables.len(),
+        args.data.codebook.display()
+    );
+    let width = s.respondents.iter().map(|(a, _)| a.len()).max().unwrap_or(4);
+    for ((area, n), (_, themes)) in s.respondents.iter().zip(&s.themes) {
+        let labels: Vec<&str> = themes.iter().map(|t| survey.codebook.theme_label(t)).collect();
+        let _ = writeln!(out, "  {area:width$}  {n:>6}  {}", labels.join(", "));
+    }
+    let _ = writeln!(out, "Don't know and blank answers per item (among respondents asked):");
+    let vw = s.items.iter().map(|i| i.variable.len()).max().unwrap_or(8);
+    for item in &s.items {
+        let _ = writeln!(
+            out,
+            "  {:vw$}  asked {:>6}  don't know {:>5.1}%  blank {:>5.1}%",
+            item.variable,
+            item.asked,
+            item.dont_know * 100.0,
+            item.blank * 100.0
+        );
+    }
+    if !survey.warnings.is_empty() {
+        report(&Diagnostics(survey.warnings.clone()));
+    }
+    let _ = writeln!(out, "ok: no errors");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_simulate(args: &SimulateArgs) -> Result<ExitCode, Diagnostics> {
+    let codebook = Codebook::load(&args.codebook)?;
+    let published = Published::load(&args.published)?;
+    let options = simulate::Options {
+        seed: args.seed,
+        scale: args.scale,
+    };
+    let io_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |e: std::io::Error| Diagnostics::from(Diagnostic::error(format!("cannot write: {e}")).at(&path, None, None))
+    };
+    let rows = if args.out == Path::new("-") {
+        simulate::simulate(&codebook, &published, &options, std::io::stdout().lock()).map_err(io_err(&args.out))?
+    } else {
+        crate::fsio::write_atomic(&args.out, |w| simulate::simulate(&codebook, &published, &options, w))
+            .map_err(io_err(&args.out))?
+    };
+    eprintln!(
+        "wrote {rows} synthetic respondents (seed {}, scale {}) to {}",
+        args.seed,
+        args.scale,
+        args.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,307 @@
+//! Reading a survey export (CSV, Parquet, SPSS .sav) into raw numeric columns.
+//!
+//! Every cell becomes a number or a blank; cells that are neither are
+//! reported with their row (and line, for CSV) and read as blank, so that
+//! validation can report every problem of a file in one run.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::diag::Diagnostic;
+
+/// The file formats a survey export can come in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+    /// SPSS system file (value labels and user-missing codes kept as codes).
+    Sav,
+}
+
+impl Format {
+    /// The format of a path, from its extension.
+    pub fn of(path: &Path) -> Option<Format> {
+        match path
+            .extension()?
+            .to_str()?
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "csv" | "txt" => Some(Format::Csv),
+            "parquet" | "pq" => Some(Format::Parquet),
+            "sav" | "zsav" => Some(Format::Sav),
+            _ => None,
+        }
+    }
+}
+
+/// A survey export as read: column names, numeric cells (NaN = blank), the
+/// text of the id column, and where each row is in the file.
+#[derive(Debug, Clone)]
+pub struct RawTable {
+    /// The file.
+    pub path: PathBuf,
+    /// Column names in file order.
+    pub names: Vec<String>,
+    /// Numeric cells per column (NaN for blank or unreadable cells).
+    pub cells: Vec<Vec<f64>>,
+    /// Text of the id column, per row.
+    pub ids: Vec<String>,
+    /// Index of the id column in `names`, if present.
+    pub id_column: Option<usize>,
+    /// 1-based file line of each row (CSV only).
+    pub lines: Option<Vec<u64>>,
+    /// Problems met while reading (unreadable cells, ragged rows).
+    pub problems: Vec<Diagnostic>,
+}
+
+impl RawTable {
+    /// Number of data rows.
+    pub fn rows(&self) -> usize {
+        self.ids.len().max(self.cells.first().map_or(0, Vec::len))
+    }
+
+    /// "row 12 (line 13)" for messages.
+    pub fn place(&self, row: usize) -> String {
+        match &self.lines {
+            Some(lines) => format!("row {} (line {})", row + 1, lines[row]),
+            None => format!("row {}", row + 1),
+        }
+    }
+
+    /// Index of a column by name.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+}
+
+/// Collects unreadable cells per column: the first few places and a count.
+#[derive(Default)]
+struct BadCells {
+    by_column: BTreeMap<usize, (usize, Vec<(usize, String)>)>,
+}
+
+impl BadCells {
+    const SHOWN: usize = 5;
+
+    fn add(&mut self, col: usize, row: usize, text: &str) {
+        let entry = self.by_column.entry(col).or_default();
+        entry.0 += 1;
+        if entry.1.len() < Self::SHOWN {
+            entry.1.push((row, text.to_string()));
+        }
+    }
+
+    fn into_diagnostics(self, table: &RawTable) -> Vec<Diagnostic> {
+        self.by_column
+            .into_iter()
+            .map(|(col, (count, examples))| {
+                let list: Vec<String> = examples
+                    .iter()
+                    .map(|(row, text)| format!("{} {:?}", table.place(*row), text))
+                    .collect();
+                let more = if count > examples.len() {
+                    format!(" and {} more", count - examples.len())
+                } else {
+                    String::new()
+                };
+                let first = examples[0].0;
+                let line = table.lines.as_ref().map(|l| l[first] as usize);
+                Diagnostic::error(format!(
+                    "column `{}` has {count} non-numeric cell{}: {}{more}",
+                    table.names[col],
+                    if count == 1 { "" } else { "s" },
+                    list.join(", ")
+                ))
+                .at(&table.path, line, Some(col + 1))
+                .hint("answer codes must be numbers; leave a cell empty for a missing answer")
+            })
+            .collect()
+    }
+}
+
+fn parse_cell(text: &str) -> Result<f64, ()> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(f64::NAN);
+    }
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(()),
+    }
+}
+
+/// Reads an export; `id_name` is the column kept as text.
+pub fn read(path: &Path, id_name: &str) -> Result<RawTable, Diagnostic> {
+    match Format::of(path) {
+        Some(Format::Csv) => read_csv(path, id_name),
+        Some(Format::Parquet) => {
+            let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+            let df = ParquetReader::new(file)
+                .finish()
+                .map_err(|e| Diagnostic::error(format!("cannot read Parquet file: {e}")).at(path, None, None))?;
+            from_frame(path, df, id_name)
+        }
+        Some(Format::Sav) => {
+            let opts = polars_readstat_rs::InformativeNullOpts {
+                columns: polars_readstat_rs::InformativeNullColumns::All,
+                mode: polars_readstat_rs::InformativeNullMode::MergedString,
+                use_value_labels: false,
+            };
+            let df = polars_readstat_rs::spss::SpssReader::open(path)
+                .and_then(|r| {
+                    r.read()
+                        .value_labels_as_strings(false)
+                        .informative_nulls(Some(opts))
+                        .finish()
+                })
+                .map_err(|e| Diagnostic::error(format!("cannot read SPSS file: {e}")).at(path, None, None))?;
+            from_frame(path, df, id_name)
+        }
+        None => Err(Diagnostic::error("unknown data file type")
+            .at(path, None, None)
+            .hint("use a .csv, .parquet or .sav file")),
+    }
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> Diagnostic {
+    Diagnostic::error(format!("cannot read data file: {e}")).at(path, None, None)
+}
+
+fn read_csv(path: &Path, id_name: &str) -> Result<RawTable, Diagnostic> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_path(path)
+        .map_err(|e| Diagnostic::error(format!("cannot read data file: {e}")).at(path, None, None))?;
+    let headers = reader
+        .byte_headers()
+        .map_err(|e| Diagnostic::error(format!("cannot read the header row: {e}")).at(path, Some(1), None))?
+        .clone();
+    let names: Vec<String> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let s = String::from_utf8_lossy(h);
+            let s = if i == 0 { s.trim_start_matches('\u{feff}') } else { &s };
+            s.trim().to_string()
+        })
+        .collect();
+    let id_column = names.iter().position(|n| n == id_name);
+    let mut table = RawTable {
+        path: path.to_path_buf(),
+        cells: vec![Vec::new(); names.len()],
+        names,
+        ids: Vec::new(),
+        id_column,
+        lines: Some(Vec::new()),
+        problems: Vec::new(),
+    };
+    let mut bad = BadCells::default();
+    let mut ragged = 0usize;
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let row = table.ids.len();
+                let line = record.position().map_or(0, |p| p.line());
+                table.lines.as_mut().expect("csv has lines").push(line);
+                for (col, cell) in record.iter().enumerate() {
+                    let text = String::from_utf8_lossy(cell);
+                    if Some(col) == id_column {
+                        table.ids.push(text.trim().to_string());
+                        table.cells[col].push(f64::NAN);
+                        continue;
+                    }
+                    match parse_cell(&text) {
+                        Ok(v) => table.cells[col].push(v),
+                        Err(()) => {
+                            bad.add(col, row, &text);
+                            table.cells[col].push(f64::NAN);
+                        }
+                    }
+                }
+                if id_column.is_none() {
+                    table.ids.push(String::new());
+                }
+            }
+            Err(e) => {
+                let line = e.position().map(|p| p.line() as usize);
+                ragged += 1;
+                if ragged <= 10 {
+                    let msg = match e.kind() {
+                        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => format!(
+                            "row has {len} fields but the header has {expected_len}; the row is skipped"
+                        ),
+                        other => format!("malformed CSV: {other:?}"),
+                    };
+                    table
+                        .problems
+                        .push(Diagnostic::error(msg).at(path, line, None));
+                }
+                if !matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }) {
+                    break;
+                }
+            }
+        }
+    }
+    if ragged > 10 {
+        table.problems.push(
+            Diagnostic::error(format!("{} more malformed rows not listed", ragged - 10)).at(path, None, None),
+        );
+    }
+    let mut bad_diags = bad.into_diagnostics(&table);
+    table.problems.append(&mut bad_diags);
+    Ok(table)
+}
+
+fn from_frame(path: &Path, df: DataFrame, id_name: &str) -> Result<RawTable, Diagnostic> {
+    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let id_column = names.iter().position(|n| n == id_name);
+    let rows = df.height();
+    let mut table = RawTable {
+        path: path.to_path_buf(),
+        names,
+        cells: Vec::new(),
+        ids: vec![String::new(); rows],
+        id_column,
+        lines: None,
+        problems: Vec::new(),
+    };
+    let mut bad = BadCells::default();
+    for (col, column) in df.columns().iter().enumerate() {
+        let as_text = column
+            .cast(&DataType::String)
+            .map_err(|e| Diagnostic::error(format!("cannot read column `{}`: {e}", table.names[col])).at(path, None, None))?;
+        let text = as_text
+            .str()
+            .map_err(|e| Diagnostic::error(format!("cannot read column `{}`: {e}", table.names[col])).at(path, None, None))?;
+        if Some(col) == id_column {
+            for (row, v) in text.iter().enumerate() {
+                table.ids[row] = v.unwrap_or("").trim().to_string();
+            }
+            table.cells.push(vec![f64::NAN; rows]);
+            continue;
+        }
+        let mut values = Vec::with_capacity(rows);
+        for (row, v) in text.iter().enumerate() {
+            match v.map(parse_cell) {
+                None => values.push(f64::NAN),
+                Some(Ok(x)) => values.push(x),
+                Some(Err(())) => {
+                    bad.add(col, row, v.unwrap_or(""));
+                    values.push(f64::NAN);
+                }
+            }
+        }
+        table.cells.push(values);
+    }
+    let mut bad_diags = bad.into_diagnostics(&table);
+    table.problems.append(&mut bad_diags);
+    Ok(table)
+}

@@ -1,0 +1,231 @@
+//! The co-production measures, per respondent and theme (docs/measures.md).
+//!
+//! One row per respondent x theme of the respondent's area. Binary roles
+//! (individual, collective, time) become the share of the role's items
+//! answered positively (0 to 1); attitude roles become the mean score of the
+//! answered items. Don't know and blank answers are missing. A role with
+//! sub-items (e.g. `crime`) gets one column per sub-item, `role__sub`, beside
+//! the column over all its items.
+
+use polars::prelude::*;
+
+use super::codebook::{Codebook, Denominator, Role};
+use super::validate::Checked;
+
+/// A measure column of the long frame: a role, over all its items or one sub-item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeasureColumn {
+    /// The role measured.
+    pub role: Role,
+    /// The sub-item, if the column covers one.
+    pub sub: Option<String>,
+}
+
+impl MeasureColumn {
+    /// Column name in the long frame: `role` or `role__sub`.
+    pub fn name(&self) -> String {
+        match &self.sub {
+            Some(s) => format!("{}__{s}", self.role.name()),
+            None => self.role.name().to_string(),
+        }
+    }
+}
+
+/// The measure columns a codebook gives, in a stable order.
+pub fn measure_columns(codebook: &Codebook) -> Vec<MeasureColumn> {
+    let mut out = Vec::new();
+    for (role, _) in Role::ALL {
+        if !role.is_thematic() {
+            continue;
+        }
+        let vars: Vec<_> = codebook.variables.iter().filter(|v| v.role == role).collect();
+        if vars.is_empty() {
+            continue;
+        }
+        out.push(MeasureColumn { role, sub: None });
+        for v in vars {
+            if let Some(sub) = &v.sub {
+                let col = MeasureColumn {
+                    role,
+                    sub: Some(sub.clone()),
+                };
+                if !out.contains(&col) {
+                    out.push(col);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Builds the long frame: `id`, `area`, `theme`, `weight`, `arm`, `age`,
+/// `gender`, `ethnicity`, then one Float64 column per measure.
+pub fn long_frame(codebook: &Codebook, checked: &Checked) -> PolarsResult<DataFrame> {
+    let columns = measure_columns(codebook);
+    let demo_roles = [Role::Age, Role::Gender, Role::Ethnicity];
+    let demo_idx: Vec<Option<usize>> = demo_roles
+        .iter()
+        .map(|r| codebook.variables.iter().position(|v| v.role == *r))
+        .collect();
+    let arm_idx = codebook.variables.iter().position(|v| v.role == Role::Arm);
+
+    let mut id = Vec::new();
+    let mut area = Vec::new();
+    let mut theme = Vec::new();
+    let mut weight = Vec::new();
+    let mut arm: Vec<Option<String>> = Vec::new();
+    let mut demo: Vec<Vec<Option<f64>>> = vec![Vec::new(); demo_roles.len()];
+    let mut values: Vec<Vec<Option<f64>>> = vec![Vec::new(); columns.len()];
+
+    for t in &codebook.themes {
+        // per area: the variable indices of each measure column asked there
+        let plans: Vec<Vec<Vec<usize>>> = codebook
+            .areas
+            .iter()
+            .map(|a| {
+                columns
+                    .iter()
+                    .map(|c| {
+                        codebook
+                            .variables
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, v)| {
+                                v.role == c.role
+                                    && v.theme.as_deref() == Some(t.id.as_str())
+                                    && (c.sub.is_none() || v.sub == c.sub)
+                                    && v.areas.contains(&a.name)
+                            })
+                            .map(|(i, _)| i)
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        for (row, a) in checked.area.iter().enumerate() {
+            let Some(a) = *a else { continue };
+            let area_def = &codebook.areas[a];
+            if !area_def.themes.contains(&t.id) {
+                continue;
+            }
+            id.push(checked.ids[row].clone());
+            area.push(area_def.name.clone());
+            theme.push(t.id.clone());
+            weight.push(checked.weight[row]);
+            arm.push(arm_idx.and_then(|vi| {
+                let var = &codebook.variables[vi];
+                let code = checked.codes[vi][row];
+                if code.is_nan() || !var.areas.contains(&area_def.name) {
+                    return None;
+                }
+                codebook.values_of(var)?.name(code as i64).map(str::to_string)
+            }));
+            for (k, vi) in demo_idx.iter().enumerate() {
+                demo[k].push(vi.and_then(|vi| score(codebook, vi, checked.codes[vi][row])));
+            }
+            for (k, col) in columns.iter().enumerate() {
+                let vars = &plans[a][k];
+                values[k].push(if vars.is_empty() {
+                    None
+                } else if col.role.is_binary_measure() {
+                    share_positive(codebook, vars, checked, row, col.role)
+                } else {
+                    mean_score(codebook, vars, checked, row)
+                });
+            }
+        }
+    }
+    let height = id.len();
+    let mut cols = vec![
+        Column::new("id".into(), id),
+        Column::new("area".into(), area),
+        Column::new("theme".into(), theme),
+        Column::new("weight".into(), weight),
+        Column::new("arm".into(), arm),
+    ];
+    for (k, r) in demo_roles.iter().enumerate() {
+        cols.push(Column::new(r.name().into(), std::mem::take(&mut demo[k])));
+    }
+    for (k, c) in columns.iter().enumerate() {
+        cols.push(Column::new(c.name().into(), std::mem::take(&mut values[k])));
+    }
+    DataFrame::new(height, cols)
+}
+
+fn score(codebook: &Codebook, vi: usize, code: f64) -> Option<f64> {
+    if code.is_nan() {
+        return None;
+    }
+    codebook.values_of(&codebook.variables[vi])?.score(code as i64)
+}
+
+fn share_positive(codebook: &Codebook, vars: &[usize], checked: &Checked, row: usize, role: Role) -> Option<f64> {
+    let mut positive = 0usize;
+    let mut answered = 0usize;
+    for &vi in vars {
+        let code = checked.codes[vi][row];
+        let set = codebook.values_of(&codebook.variables[vi])?;
+        if code.is_nan() {
+            continue;
+        }
+        let code = code as i64;
+        if set.dont_know.contains(&code) || set.missing.contains(&code) {
+            continue;
+        }
+        answered += 1;
+        if set.positive.contains(&code) {
+            positive += 1;
+        }
+    }
+    if answered == 0 {
+        return None;
+    }
+    let denominator = if role == Role::Individual
+        && codebook.options.individual_denominator == Denominator::All
+    {
+        vars.len()
+    } else {
+        answered
+    };
+    Some(positive as f64 / denominator as f64)
+}
+
+fn mean_score(codebook: &Codebook, vars: &[usize], checked: &Checked, row: usize) -> Option<f64> {
+    let scores: Vec<f64> = vars
+        .iter()
+        .filter_map(|&vi| score(codebook, vi, checked.codes[vi][row]))
+        .collect();
+    (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64)
+}
+
+/// The respondent-level frame: `id`, `area`, `weight`, `arm`, then every
+/// other codebook variable as its raw code (Float64, null when blank).
+pub fn respondent_frame(codebook: &Codebook, checked: &Checked) -> PolarsResult<DataFrame> {
+    let keep: Vec<usize> = (0..checked.ids.len())
+        .filter(|r| checked.area[*r].is_some())
+        .collect();
+    let mut cols = vec![
+        Column::new("id".into(), keep.iter().map(|r| checked.ids[*r].clone()).collect::<Vec<_>>()),
+        Column::new(
+            "area".into(),
+            keep.iter()
+                .map(|r| checked.area[*r].map(|a| codebook.areas[a].name.clone()))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("weight".into(), keep.iter().map(|r| checked.weight[*r]).collect::<Vec<_>>()),
+    ];
+    for (vi, var) in codebook.variables.iter().enumerate() {
+        if matches!(var.role, Role::Id | Role::Area | Role::Weight) {
+            continue;
+        }
+        let vals: Vec<Option<f64>> = keep
+            .iter()
+            .map(|r| {
+                let v = checked.codes[vi][*r];
+                (!v.is_nan()).then_some(v)
+            })
+            .collect();
+        cols.push(Column::new(var.name.as_str().into(), vals));
+    }
+    DataFrame::new(keep.len(), cols)
+}

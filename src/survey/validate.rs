@@ -1,0 +1,380 @@
+//! Checking an export against its codebook: every problem in one pass, each
+//! with its place (column, value, rows).
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::codebook::{Codebook, Role};
+use super::load::RawTable;
+use crate::diag::Diagnostic;
+
+/// An export checked against its codebook, with cells as codes.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// Respondent ids, per row.
+    pub ids: Vec<String>,
+    /// Index into `codebook.areas` per row (`None` when the area is unknown).
+    pub area: Vec<Option<usize>>,
+    /// Weight per row (1 where the codebook has no weight).
+    pub weight: Vec<f64>,
+    /// Codes per codebook variable, in codebook order (NaN = blank or invalid).
+    pub codes: Vec<Vec<f64>>,
+}
+
+/// What `coweave check` prints for a clean file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Summary {
+    /// Respondents per area, in codebook order.
+    pub respondents: Vec<(String, usize)>,
+    /// Themes per area.
+    pub themes: Vec<(String, Vec<String>)>,
+    /// Per item: (variable, respondents asked, don't-know rate, blank rate).
+    pub items: Vec<ItemSummary>,
+}
+
+/// Don't-know and blank rates of one item among the respondents asked it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ItemSummary {
+    /// Column name.
+    pub variable: String,
+    /// Respondents in the areas asked.
+    pub asked: usize,
+    /// Share answering "don't know".
+    pub dont_know: f64,
+    /// Share leaving it blank.
+    pub blank: f64,
+}
+
+/// Collects rows of one kind of problem: first few places and a count.
+struct Rows {
+    count: usize,
+    first: Vec<usize>,
+}
+
+impl Rows {
+    fn new() -> Self {
+        Rows {
+            count: 0,
+            first: Vec::new(),
+        }
+    }
+    fn add(&mut self, row: usize) {
+        self.count += 1;
+        if self.first.len() < 5 {
+            self.first.push(row);
+        }
+    }
+    fn describe(&self, t: &RawTable) -> String {
+        let places: Vec<String> = self.first.iter().map(|r| t.place(*r)).collect();
+        let more = if self.count > self.first.len() {
+            format!(" and {} more", self.count - self.first.len())
+        } else {
+            String::new()
+        };
+        format!("{}{more}", places.join(", "))
+    }
+    fn line(&self, t: &RawTable) -> Option<usize> {
+        t.lines.as_ref().map(|l| l[self.first[0]] as usize)
+    }
+}
+
+fn label_list(pairs: impl Iterator<Item = (i64, String)>) -> String {
+    let items: Vec<String> = pairs.map(|(c, l)| format!("{c} = {l}")).collect();
+    items.join(", ")
+}
+
+/// Checks `table` against `codebook`; returns the coded table and every problem.
+pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>) {
+    let path = &table.path;
+    let rows = table.rows();
+    let mut problems: Vec<Diagnostic> = table.problems.clone();
+
+    // columns
+    let mut col_of: Vec<Option<usize>> = Vec::new();
+    for v in &codebook.variables {
+        let col = table.column(&v.name);
+        if col.is_none() {
+            problems.push(
+                Diagnostic::error(format!(
+                    "column `{}` ({}) is in the codebook but not in the data",
+                    v.name, v.label
+                ))
+                .at(path, table.lines.as_ref().map(|_| 1), None)
+                .hint(format!("the codebook defines it at {}:{}", codebook.path.display(), v.line)),
+            );
+        }
+        col_of.push(col);
+    }
+    let mut seen_names: HashMap<&str, usize> = HashMap::new();
+    for (i, name) in table.names.iter().enumerate() {
+        if let Some(first) = seen_names.insert(name, i) {
+            problems.push(
+                Diagnostic::error(format!(
+                    "column `{name}` appears twice (columns {} and {})",
+                    first + 1,
+                    i + 1
+                ))
+                .at(path, table.lines.as_ref().map(|_| 1), Some(i + 1)),
+            );
+        }
+        if codebook.variable(name).is_none() {
+            problems.push(
+                Diagnostic::warning(format!("column `{name}` is not in the codebook and is ignored"))
+                    .at(path, table.lines.as_ref().map(|_| 1), Some(i + 1))
+                    .hint("add it to the codebook with role = \"other\" to keep it"),
+            );
+        }
+    }
+
+    // ids
+    let mut ids = table.ids.clone();
+    ids.resize(rows, String::new());
+    if table.id_column.is_some() {
+        let mut blank = Rows::new();
+        let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (row, id) in table.ids.iter().enumerate() {
+            if id.is_empty() {
+                blank.add(row);
+            } else {
+                by_id.entry(id.as_str()).or_default().push(row);
+            }
+        }
+        if blank.count > 0 {
+            problems.push(
+                Diagnostic::error(format!("{} respondent(s) have no id: {}", blank.count, blank.describe(table)))
+                    .at(path, blank.line(table), table.id_column.map(|c| c + 1)),
+            );
+        }
+        let mut dups: Vec<(&str, Vec<usize>)> = by_id.into_iter().filter(|(_, r)| r.len() > 1).collect();
+        dups.sort_by_key(|(_, r)| r[0]);
+        for (id, rows_of) in dups.iter().take(20) {
+            let places: Vec<String> = rows_of.iter().take(5).map(|r| table.place(*r)).collect();
+            problems.push(
+                Diagnostic::error(format!("respondent id `{id}` is used {} times: {}", rows_of.len(), places.join(", ")))
+                    .at(path, table.lines.as_ref().map(|l| l[rows_of[1]] as usize), table.id_column.map(|c| c + 1)),
+            );
+        }
+        if dups.len() > 20 {
+            problems.push(Diagnostic::error(format!("{} more duplicated ids not listed", dups.len() - 20)).at(path, None, None));
+        }
+    }
+
+    // area
+    let mut area = vec![None; rows];
+    let area_var = codebook.variables.iter().position(|v| v.role == Role::Area);
+    if let Some(col) = area_var.and_then(|i| col_of[i]) {
+        let mut unknown: BTreeMap<String, Rows> = BTreeMap::new();
+        let mut blank = Rows::new();
+        for (row, slot) in area.iter_mut().enumerate() {
+            let v = table.cells[col][row];
+            if v.is_nan() {
+                blank.add(row);
+            } else if let Some(i) = (v.fract() == 0.0)
+                .then(|| codebook.areas.iter().position(|a| a.code == v as i64))
+                .flatten()
+            {
+                *slot = Some(i);
+            } else {
+                unknown.entry(fmt_code(v)).or_insert_with(Rows::new).add(row);
+            }
+        }
+        let name = &table.names[col];
+        if blank.count > 0 {
+            problems.push(
+                Diagnostic::error(format!("column `{name}`: {} respondent(s) have no area: {}", blank.count, blank.describe(table)))
+                    .at(path, blank.line(table), Some(col + 1)),
+            );
+        }
+        for (code, r) in unknown {
+            problems.push(
+                Diagnostic::error(format!(
+                    "column `{name}`: area code {code} is not in the codebook ({} respondents): {}",
+                    r.count,
+                    r.describe(table)
+                ))
+                .at(path, r.line(table), Some(col + 1))
+                .hint(format!(
+                    "areas are {}",
+                    label_list(codebook.areas.iter().map(|a| (a.code, a.name.clone())))
+                )),
+            );
+        }
+    }
+
+    // weight
+    let mut weight = vec![1.0; rows];
+    if let Some(wi) = codebook.variables.iter().position(|v| v.role == Role::Weight)
+        && let Some(col) = col_of[wi]
+    {
+        let mut bad = Rows::new();
+        let mut blank = Rows::new();
+        for (row, w) in weight.iter_mut().enumerate() {
+            let v = table.cells[col][row];
+            if v.is_nan() {
+                blank.add(row);
+            } else if v <= 0.0 {
+                bad.add(row);
+            } else {
+                *w = v;
+            }
+        }
+        let name = &table.names[col];
+        if bad.count > 0 {
+            problems.push(
+                Diagnostic::error(format!("column `{name}`: {} weight(s) are zero or negative: {}", bad.count, bad.describe(table)))
+                    .at(path, bad.line(table), Some(col + 1))
+                    .hint("survey weights must be greater than 0"),
+            );
+        }
+        if blank.count > 0 {
+            problems.push(
+                Diagnostic::error(format!("column `{name}`: {} weight(s) are missing: {}", blank.count, blank.describe(table)))
+                    .at(path, blank.line(table), Some(col + 1)),
+            );
+        }
+    }
+
+    // coded variables
+    let mut codes: Vec<Vec<f64>> = Vec::with_capacity(codebook.variables.len());
+    for (vi, var) in codebook.variables.iter().enumerate() {
+        let Some(col) = col_of[vi] else {
+            codes.push(vec![f64::NAN; rows]);
+            continue;
+        };
+        let mut values = table.cells[col].clone();
+        values.resize(rows, f64::NAN);
+        if matches!(var.role, Role::Id | Role::Area | Role::Weight) {
+            codes.push(values);
+            continue;
+        }
+        let set = codebook.values_of(var);
+        let asked: Vec<bool> = codebook
+            .areas
+            .iter()
+            .map(|a| var.areas.contains(&a.name))
+            .collect();
+        let mut unknown: BTreeMap<String, Rows> = BTreeMap::new();
+        let mut not_asked: BTreeMap<usize, Rows> = BTreeMap::new();
+        for (row, cell) in values.iter_mut().enumerate() {
+            if cell.is_nan() {
+                continue;
+            }
+            if let Some(set) = set
+                && (cell.fract() != 0.0 || !set.knows(*cell as i64))
+            {
+                unknown.entry(fmt_code(*cell)).or_insert_with(Rows::new).add(row);
+                *cell = f64::NAN;
+                continue;
+            }
+            if let Some(a) = area[row]
+                && !asked[a]
+            {
+                let missing_code = set.is_some_and(|s| s.missing.contains(&(*cell as i64)));
+                if !missing_code {
+                    not_asked.entry(a).or_insert_with(Rows::new).add(row);
+                }
+                *cell = f64::NAN;
+            }
+        }
+        for (code, r) in unknown {
+            let mut d = Diagnostic::error(format!(
+                "column `{}`: code {code} is not in the codebook ({} cell{}): {}",
+                var.name,
+                r.count,
+                if r.count == 1 { "" } else { "s" },
+                r.describe(table)
+            ))
+            .at(path, r.line(table), Some(col + 1));
+            if let Some(set) = set {
+                d = d.hint(format!(
+                    "codes of `{}` are {}",
+                    var.values.as_deref().unwrap_or(""),
+                    label_list(set.labels.iter().map(|(c, l)| (*c, l.clone())))
+                ));
+            }
+            problems.push(d);
+        }
+        for (a, r) in not_asked {
+            problems.push(
+                Diagnostic::error(format!(
+                    "column `{}` is answered by {} respondent(s) in {}, which the codebook says was not asked it: {}",
+                    var.name,
+                    r.count,
+                    codebook.areas[a].name,
+                    r.describe(table)
+                ))
+                .at(path, r.line(table), Some(col + 1))
+                .hint(format!("asked in: {}", var.areas.join(", "))),
+            );
+        }
+        codes.push(values);
+    }
+    (
+        Checked {
+            ids,
+            area,
+            weight,
+            codes,
+        },
+        problems,
+    )
+}
+
+fn fmt_code(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// The summary of a checked table.
+pub fn summarize(codebook: &Codebook, checked: &Checked) -> Summary {
+    let mut per_area = vec![0usize; codebook.areas.len()];
+    for a in checked.area.iter().flatten() {
+        per_area[*a] += 1;
+    }
+    let respondents = codebook
+        .areas
+        .iter()
+        .zip(&per_area)
+        .map(|(a, n)| (a.name.clone(), *n))
+        .collect();
+    let themes = codebook
+        .areas
+        .iter()
+        .map(|a| (a.name.clone(), a.themes.clone()))
+        .collect();
+    let mut items = Vec::new();
+    for (vi, var) in codebook.variables.iter().enumerate() {
+        let Some(set) = codebook.values_of(var) else { continue };
+        let mut asked = 0usize;
+        let mut dk = 0usize;
+        let mut blank = 0usize;
+        for (row, a) in checked.area.iter().enumerate() {
+            let Some(a) = a else { continue };
+            if !var.areas.contains(&codebook.areas[*a].name) {
+                continue;
+            }
+            asked += 1;
+            let v = checked.codes[vi][row];
+            if v.is_nan() {
+                blank += 1;
+            } else if set.dont_know.contains(&(v as i64)) {
+                dk += 1;
+            }
+        }
+        if asked > 0 {
+            items.push(ItemSummary {
+                variable: var.name.clone(),
+                asked,
+                dont_know: dk as f64 / asked as f64,
+                blank: blank as f64 / asked as f64,
+            });
+        }
+    }
+    Summary {
+        respondents,
+        themes,
+        items,
+    }
+}
