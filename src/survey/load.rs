@@ -4,7 +4,7 @@
 //! reported with their row (and line, for CSV) and read as blank, so that
 //! validation can report every problem of a file in one run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
@@ -117,7 +117,7 @@ impl BadCells {
                     if count == 1 { "" } else { "s" },
                     list.join(", ")
                 ))
-                .at(&table.path, line, Some(col + 1))
+                .at(&table.path, line, None)
                 .hint("answer codes must be numbers; leave a cell empty for a missing answer")
             })
             .collect()
@@ -135,16 +135,25 @@ fn parse_cell(text: &str) -> Result<f64, ()> {
     }
 }
 
-/// Reads an export; `id_name` is the column kept as text.
-pub fn read(path: &Path, id_name: &str) -> Result<RawTable, Diagnostic> {
+/// Which columns are read how: the id as text, the `numeric` ones as
+/// numbers (anything else there is reported), all others are skipped.
+pub struct Columns<'a> {
+    /// The respondent id column.
+    pub id: &'a str,
+    /// Columns whose cells must be numbers.
+    pub numeric: &'a HashSet<String>,
+}
+
+/// Reads an export.
+pub fn read(path: &Path, columns: &Columns) -> Result<RawTable, Diagnostic> {
     match Format::of(path) {
-        Some(Format::Csv) => read_csv(path, id_name),
+        Some(Format::Csv) => read_csv(path, columns),
         Some(Format::Parquet) => {
             let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
             let df = ParquetReader::new(file)
                 .finish()
                 .map_err(|e| Diagnostic::error(format!("cannot read Parquet file: {e}")).at(path, None, None))?;
-            from_frame(path, df, id_name)
+            from_frame(path, df, columns)
         }
         Some(Format::Sav) => {
             let opts = polars_readstat_rs::InformativeNullOpts {
@@ -160,7 +169,7 @@ pub fn read(path: &Path, id_name: &str) -> Result<RawTable, Diagnostic> {
                         .finish()
                 })
                 .map_err(|e| Diagnostic::error(format!("cannot read SPSS file: {e}")).at(path, None, None))?;
-            from_frame(path, df, id_name)
+            from_frame(path, df, columns)
         }
         None => Err(Diagnostic::error("unknown data file type")
             .at(path, None, None)
@@ -172,7 +181,7 @@ fn io_error(path: &Path, e: std::io::Error) -> Diagnostic {
     Diagnostic::error(format!("cannot read data file: {e}")).at(path, None, None)
 }
 
-fn read_csv(path: &Path, id_name: &str) -> Result<RawTable, Diagnostic> {
+fn read_csv(path: &Path, columns: &Columns) -> Result<RawTable, Diagnostic> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -191,7 +200,13 @@ fn read_csv(path: &Path, id_name: &str) -> Result<RawTable, Diagnostic> {
             s.trim().to_string()
         })
         .collect();
-    let id_column = names.iter().position(|n| n == id_name);
+    if names.iter().all(String::is_empty) {
+        return Err(Diagnostic::error("the data file is empty: no header row")
+            .at(path, Some(1), None)
+            .hint("the first line must name the columns, as the codebook does"));
+    }
+    let id_column = names.iter().position(|n| n == columns.id);
+    let numeric: Vec<bool> = names.iter().map(|n| columns.numeric.contains(n)).collect();
     let mut table = RawTable {
         path: path.to_path_buf(),
         cells: vec![Vec::new(); names.len()],
@@ -215,6 +230,10 @@ fn read_csv(path: &Path, id_name: &str) -> Result<RawTable, Diagnostic> {
                     let text = String::from_utf8_lossy(cell);
                     if Some(col) == id_column {
                         table.ids.push(text.trim().to_string());
+                        table.cells[col].push(f64::NAN);
+                        continue;
+                    }
+                    if !numeric.get(col).copied().unwrap_or(false) {
                         table.cells[col].push(f64::NAN);
                         continue;
                     }
@@ -260,9 +279,10 @@ fn read_csv(path: &Path, id_name: &str) -> Result<RawTable, Diagnostic> {
     Ok(table)
 }
 
-fn from_frame(path: &Path, df: DataFrame, id_name: &str) -> Result<RawTable, Diagnostic> {
+fn from_frame(path: &Path, df: DataFrame, columns: &Columns) -> Result<RawTable, Diagnostic> {
     let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
-    let id_column = names.iter().position(|n| n == id_name);
+    let id_column = names.iter().position(|n| n == columns.id);
+    let numeric: Vec<bool> = names.iter().map(|n| columns.numeric.contains(n)).collect();
     let rows = df.height();
     let mut table = RawTable {
         path: path.to_path_buf(),
@@ -285,6 +305,10 @@ fn from_frame(path: &Path, df: DataFrame, id_name: &str) -> Result<RawTable, Dia
             for (row, v) in text.iter().enumerate() {
                 table.ids[row] = v.unwrap_or("").trim().to_string();
             }
+            table.cells.push(vec![f64::NAN; rows]);
+            continue;
+        }
+        if !numeric[col] {
             table.cells.push(vec![f64::NAN; rows]);
             continue;
         }

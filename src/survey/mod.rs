@@ -50,7 +50,19 @@ impl Survey {
             .role_variable(Role::Id)
             .map(|v| v.name.clone())
             .unwrap_or_default();
-        let table = load::read(data, &id_name)?;
+        let numeric: std::collections::HashSet<String> = codebook
+            .variables
+            .iter()
+            .filter(|v| !matches!(v.role, Role::Id | Role::Other))
+            .map(|v| v.name.clone())
+            .collect();
+        let table = load::read(
+            data,
+            &load::Columns {
+                id: &id_name,
+                numeric: &numeric,
+            },
+        )?;
         let (checked, problems) = validate::check(&codebook, &table);
         let (errors, warnings): (Vec<_>, Vec<_>) = problems.into_iter().partition(|d| d.is_error());
         if !errors.is_empty() {

@@ -87,6 +87,12 @@ pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>
     let path = &table.path;
     let rows = table.rows();
     let mut problems: Vec<Diagnostic> = table.problems.clone();
+    if rows == 0 {
+        problems.push(
+            Diagnostic::error("the data has a header but no respondents")
+                .at(path, table.lines.as_ref().map(|_| 2), None),
+        );
+    }
 
     // columns
     let mut col_of: Vec<Option<usize>> = Vec::new();
@@ -94,10 +100,11 @@ pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>
         let col = table.column(&v.name);
         if col.is_none() {
             problems.push(
-                Diagnostic::error(format!(
-                    "column `{}` ({}) is in the codebook but not in the data",
-                    v.name, v.label
-                ))
+                Diagnostic::error(if v.label == v.name {
+                    format!("column `{}` is in the codebook but not in the data", v.name)
+                } else {
+                    format!("column `{}` ({}) is in the codebook but not in the data", v.name, v.label)
+                })
                 .at(path, table.lines.as_ref().map(|_| 1), None)
                 .hint(format!("the codebook defines it at {}:{}", codebook.path.display(), v.line)),
             );
@@ -113,13 +120,13 @@ pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>
                     first + 1,
                     i + 1
                 ))
-                .at(path, table.lines.as_ref().map(|_| 1), Some(i + 1)),
+                .at(path, table.lines.as_ref().map(|_| 1), None),
             );
         }
         if codebook.variable(name).is_none() {
             problems.push(
                 Diagnostic::warning(format!("column `{name}` is not in the codebook and is ignored"))
-                    .at(path, table.lines.as_ref().map(|_| 1), Some(i + 1))
+                    .at(path, table.lines.as_ref().map(|_| 1), None)
                     .hint("add it to the codebook with role = \"other\" to keep it"),
             );
         }
@@ -140,8 +147,8 @@ pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>
         }
         if blank.count > 0 {
             problems.push(
-                Diagnostic::error(format!("{} respondent(s) have no id: {}", blank.count, blank.describe(table)))
-                    .at(path, blank.line(table), table.id_column.map(|c| c + 1)),
+                Diagnostic::error(format!("{} respondent{} no id: {}", blank.count, if blank.count == 1 { " has" } else { "s have" }, blank.describe(table)))
+                    .at(path, blank.line(table), None),
             );
         }
         let mut dups: Vec<(&str, Vec<usize>)> = by_id.into_iter().filter(|(_, r)| r.len() > 1).collect();
@@ -150,7 +157,7 @@ pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>
             let places: Vec<String> = rows_of.iter().take(5).map(|r| table.place(*r)).collect();
             problems.push(
                 Diagnostic::error(format!("respondent id `{id}` is used {} times: {}", rows_of.len(), places.join(", ")))
-                    .at(path, table.lines.as_ref().map(|l| l[rows_of[1]] as usize), table.id_column.map(|c| c + 1)),
+                    .at(path, table.lines.as_ref().map(|l| l[rows_of[1]] as usize), None),
             );
         }
         if dups.len() > 20 {
@@ -181,17 +188,18 @@ pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>
         if blank.count > 0 {
             problems.push(
                 Diagnostic::error(format!("column `{name}`: {} respondent(s) have no area: {}", blank.count, blank.describe(table)))
-                    .at(path, blank.line(table), Some(col + 1)),
+                    .at(path, blank.line(table), None),
             );
         }
         for (code, r) in unknown {
             problems.push(
                 Diagnostic::error(format!(
-                    "column `{name}`: area code {code} is not in the codebook ({} respondents): {}",
+                    "column `{name}`: area code {code} is not in the codebook ({} respondent{}): {}",
                     r.count,
+                    if r.count == 1 { "" } else { "s" },
                     r.describe(table)
                 ))
-                .at(path, r.line(table), Some(col + 1))
+                .at(path, r.line(table), None)
                 .hint(format!(
                     "areas are {}",
                     label_list(codebook.areas.iter().map(|a| (a.code, a.name.clone())))
@@ -221,14 +229,14 @@ pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>
         if bad.count > 0 {
             problems.push(
                 Diagnostic::error(format!("column `{name}`: {} weight(s) are zero or negative: {}", bad.count, bad.describe(table)))
-                    .at(path, bad.line(table), Some(col + 1))
+                    .at(path, bad.line(table), None)
                     .hint("survey weights must be greater than 0"),
             );
         }
         if blank.count > 0 {
             problems.push(
                 Diagnostic::error(format!("column `{name}`: {} weight(s) are missing: {}", blank.count, blank.describe(table)))
-                    .at(path, blank.line(table), Some(col + 1)),
+                    .at(path, blank.line(table), None),
             );
         }
     }
@@ -283,7 +291,7 @@ pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>
                 if r.count == 1 { "" } else { "s" },
                 r.describe(table)
             ))
-            .at(path, r.line(table), Some(col + 1));
+            .at(path, r.line(table), None);
             if let Some(set) = set {
                 d = d.hint(format!(
                     "codes of `{}` are {}",
@@ -302,7 +310,7 @@ pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>
                     codebook.areas[a].name,
                     r.describe(table)
                 ))
-                .at(path, r.line(table), Some(col + 1))
+                .at(path, r.line(table), None)
                 .hint(format!("asked in: {}", var.areas.join(", "))),
             );
         }
