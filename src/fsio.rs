@@ -5,7 +5,10 @@ use std::io::{self, Write};
 use std::path::Path;
 
 /// Writes `path` through `fill`; the file appears only if `fill` succeeds.
-pub fn write_atomic<T>(path: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result<T>) -> io::Result<T> {
+pub fn write_atomic<T>(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<T>,
+) -> io::Result<T> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

@@ -9,7 +9,11 @@ use coweave::survey::published::Published;
 use polars::prelude::*;
 
 fn survey() -> Survey {
-    Survey::load(Path::new("data/survey.csv"), Path::new("data/codebook.toml")).expect("bundled survey loads")
+    Survey::load(
+        Path::new("data/survey.csv"),
+        Path::new("data/codebook.toml"),
+    )
+    .expect("bundled survey loads")
 }
 
 fn published() -> Published {
@@ -17,7 +21,13 @@ fn published() -> Published {
 }
 
 /// Values of `col` (and `other`) for one area and theme, optionally one arm.
-fn cells(long: &DataFrame, area: &str, theme: &str, arm: Option<&str>, col: &str) -> Vec<Option<f64>> {
+fn cells(
+    long: &DataFrame,
+    area: &str,
+    theme: &str,
+    arm: Option<&str>,
+    col: &str,
+) -> Vec<Option<f64>> {
     let mut mask = long.column("area").unwrap().str().unwrap().equal(area)
         & long.column("theme").unwrap().str().unwrap().equal(theme);
     if let Some(arm) = arm {
@@ -33,7 +43,11 @@ fn mean(v: &[Option<f64>]) -> f64 {
 }
 
 fn pearson(x: &[Option<f64>], y: &[Option<f64>]) -> f64 {
-    let pairs: Vec<(f64, f64)> = x.iter().zip(y).filter_map(|(a, b)| Some(((*a)?, (*b)?))).collect();
+    let pairs: Vec<(f64, f64)> = x
+        .iter()
+        .zip(y)
+        .filter_map(|(a, b)| Some(((*a)?, (*b)?)))
+        .collect();
     let n = pairs.len() as f64;
     let mx = pairs.iter().map(|p| p.0).sum::<f64>() / n;
     let my = pairs.iter().map(|p| p.1).sum::<f64>() / n;
@@ -52,7 +66,10 @@ fn table2_levels_within_two_points() {
         let mut check = |what: &str, col: &str, target: f64| {
             let got = 100.0 * mean(&cells(&s.long, &l.area, &l.theme, None, col));
             if (got - target).abs() > 2.0 {
-                failures.push(format!("{} {} {what}: published {target}, synthetic {got:.1}", l.area, l.theme));
+                failures.push(format!(
+                    "{} {} {what}: published {target}, synthetic {got:.1}",
+                    l.area, l.theme
+                ));
             }
         };
         check("individual", "individual", l.individual_pct);
@@ -62,10 +79,16 @@ fn table2_levels_within_two_points() {
         }
     }
     for t in &p.barnet_time {
-        for (col, target) in [("time_current", t.currently_few_hours_month_pct), ("time_more", t.willing_more_few_hours_month_pct)] {
+        for (col, target) in [
+            ("time_current", t.currently_few_hours_month_pct),
+            ("time_more", t.willing_more_few_hours_month_pct),
+        ] {
             let got = 100.0 * mean(&cells(&s.long, "Barnet", &t.theme, None, col));
             if (got - target).abs() > 2.0 {
-                failures.push(format!("Barnet {} {col}: published {target}, synthetic {got:.1}", t.theme));
+                failures.push(format!(
+                    "Barnet {} {col}: published {target}, synthetic {got:.1}",
+                    t.theme
+                ));
             }
         }
     }
@@ -76,11 +99,20 @@ fn table2_levels_within_two_points() {
 fn significant_correlations_keep_sign_and_rough_size() {
     let s = survey();
     let p = published();
-    let names: Vec<String> = s.long.get_column_names().iter().map(|c| c.to_string()).collect();
+    let names: Vec<String> = s
+        .long
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
     let mut failures = Vec::new();
     let mut checked = 0;
     for row in &p.correlates {
-        let outcome = if row.table == 3 { "individual" } else { "collective" };
+        let outcome = if row.table == 3 {
+            "individual"
+        } else {
+            "collective"
+        };
         for c in &row.cells {
             // cells the transcription flags as manuscript errors are not targets
             if c.stars == 0 || c.note.is_some() {
@@ -113,20 +145,33 @@ fn significant_correlations_keep_sign_and_rough_size() {
 fn table5_nudge_effects_within_two_and_a_half_points() {
     let s = survey();
     let p = published();
-    let names: Vec<String> = s.long.get_column_names().iter().map(|c| c.to_string()).collect();
+    let names: Vec<String> = s
+        .long
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
     let mut failures = Vec::new();
     for b in &p.nudges {
         for row in &b.rows {
-            for (outcome, target) in [("individual", row.individual), ("collective", row.collective)] {
+            for (outcome, target) in [
+                ("individual", row.individual),
+                ("collective", row.collective),
+            ] {
                 let col = match &b.sub {
-                    Some(sub) if names.contains(&format!("{outcome}__{sub}")) => format!("{outcome}__{sub}"),
+                    Some(sub) if names.contains(&format!("{outcome}__{sub}")) => {
+                        format!("{outcome}__{sub}")
+                    }
                     _ => outcome.to_string(),
                 };
                 let arm = mean(&cells(&s.long, &b.area, &b.theme, Some(&row.arm), &col));
                 let control = mean(&cells(&s.long, &b.area, &b.theme, Some("none"), &col));
                 let got = 100.0 * (arm - control);
                 if (got - target).abs() > 2.5 {
-                    failures.push(format!("{} {} {:?} arm {} {col}: published {target}, synthetic {got:.1}", b.area, b.theme, b.sub, row.arm));
+                    failures.push(format!(
+                        "{} {} {:?} arm {} {col}: published {target}, synthetic {got:.1}",
+                        b.area, b.theme, b.sub, row.arm
+                    ));
                 }
             }
         }

@@ -7,7 +7,11 @@ use std::path::Path;
 use assert_cmd::Command;
 
 fn run_check(case: &Path) -> (i32, String) {
-    let codebook = if case.join("codebook.toml").exists() { "codebook.toml" } else { "../codebook.toml" };
+    let codebook = if case.join("codebook.toml").exists() {
+        "codebook.toml"
+    } else {
+        "../codebook.toml"
+    };
     let out = Command::cargo_bin("coweave")
         .unwrap()
         .current_dir(case)
@@ -42,7 +46,10 @@ fn broken_exports_are_reported_with_their_place() {
             assert_eq!(code, 0, "{name} should pass:\n{text}");
         } else {
             assert_eq!(code, 1, "{name} should fail:\n{text}");
-            assert!(text.contains("error: "), "{name} has no error message:\n{text}");
+            assert!(
+                text.contains("error: "),
+                "{name} has no error message:\n{text}"
+            );
         }
         insta::with_settings!({snapshot_path => "snapshots/check", prepend_module_to_snapshot => false}, {
             insta::assert_snapshot!(name, text);
@@ -56,9 +63,18 @@ fn strict_turns_warnings_into_errors() {
     let out = Command::cargo_bin("coweave")
         .unwrap()
         .current_dir(&case)
-        .args(["check", "--strict", "--data", "data.csv", "--codebook", "../codebook.toml"])
+        .args([
+            "check",
+            "--strict",
+            "--data",
+            "data.csv",
+            "--codebook",
+            "../codebook.toml",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("column `timestamp` is not in the codebook"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("column `timestamp` is not in the codebook")
+    );
 }

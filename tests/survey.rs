@@ -15,7 +15,11 @@ fn fixture_codebook() -> PathBuf {
 }
 
 fn clean() -> Survey {
-    Survey::load(&Path::new(CASES).join("clean/data.csv"), &fixture_codebook()).expect("clean case loads")
+    Survey::load(
+        &Path::new(CASES).join("clean/data.csv"),
+        &fixture_codebook(),
+    )
+    .expect("clean case loads")
 }
 
 fn column(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
@@ -23,7 +27,13 @@ fn column(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
 }
 
 fn strings(df: &DataFrame, name: &str) -> Vec<Option<String>> {
-    df.column(name).unwrap().str().unwrap().iter().map(|s| s.map(str::to_string)).collect()
+    df.column(name)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|s| s.map(str::to_string))
+        .collect()
 }
 
 #[test]
@@ -32,7 +42,13 @@ fn long_frame_has_one_row_per_respondent_and_theme() {
     // Northtown (3 respondents) asks environment and health, Southvale (2) environment only
     assert_eq!(s.long.height(), 3 * 2 + 2);
     let themes = strings(&s.long, "theme");
-    assert_eq!(themes.iter().filter(|t| t.as_deref() == Some("health")).count(), 3);
+    assert_eq!(
+        themes
+            .iter()
+            .filter(|t| t.as_deref() == Some("health"))
+            .count(),
+        3
+    );
     assert_eq!(s.respondents.height(), 5);
 }
 
@@ -62,16 +78,21 @@ fn individual_index_uses_answered_items_by_default() {
 
 #[test]
 fn denominator_all_counts_dont_know_as_no() {
-    let text = std::fs::read_to_string(fixture_codebook()).unwrap().replacen(
-        "[[areas]]",
-        "[options]\nindividual_denominator = \"all\"\n\n[[areas]]",
-        1,
-    );
+    let text = std::fs::read_to_string(fixture_codebook())
+        .unwrap()
+        .replacen(
+            "[[areas]]",
+            "[options]\nindividual_denominator = \"all\"\n\n[[areas]]",
+            1,
+        );
     let codebook = Codebook::parse(Path::new("all.toml"), &text).expect("codebook parses");
     let s = Survey::load_with(&Path::new(CASES).join("clean/data.csv"), codebook).unwrap();
     let ids = strings(&s.long, "id");
     let ind = column(&s.long, "individual");
-    let i102 = ids.iter().position(|i| i.as_deref() == Some("102")).unwrap();
+    let i102 = ids
+        .iter()
+        .position(|i| i.as_deref() == Some("102"))
+        .unwrap();
     // 102: env_1 = 2, env_2 = 9 -> 1 of 2 items asked
     assert_eq!(ind[i102], Some(0.5));
 }
@@ -81,7 +102,9 @@ fn collective_and_attitudes_treat_dont_know_as_missing() {
     let s = clean();
     let ids = strings(&s.long, "id");
     let themes = strings(&s.long, "theme");
-    let env: Vec<usize> = (0..ids.len()).filter(|i| themes[*i].as_deref() == Some("environment")).collect();
+    let env: Vec<usize> = (0..ids.len())
+        .filter(|i| themes[*i].as_deref() == Some("environment"))
+        .collect();
     let col = column(&s.long, "collective");
     let eff = column(&s.long, "efficacy");
     let by_id: HashMap<String, (Option<f64>, Option<f64>)> = env
@@ -121,7 +144,9 @@ fn parquet_export_loads_like_csv() {
     let csv = Path::new(CASES).join("clean/data.csv");
     let mut df = csv_frame(&csv);
     let pq = dir.path().join("survey.parquet");
-    ParquetWriter::new(std::fs::File::create(&pq).unwrap()).finish(&mut df).unwrap();
+    ParquetWriter::new(std::fs::File::create(&pq).unwrap())
+        .finish(&mut df)
+        .unwrap();
     let from_pq = Survey::load(&pq, &fixture_codebook()).unwrap();
     assert!(from_pq.long.equals_missing(&clean().long));
 }
@@ -134,7 +159,10 @@ fn spss_export_keeps_dont_know_codes() {
     let df = csv_frame(&csv);
     let df = df
         .lazy()
-        .with_columns([col("id").cast(DataType::Float64), col("hl_1").cast(DataType::Float64)])
+        .with_columns([
+            col("id").cast(DataType::Float64),
+            col("hl_1").cast(DataType::Float64),
+        ])
         .collect()
         .unwrap();
     let sav = dir.path().join("survey.sav");
@@ -142,15 +170,29 @@ fn spss_export_keeps_dont_know_codes() {
     for v in ["env_1", "env_2", "env_col", "env_eff", "hl_1"] {
         missing.insert(v.to_string(), vec![SpssMissingValue::Num(9.0)]);
     }
-    SpssWriter::new(&sav).with_missing_values(missing).write_df(&df).unwrap();
+    SpssWriter::new(&sav)
+        .with_missing_values(missing)
+        .write_df(&df)
+        .unwrap();
     let from_sav = Survey::load(&sav, &fixture_codebook()).unwrap();
     let csv_survey = clean();
     // don't know (a user-missing code in SPSS) is kept as a code, not a blank
-    let dk = |s: &Survey, v: &str| s.summary.items.iter().find(|i| i.variable == v).unwrap().dont_know;
+    let dk = |s: &Survey, v: &str| {
+        s.summary
+            .items
+            .iter()
+            .find(|i| i.variable == v)
+            .unwrap()
+            .dont_know
+    };
     assert!(dk(&from_sav, "env_2") > 0.0);
     assert_eq!(dk(&from_sav, "env_2"), dk(&csv_survey, "env_2"));
     for name in ["individual", "collective", "efficacy"] {
-        assert_eq!(column(&from_sav.long, name), column(&csv_survey.long, name), "{name}");
+        assert_eq!(
+            column(&from_sav.long, name),
+            column(&csv_survey.long, name),
+            "{name}"
+        );
     }
 }
 
@@ -166,7 +208,13 @@ fn simulate_is_byte_identical_for_a_seed() {
     let (codebook, published) = bundled();
     let run = |seed| {
         let mut out = Vec::new();
-        simulate::simulate(&codebook, &published, &simulate::Options { seed, scale: 1 }, &mut out).unwrap();
+        simulate::simulate(
+            &codebook,
+            &published,
+            &simulate::Options { seed, scale: 1 },
+            &mut out,
+        )
+        .unwrap();
         out
     };
     let a = run(7);
@@ -178,30 +226,72 @@ fn simulate_is_byte_identical_for_a_seed() {
 fn committed_survey_is_the_default_seed() {
     let (codebook, published) = bundled();
     let mut out = Vec::new();
-    simulate::simulate(&codebook, &published, &simulate::Options::default(), &mut out).unwrap();
+    simulate::simulate(
+        &codebook,
+        &published,
+        &simulate::Options::default(),
+        &mut out,
+    )
+    .unwrap();
     let committed = std::fs::read("data/survey.csv").unwrap();
-    assert!(out == committed, "data/survey.csv is stale: run `cargo run -- simulate`");
+    assert!(
+        out == committed,
+        "data/survey.csv is stale: run `cargo run -- simulate`"
+    );
 }
 
 #[test]
 fn scale_multiplies_respondents_with_unique_ids() {
     let (codebook, published) = bundled();
     let mut out = Vec::new();
-    let rows = simulate::simulate(&codebook, &published, &simulate::Options { seed: 1, scale: 3 }, &mut out).unwrap();
+    let rows = simulate::simulate(
+        &codebook,
+        &published,
+        &simulate::Options { seed: 1, scale: 3 },
+        &mut out,
+    )
+    .unwrap();
     let expected: usize = published.areas.iter().map(|a| a.respondents).sum();
     assert_eq!(rows as usize, 3 * expected);
     let text = String::from_utf8(out).unwrap();
-    let ids: std::collections::HashSet<&str> = text.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    let ids: std::collections::HashSet<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
     assert_eq!(ids.len(), 3 * expected);
 }
 
 #[test]
 fn bundled_survey_matches_published_counts() {
-    let s = Survey::load(Path::new("data/survey.csv"), Path::new("data/codebook.toml")).unwrap();
+    let s = Survey::load(
+        Path::new("data/survey.csv"),
+        Path::new("data/codebook.toml"),
+    )
+    .unwrap();
     let (_, published) = bundled();
     for a in &published.areas {
-        let n = s.summary.respondents.iter().find(|(name, _)| *name == a.area).unwrap().1;
+        let n = s
+            .summary
+            .respondents
+            .iter()
+            .find(|(name, _)| *name == a.area)
+            .unwrap()
+            .1;
         assert_eq!(n, a.respondents, "{}", a.area);
     }
     assert!(s.warnings.is_empty());
+}
+
+#[test]
+fn codebook_doc_example_parses() {
+    let doc = std::fs::read_to_string("docs/codebook.md").unwrap();
+    let start = doc.find("## A complete example").unwrap();
+    let block = &doc[start..];
+    let open = block.find("```toml\n").unwrap() + "```toml\n".len();
+    let close = open + block[open..].find("```").unwrap();
+    let codebook = Codebook::parse(Path::new("docs/codebook.md"), &block[open..close])
+        .expect("the documented example is a valid codebook");
+    assert_eq!(codebook.areas.len(), 2);
+    assert!(codebook.variable("env_groups").is_some());
 }

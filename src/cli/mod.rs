@@ -123,12 +123,23 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Diagnostics> {
         survey.codebook.variables.len(),
         args.data.codebook.display()
     );
-    let width = s.respondents.iter().map(|(a, _)| a.len()).max().unwrap_or(4);
+    let width = s
+        .respondents
+        .iter()
+        .map(|(a, _)| a.len())
+        .max()
+        .unwrap_or(4);
     for ((area, n), (_, themes)) in s.respondents.iter().zip(&s.themes) {
-        let labels: Vec<&str> = themes.iter().map(|t| survey.codebook.theme_label(t)).collect();
+        let labels: Vec<&str> = themes
+            .iter()
+            .map(|t| survey.codebook.theme_label(t))
+            .collect();
         let _ = writeln!(out, "  {area:width$}  {n:>6}  {}", labels.join(", "));
     }
-    let _ = writeln!(out, "Don't know and blank answers per item (among respondents asked):");
+    let _ = writeln!(
+        out,
+        "Don't know and blank answers per item (among respondents asked):"
+    );
     let vw = s.items.iter().map(|i| i.variable.len()).max().unwrap_or(8);
     for item in &s.items {
         let _ = writeln!(
@@ -156,13 +167,18 @@ fn run_simulate(args: &SimulateArgs) -> Result<ExitCode, Diagnostics> {
     };
     let io_err = |path: &Path| {
         let path = path.to_path_buf();
-        move |e: std::io::Error| Diagnostics::from(Diagnostic::error(format!("cannot write: {e}")).at(&path, None, None))
+        move |e: std::io::Error| {
+            Diagnostics::from(Diagnostic::error(format!("cannot write: {e}")).at(&path, None, None))
+        }
     };
     let rows = if args.out == Path::new("-") {
-        simulate::simulate(&codebook, &published, &options, std::io::stdout().lock()).map_err(io_err(&args.out))?
-    } else {
-        crate::fsio::write_atomic(&args.out, |w| simulate::simulate(&codebook, &published, &options, w))
+        simulate::simulate(&codebook, &published, &options, std::io::stdout().lock())
             .map_err(io_err(&args.out))?
+    } else {
+        crate::fsio::write_atomic(&args.out, |w| {
+            simulate::simulate(&codebook, &published, &options, w)
+        })
+        .map_err(io_err(&args.out))?
     };
     eprintln!(
         "wrote {rows} synthetic respondents (seed {}, scale {}) to {}",

@@ -78,7 +78,10 @@ impl Role {
 
     /// The role's name as written in the codebook and in measure columns.
     pub fn name(self) -> &'static str {
-        Role::ALL.iter().find(|(r, _)| *r == self).map_or("other", |(_, n)| n)
+        Role::ALL
+            .iter()
+            .find(|(r, _)| *r == self)
+            .map_or("other", |(_, n)| n)
     }
 
     fn parse(s: &str) -> Option<Role> {
@@ -414,7 +417,10 @@ impl Resolver<'_> {
                 Err(_) => {
                     self.err(
                         k.span().start,
-                        format!("{what} key `{}` is not a whole-number answer code", k.get_ref()),
+                        format!(
+                            "{what} key `{}` is not a whole-number answer code",
+                            k.get_ref()
+                        ),
                     );
                 }
             }
@@ -448,7 +454,10 @@ impl Resolver<'_> {
         let mut themes = Vec::new();
         for t in raw.themes {
             if themes.iter().any(|x: &Theme| x.id == *t.id.get_ref()) {
-                self.err(t.id.span().start, format!("theme `{}` is defined twice", t.id.get_ref()));
+                self.err(
+                    t.id.span().start,
+                    format!("theme `{}` is defined twice", t.id.get_ref()),
+                );
                 continue;
             }
             themes.push(Theme {
@@ -462,17 +471,30 @@ impl Resolver<'_> {
         let mut areas: Vec<Area> = Vec::new();
         for a in raw.areas {
             if areas.iter().any(|x| x.code == *a.code.get_ref()) {
-                self.err(a.code.span().start, format!("area code {} is used twice", a.code.get_ref()));
+                self.err(
+                    a.code.span().start,
+                    format!("area code {} is used twice", a.code.get_ref()),
+                );
             }
             if areas.iter().any(|x| x.name == *a.name.get_ref()) {
-                self.err(a.name.span().start, format!("area `{}` is defined twice", a.name.get_ref()));
+                self.err(
+                    a.name.span().start,
+                    format!("area `{}` is defined twice", a.name.get_ref()),
+                );
             }
             let mut area_themes = Vec::new();
             for t in a.themes {
                 if !theme_ids.contains(t.get_ref()) {
-                    self.err(t.span().start, format!("area `{}` names unknown theme `{}`", a.name.get_ref(), t.get_ref()))
-                        .hints
-                        .push(format!("themes defined: {}", theme_ids.join(", ")));
+                    self.err(
+                        t.span().start,
+                        format!(
+                            "area `{}` names unknown theme `{}`",
+                            a.name.get_ref(),
+                            t.get_ref()
+                        ),
+                    )
+                    .hints
+                    .push(format!("themes defined: {}", theme_ids.join(", ")));
                 }
                 area_themes.push(t.into_inner());
             }
@@ -498,7 +520,10 @@ impl Resolver<'_> {
                     if what != "missing" && !labels.contains_key(c.get_ref()) {
                         this.err(
                             c.span().start,
-                            format!("{what} code {} of value set `{name}` has no label", c.get_ref()),
+                            format!(
+                                "{what} code {} of value set `{name}` has no label",
+                                c.get_ref()
+                            ),
                         );
                     }
                     out.insert(c.into_inner());
@@ -546,23 +571,38 @@ impl Resolver<'_> {
             seen.insert(name.clone(), (line, theme_name.clone()));
             let Some(role) = Role::parse(v.role.get_ref()) else {
                 let all: Vec<&str> = Role::ALL.iter().map(|(_, n)| *n).collect();
-                self.err(v.role.span().start, format!("unknown role `{}` for variable `{name}`", v.role.get_ref()))
-                    .hints
-                    .push(format!("roles: {}", all.join(", ")));
+                self.err(
+                    v.role.span().start,
+                    format!("unknown role `{}` for variable `{name}`", v.role.get_ref()),
+                )
+                .hints
+                .push(format!("roles: {}", all.join(", ")));
                 continue;
             };
             // theme
             match (&v.theme, role.is_thematic()) {
                 (None, true) => {
-                    self.err(v.role.span().start, format!("variable `{name}` has role `{}` but no theme", role.name()));
+                    self.err(
+                        v.role.span().start,
+                        format!("variable `{name}` has role `{}` but no theme", role.name()),
+                    );
                 }
                 (Some(t), false) => {
-                    self.err(t.span().start, format!("variable `{name}` has role `{}`, which takes no theme", role.name()));
+                    self.err(
+                        t.span().start,
+                        format!(
+                            "variable `{name}` has role `{}`, which takes no theme",
+                            role.name()
+                        ),
+                    );
                 }
                 (Some(t), true) if !theme_ids.contains(t.get_ref()) => {
-                    self.err(t.span().start, format!("variable `{name}` names unknown theme `{}`", t.get_ref()))
-                        .hints
-                        .push(format!("themes defined: {}", theme_ids.join(", ")));
+                    self.err(
+                        t.span().start,
+                        format!("variable `{name}` names unknown theme `{}`", t.get_ref()),
+                    )
+                    .hints
+                    .push(format!("themes defined: {}", theme_ids.join(", ")));
                 }
                 _ => {}
             }
@@ -574,9 +614,15 @@ impl Resolver<'_> {
                 (Some(vs), _) => match value_sets.get(vs.get_ref()) {
                     None => {
                         let known: Vec<&str> = value_sets.keys().map(String::as_str).collect();
-                        self.err(vs.span().start, format!("variable `{name}` uses unknown value set `{}`", vs.get_ref()))
-                            .hints
-                            .push(format!("value sets defined: {}", known.join(", ")));
+                        self.err(
+                            vs.span().start,
+                            format!(
+                                "variable `{name}` uses unknown value set `{}`",
+                                vs.get_ref()
+                            ),
+                        )
+                        .hints
+                        .push(format!("value sets defined: {}", known.join(", ")));
                     }
                     Some(set) if role.is_binary_measure() && set.positive.is_empty() => {
                         self.err(vs.span().start, format!("variable `{name}` (role `{}`) needs a value set with `positive` codes; `{}` has none", role.name(), vs.get_ref()));
@@ -587,14 +633,29 @@ impl Resolver<'_> {
             }
             if let Some(c) = &v.control {
                 if role != Role::Arm {
-                    self.err(c.span().start, format!("`control` is only for the arm variable, not `{name}`"));
-                } else if let Some(set) = v.values.as_ref().and_then(|n| value_sets.get(n.get_ref()))
+                    self.err(
+                        c.span().start,
+                        format!("`control` is only for the arm variable, not `{name}`"),
+                    );
+                } else if let Some(set) =
+                    v.values.as_ref().and_then(|n| value_sets.get(n.get_ref()))
                     && !set.labels.contains_key(c.get_ref())
                 {
-                    self.err(c.span().start, format!("control code {} has no label in the arm value set", c.get_ref()));
+                    self.err(
+                        c.span().start,
+                        format!(
+                            "control code {} has no label in the arm value set",
+                            c.get_ref()
+                        ),
+                    );
                 }
             } else if role == Role::Arm {
-                self.err(v.role.span().start, format!("the arm variable `{name}` needs `control`, the code of the no-nudge arm"));
+                self.err(
+                    v.role.span().start,
+                    format!(
+                        "the arm variable `{name}` needs `control`, the code of the no-nudge arm"
+                    ),
+                );
             }
             // areas asked
             let asked: Vec<String> = match &v.areas {
@@ -603,7 +664,13 @@ impl Resolver<'_> {
                     for a in list {
                         match areas.iter().find(|x| x.name == *a.get_ref()) {
                             None => {
-                                self.err(a.span().start, format!("variable `{name}` names unknown area `{}`", a.get_ref()));
+                                self.err(
+                                    a.span().start,
+                                    format!(
+                                        "variable `{name}` names unknown area `{}`",
+                                        a.get_ref()
+                                    ),
+                                );
                             }
                             Some(area) => {
                                 if let Some(t) = &theme_name
@@ -648,7 +715,13 @@ impl Resolver<'_> {
                 );
             }
         }
-        for role in [Role::Weight, Role::Arm, Role::Age, Role::Gender, Role::Ethnicity] {
+        for role in [
+            Role::Weight,
+            Role::Arm,
+            Role::Age,
+            Role::Gender,
+            Role::Ethnicity,
+        ] {
             let found: Vec<&Variable> = variables.iter().filter(|v| v.role == role).collect();
             if found.len() > 1 {
                 self.problems.push(

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Diagnostics};
 
 /// The file formats a survey export can come in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,12 +25,7 @@ pub enum Format {
 impl Format {
     /// The format of a path, from its extension.
     pub fn of(path: &Path) -> Option<Format> {
-        match path
-            .extension()?
-            .to_str()?
-            .to_ascii_lowercase()
-            .as_str()
-        {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "csv" | "txt" => Some(Format::Csv),
             "parquet" | "pq" => Some(Format::Parquet),
             "sav" | "zsav" => Some(Format::Sav),
@@ -145,14 +140,14 @@ pub struct Columns<'a> {
 }
 
 /// Reads an export.
-pub fn read(path: &Path, columns: &Columns) -> Result<RawTable, Diagnostic> {
+pub fn read(path: &Path, columns: &Columns) -> Result<RawTable, Diagnostics> {
     match Format::of(path) {
         Some(Format::Csv) => read_csv(path, columns),
         Some(Format::Parquet) => {
             let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
-            let df = ParquetReader::new(file)
-                .finish()
-                .map_err(|e| Diagnostic::error(format!("cannot read Parquet file: {e}")).at(path, None, None))?;
+            let df = ParquetReader::new(file).finish().map_err(|e| {
+                Diagnostic::error(format!("cannot read Parquet file: {e}")).at(path, None, None)
+            })?;
             from_frame(path, df, columns)
         }
         Some(Format::Sav) => {
@@ -168,12 +163,15 @@ pub fn read(path: &Path, columns: &Columns) -> Result<RawTable, Diagnostic> {
                         .informative_nulls(Some(opts))
                         .finish()
                 })
-                .map_err(|e| Diagnostic::error(format!("cannot read SPSS file: {e}")).at(path, None, None))?;
+                .map_err(|e| {
+                    Diagnostic::error(format!("cannot read SPSS file: {e}")).at(path, None, None)
+                })?;
             from_frame(path, df, columns)
         }
         None => Err(Diagnostic::error("unknown data file type")
             .at(path, None, None)
-            .hint("use a .csv, .parquet or .sav file")),
+            .hint("use a .csv, .parquet or .sav file")
+            .into()),
     }
 }
 
@@ -181,29 +179,38 @@ fn io_error(path: &Path, e: std::io::Error) -> Diagnostic {
     Diagnostic::error(format!("cannot read data file: {e}")).at(path, None, None)
 }
 
-fn read_csv(path: &Path, columns: &Columns) -> Result<RawTable, Diagnostic> {
+fn read_csv(path: &Path, columns: &Columns) -> Result<RawTable, Diagnostics> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
         .from_path(path)
-        .map_err(|e| Diagnostic::error(format!("cannot read data file: {e}")).at(path, None, None))?;
+        .map_err(|e| {
+            Diagnostic::error(format!("cannot read data file: {e}")).at(path, None, None)
+        })?;
     let headers = reader
         .byte_headers()
-        .map_err(|e| Diagnostic::error(format!("cannot read the header row: {e}")).at(path, Some(1), None))?
+        .map_err(|e| {
+            Diagnostic::error(format!("cannot read the header row: {e}")).at(path, Some(1), None)
+        })?
         .clone();
     let names: Vec<String> = headers
         .iter()
         .enumerate()
         .map(|(i, h)| {
             let s = String::from_utf8_lossy(h);
-            let s = if i == 0 { s.trim_start_matches('\u{feff}') } else { &s };
+            let s = if i == 0 {
+                s.trim_start_matches('\u{feff}')
+            } else {
+                &s
+            };
             s.trim().to_string()
         })
         .collect();
     if names.iter().all(String::is_empty) {
         return Err(Diagnostic::error("the data file is empty: no header row")
             .at(path, Some(1), None)
-            .hint("the first line must name the columns, as the codebook does"));
+            .hint("the first line must name the columns, as the codebook does")
+            .into());
     }
     let id_column = names.iter().position(|n| n == columns.id);
     let numeric: Vec<bool> = names.iter().map(|n| columns.numeric.contains(n)).collect();
@@ -254,7 +261,9 @@ fn read_csv(path: &Path, columns: &Columns) -> Result<RawTable, Diagnostic> {
                 ragged += 1;
                 if ragged <= 10 {
                     let msg = match e.kind() {
-                        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => format!(
+                        csv::ErrorKind::UnequalLengths {
+                            expected_len, len, ..
+                        } => format!(
                             "row has {len} fields but the header has {expected_len}; the row is skipped"
                         ),
                         other => format!("malformed CSV: {other:?}"),
@@ -263,7 +272,10 @@ fn read_csv(path: &Path, columns: &Columns) -> Result<RawTable, Diagnostic> {
                         .problems
                         .push(Diagnostic::error(msg).at(path, line, None));
                 }
-                if !matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }) {
+                if !matches!(
+                    e.kind(),
+                    csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }
+                ) {
                     break;
                 }
             }
@@ -271,7 +283,8 @@ fn read_csv(path: &Path, columns: &Columns) -> Result<RawTable, Diagnostic> {
     }
     if ragged > 10 {
         table.problems.push(
-            Diagnostic::error(format!("{} more malformed rows not listed", ragged - 10)).at(path, None, None),
+            Diagnostic::error(format!("{} more malformed rows not listed", ragged - 10))
+                .at(path, None, None),
         );
     }
     let mut bad_diags = bad.into_diagnostics(&table);
@@ -279,8 +292,12 @@ fn read_csv(path: &Path, columns: &Columns) -> Result<RawTable, Diagnostic> {
     Ok(table)
 }
 
-fn from_frame(path: &Path, df: DataFrame, columns: &Columns) -> Result<RawTable, Diagnostic> {
-    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+fn from_frame(path: &Path, df: DataFrame, columns: &Columns) -> Result<RawTable, Diagnostics> {
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let id_column = names.iter().position(|n| n == columns.id);
     let numeric: Vec<bool> = names.iter().map(|n| columns.numeric.contains(n)).collect();
     let rows = df.height();
@@ -295,12 +312,14 @@ fn from_frame(path: &Path, df: DataFrame, columns: &Columns) -> Result<RawTable,
     };
     let mut bad = BadCells::default();
     for (col, column) in df.columns().iter().enumerate() {
-        let as_text = column
-            .cast(&DataType::String)
-            .map_err(|e| Diagnostic::error(format!("cannot read column `{}`: {e}", table.names[col])).at(path, None, None))?;
-        let text = as_text
-            .str()
-            .map_err(|e| Diagnostic::error(format!("cannot read column `{}`: {e}", table.names[col])).at(path, None, None))?;
+        let as_text = column.cast(&DataType::String).map_err(|e| {
+            Diagnostic::error(format!("cannot read column `{}`: {e}", table.names[col]))
+                .at(path, None, None)
+        })?;
+        let text = as_text.str().map_err(|e| {
+            Diagnostic::error(format!("cannot read column `{}`: {e}", table.names[col]))
+                .at(path, None, None)
+        })?;
         if Some(col) == id_column {
             for (row, v) in text.iter().enumerate() {
                 table.ids[row] = v.unwrap_or("").trim().to_string();

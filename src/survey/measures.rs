@@ -38,7 +38,11 @@ pub fn measure_columns(codebook: &Codebook) -> Vec<MeasureColumn> {
         if !role.is_thematic() {
             continue;
         }
-        let vars: Vec<_> = codebook.variables.iter().filter(|v| v.role == role).collect();
+        let vars: Vec<_> = codebook
+            .variables
+            .iter()
+            .filter(|v| v.role == role)
+            .collect();
         if vars.is_empty() {
             continue;
         }
@@ -118,7 +122,10 @@ pub fn long_frame(codebook: &Codebook, checked: &Checked) -> PolarsResult<DataFr
                 if code.is_nan() || !var.areas.contains(&area_def.name) {
                     return None;
                 }
-                codebook.values_of(var)?.name(code as i64).map(str::to_string)
+                codebook
+                    .values_of(var)?
+                    .name(code as i64)
+                    .map(str::to_string)
             }));
             for (k, vi) in demo_idx.iter().enumerate() {
                 demo[k].push(vi.and_then(|vi| score(codebook, vi, checked.codes[vi][row])));
@@ -156,10 +163,18 @@ fn score(codebook: &Codebook, vi: usize, code: f64) -> Option<f64> {
     if code.is_nan() {
         return None;
     }
-    codebook.values_of(&codebook.variables[vi])?.score(code as i64)
+    codebook
+        .values_of(&codebook.variables[vi])?
+        .score(code as i64)
 }
 
-fn share_positive(codebook: &Codebook, vars: &[usize], checked: &Checked, row: usize, role: Role) -> Option<f64> {
+fn share_positive(
+    codebook: &Codebook,
+    vars: &[usize],
+    checked: &Checked,
+    row: usize,
+    role: Role,
+) -> Option<f64> {
     let mut positive = 0usize;
     let mut answered = 0usize;
     for &vi in vars {
@@ -205,14 +220,22 @@ pub fn respondent_frame(codebook: &Codebook, checked: &Checked) -> PolarsResult<
         .filter(|r| checked.area[*r].is_some())
         .collect();
     let mut cols = vec![
-        Column::new("id".into(), keep.iter().map(|r| checked.ids[*r].clone()).collect::<Vec<_>>()),
+        Column::new(
+            "id".into(),
+            keep.iter()
+                .map(|r| checked.ids[*r].clone())
+                .collect::<Vec<_>>(),
+        ),
         Column::new(
             "area".into(),
             keep.iter()
                 .map(|r| checked.area[*r].map(|a| codebook.areas[a].name.clone()))
                 .collect::<Vec<_>>(),
         ),
-        Column::new("weight".into(), keep.iter().map(|r| checked.weight[*r]).collect::<Vec<_>>()),
+        Column::new(
+            "weight".into(),
+            keep.iter().map(|r| checked.weight[*r]).collect::<Vec<_>>(),
+        ),
     ];
     for (vi, var) in codebook.variables.iter().enumerate() {
         if matches!(var.role, Role::Id | Role::Area | Role::Weight) {

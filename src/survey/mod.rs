@@ -71,7 +71,10 @@ impl Survey {
             return Err(Diagnostics(all));
         }
         let frame_error = |e: polars::error::PolarsError| {
-            Diagnostics::from(Diagnostic::error(format!("cannot build the survey frames: {e}")).at(data, None, None))
+            Diagnostics::from(
+                Diagnostic::error(format!("cannot build the survey frames: {e}"))
+                    .at(data, None, None),
+            )
         };
         let long = measures::long_frame(&codebook, &checked).map_err(frame_error)?;
         let respondents = measures::respondent_frame(&codebook, &checked).map_err(frame_error)?;

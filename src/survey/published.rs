@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Diagnostics};
 
 /// All published figures.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -145,25 +145,38 @@ pub struct Claim {
 
 impl Published {
     /// Reads the published tables.
-    pub fn load(path: &Path) -> Result<Published, Diagnostic> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Diagnostic::error(format!("cannot read published tables: {e}")).at(path, None, None))?;
+    pub fn load(path: &Path) -> Result<Published, Diagnostics> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Diagnostic::error(format!("cannot read published tables: {e}")).at(path, None, None)
+        })?;
         toml::from_str(&text).map_err(|e| {
-            let d = Diagnostic::error(format!("malformed published tables: {}", e.message().trim()));
-            match e.span() {
+            let d = Diagnostic::error(format!(
+                "malformed published tables: {}",
+                e.message().trim()
+            ));
+            Diagnostics::from(match e.span() {
                 Some(s) => d.at_offset(path, &text, s.start),
                 None => d.at(path, None, None),
-            }
+            })
         })
     }
 
     /// The Table 2 row of an area and theme.
     pub fn level(&self, area: &str, theme: &str) -> Option<&Level> {
-        self.levels.iter().find(|l| l.area == area && l.theme == theme)
+        self.levels
+            .iter()
+            .find(|l| l.area == area && l.theme == theme)
     }
 
     /// Published r of a correlate (table 3 or 4) for an area, theme and sub-item.
-    pub fn correlation(&self, table: u8, variable: &str, area: &str, theme: &str, sub: Option<&str>) -> Option<&CorrelateCell> {
+    pub fn correlation(
+        &self,
+        table: u8,
+        variable: &str,
+        area: &str,
+        theme: &str,
+        sub: Option<&str>,
+    ) -> Option<&CorrelateCell> {
         self.correlates
             .iter()
             .filter(|row| row.table == table && row.variable == variable)

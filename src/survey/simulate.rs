@@ -27,7 +27,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { seed: 2016, scale: 1 }
+        Options {
+            seed: 2016,
+            scale: 1,
+        }
     }
 }
 
@@ -177,7 +180,11 @@ fn discretisation_r(scores: &[f64], probs: &[f64]) -> f64 {
     let (mut cov, mut mean, mut sq) = (0.0, 0.0, 0.0);
     for (k, (&s, &p)) in scores.iter().zip(probs).enumerate() {
         cum += p;
-        let next_pdf = if k + 1 == probs.len() { 0.0 } else { pdf(n01.inverse_cdf(cum.min(1.0 - 1e-12))) };
+        let next_pdf = if k + 1 == probs.len() {
+            0.0
+        } else {
+            pdf(n01.inverse_cdf(cum.min(1.0 - 1e-12)))
+        };
         cov += s * (prev_pdf - next_pdf);
         mean += p * s;
         sq += p * s * s;
@@ -245,21 +252,43 @@ fn spread_rates(p: f64, m: usize, rng: &mut Rng) -> Vec<f64> {
     rates
 }
 
-fn arm_deltas(codebook: &Codebook, published: &Published, area: &str, theme: &str, sub: Option<&str>, collective: bool) -> ArmDeltas {
-    let Some(arm_var) = codebook.role_variable(Role::Arm) else { return Vec::new() };
-    let Some(set) = codebook.values_of(arm_var) else { return Vec::new() };
+fn arm_deltas(
+    codebook: &Codebook,
+    published: &Published,
+    area: &str,
+    theme: &str,
+    sub: Option<&str>,
+    collective: bool,
+) -> ArmDeltas {
+    let Some(arm_var) = codebook.role_variable(Role::Arm) else {
+        return Vec::new();
+    };
+    let Some(set) = codebook.values_of(arm_var) else {
+        return Vec::new();
+    };
     let block = published
         .nudges
         .iter()
         .find(|b| b.area == area && b.theme == theme && b.sub.as_deref() == sub)
-        .or_else(|| published.nudges.iter().find(|b| b.area == area && b.theme == theme && b.sub.is_none()));
+        .or_else(|| {
+            published
+                .nudges
+                .iter()
+                .find(|b| b.area == area && b.theme == theme && b.sub.is_none())
+        });
     set.labels
         .keys()
         .map(|code| {
             let name = set.name(*code).unwrap_or("");
             let d = block
                 .and_then(|b| b.rows.iter().find(|r| r.arm == name))
-                .map_or(0.0, |r| if collective { r.collective } else { r.individual });
+                .map_or(0.0, |r| {
+                    if collective {
+                        r.collective
+                    } else {
+                        r.individual
+                    }
+                });
             (*code, d / 100.0)
         })
         .collect()
@@ -310,23 +339,36 @@ fn plan(codebook: &Codebook, published: &Published, rng: &mut Rng) -> Vec<AreaPl
                     .variables
                     .iter()
                     .enumerate()
-                    .filter(|(_, v)| v.role == role && v.theme.as_deref() == Some(theme.as_str()) && v.areas.contains(&area.name))
+                    .filter(|(_, v)| {
+                        v.role == role
+                            && v.theme.as_deref() == Some(theme.as_str())
+                            && v.areas.contains(&area.name)
+                    })
                     .collect()
             };
             // individual items: rates spread around the level, per sub-item
             let p_ind = level.map_or(0.5, |l| l.individual_pct / 100.0);
             let ind_vars = asked(Role::Individual);
             let mut individual = Vec::new();
-            let mut subs: Vec<Option<String>> = ind_vars.iter().map(|(_, v)| v.sub.clone()).collect();
+            let mut subs: Vec<Option<String>> =
+                ind_vars.iter().map(|(_, v)| v.sub.clone()).collect();
             subs.dedup();
             for sub in &subs {
-                let group: Vec<&(usize, &Variable)> = ind_vars.iter().filter(|(_, v)| &v.sub == sub).collect();
+                let group: Vec<&(usize, &Variable)> =
+                    ind_vars.iter().filter(|(_, v)| &v.sub == sub).collect();
                 let rates = spread_rates(p_ind, group.len(), rng);
                 for ((vi, _), rate) in group.into_iter().zip(rates) {
                     individual.push(ItemPlan {
                         var: *vi,
                         rate,
-                        deltas: arm_deltas(codebook, published, &area.name, theme, sub.as_deref(), false),
+                        deltas: arm_deltas(
+                            codebook,
+                            published,
+                            &area.name,
+                            theme,
+                            sub.as_deref(),
+                            false,
+                        ),
                         first_share: 0.4,
                     });
                 }
@@ -340,7 +382,14 @@ fn plan(codebook: &Codebook, published: &Published, rng: &mut Rng) -> Vec<AreaPl
                 .map(|(vi, v)| ItemPlan {
                     var: vi,
                     rate: p_col,
-                    deltas: arm_deltas(codebook, published, &area.name, theme, v.sub.as_deref(), true),
+                    deltas: arm_deltas(
+                        codebook,
+                        published,
+                        &area.name,
+                        theme,
+                        v.sub.as_deref(),
+                        true,
+                    ),
                     first_share: first_col,
                 })
                 .collect();
@@ -348,8 +397,14 @@ fn plan(codebook: &Codebook, published: &Published, rng: &mut Rng) -> Vec<AreaPl
             let mut time = Vec::new();
             for (role, rate) in [
                 (Role::Time, level.and_then(|l| l.time_pct).unwrap_or(30.0)),
-                (Role::TimeCurrent, current.map_or(20.0, |c| c.currently_few_hours_month_pct)),
-                (Role::TimeMore, current.map_or(20.0, |c| c.willing_more_few_hours_month_pct)),
+                (
+                    Role::TimeCurrent,
+                    current.map_or(20.0, |c| c.currently_few_hours_month_pct),
+                ),
+                (
+                    Role::TimeMore,
+                    current.map_or(20.0, |c| c.willing_more_few_hours_month_pct),
+                ),
             ] {
                 for (vi, _) in asked(role) {
                     time.push(ItemPlan {
@@ -362,15 +417,30 @@ fn plan(codebook: &Codebook, published: &Published, rng: &mut Rng) -> Vec<AreaPl
             }
             // attenuation of each measure relative to its latent
             let ind_rates: Vec<f64> = individual.iter().map(|i| i.rate).collect();
-            let a_ind = if ind_rates.is_empty() { 1.0 } else { measure_attenuation(&ind_rates, ITEM_LOADING, rng) };
+            let a_ind = if ind_rates.is_empty() {
+                1.0
+            } else {
+                measure_attenuation(&ind_rates, ITEM_LOADING, rng)
+            };
             let col_rates: Vec<f64> = collective.iter().map(|i| i.rate).collect();
-            let a_col = if col_rates.is_empty() { 1.0 } else { measure_attenuation(&col_rates, COLLECTIVE_LOADING, rng) };
+            let a_col = if col_rates.is_empty() {
+                1.0
+            } else {
+                measure_attenuation(&col_rates, COLLECTIVE_LOADING, rng)
+            };
             let mut attitudes = Vec::new();
-            for role in [Role::Conditions, Role::SatResponse, Role::SatInformation, Role::SatConsultation, Role::Efficacy] {
+            for role in [
+                Role::Conditions,
+                Role::SatResponse,
+                Role::SatInformation,
+                Role::SatConsultation,
+                Role::Efficacy,
+            ] {
                 for (vi, v) in asked(role) {
                     let a_s = codebook.values_of(v).map_or(1.0, |set| {
                         let cats = categories(set);
-                        let scores: Vec<f64> = cats.iter().map(|c| set.score(*c).unwrap_or(0.0)).collect();
+                        let scores: Vec<f64> =
+                            cats.iter().map(|c| set.score(*c).unwrap_or(0.0)).collect();
                         discretisation_r(&scores, &category_probs(cats.len()))
                     });
                     attitudes.push(ScoredPlan {
@@ -382,7 +452,11 @@ fn plan(codebook: &Codebook, published: &Published, rng: &mut Rng) -> Vec<AreaPl
             }
             let mut demographics = Vec::new();
             for role in [Role::Age, Role::Gender, Role::Ethnicity] {
-                if let Some((vi, v)) = codebook.variables.iter().enumerate().find(|(_, v)| v.role == role)
+                if let Some((vi, v)) = codebook
+                    .variables
+                    .iter()
+                    .enumerate()
+                    .find(|(_, v)| v.role == role)
                     && v.areas.contains(&area.name)
                 {
                     demographics.push(ScoredPlan {
@@ -395,7 +469,11 @@ fn plan(codebook: &Codebook, published: &Published, rng: &mut Rng) -> Vec<AreaPl
             // keep the explained variance of each latent below MAX_R2
             for pick in [0usize, 1] {
                 let get = |p: &ScoredPlan| if pick == 0 { p.beta } else { p.gamma };
-                let r2: f64 = attitudes.iter().chain(&demographics).map(|p| get(p).powi(2)).sum();
+                let r2: f64 = attitudes
+                    .iter()
+                    .chain(&demographics)
+                    .map(|p| get(p).powi(2))
+                    .sum();
                 if r2 > MAX_R2 {
                     let f = (MAX_R2 / r2).sqrt();
                     for p in attitudes.iter_mut().chain(demographics.iter_mut()) {
@@ -423,7 +501,12 @@ fn plan(codebook: &Codebook, published: &Published, rng: &mut Rng) -> Vec<AreaPl
 
 /// Writes the synthetic survey as CSV in the codebook's layout; returns the
 /// number of respondents written.
-pub fn simulate<W: Write>(codebook: &Codebook, published: &Published, options: &Options, out: W) -> io::Result<u64> {
+pub fn simulate<W: Write>(
+    codebook: &Codebook,
+    published: &Published,
+    options: &Options,
+    out: W,
+) -> io::Result<u64> {
     let mut out = io::BufWriter::with_capacity(1 << 20, out);
     let mut rng = Rng::new(options.seed);
     let plans = plan(codebook, published, &mut rng.fork(1));
@@ -433,7 +516,9 @@ pub fn simulate<W: Write>(codebook: &Codebook, published: &Published, options: &
     let mut line = String::new();
     for replicate in 0..options.scale.max(1) {
         for area in &plans {
-            let mut chunk_rng = Rng::new(options.seed ^ (u64::from(replicate) << 20) ^ ((area.index as u64 + 1) << 48));
+            let mut chunk_rng = Rng::new(
+                options.seed ^ (u64::from(replicate) << 20) ^ ((area.index as u64 + 1) << 48),
+            );
             let chunk = draw_area(codebook, area, replicate, &mut chunk_rng);
             for i in 0..area.respondents {
                 line.clear();
@@ -484,7 +569,10 @@ fn draw_area(codebook: &Codebook, plan: &AreaPlan, replicate: u32, rng: &mut Rng
     let area = &codebook.areas[plan.index];
     let mut codes: Vec<Vec<Option<i64>>> = vec![vec![None; n]; codebook.variables.len()];
     let ids = (0..n)
-        .map(|i| (area.code as u64 * 1_000_000_000 + u64::from(replicate) * 10_000 + i as u64 + 1).to_string())
+        .map(|i| {
+            (area.code as u64 * 1_000_000_000 + u64::from(replicate) * 10_000 + i as u64 + 1)
+                .to_string()
+        })
         .collect();
     let mut weight: Vec<f64> = (0..n).map(|_| (0.3 * rng.normal()).exp()).collect();
     let mean_w = weight.iter().sum::<f64>() / n as f64;
@@ -533,12 +621,20 @@ fn draw_area(codebook: &Codebook, plan: &AreaPlan, replicate: u32, rng: &mut Rng
 
     // standardised demographic scores (missing -> mean)
     let standardise = |vi: usize, codes: &[Vec<Option<i64>>]| -> Vec<f64> {
-        let set = codebook.values_of(&codebook.variables[vi]).expect("checked codebook");
-        let s: Vec<Option<f64>> = codes[vi].iter().map(|c| c.and_then(|c| set.score(c))).collect();
+        let set = codebook
+            .values_of(&codebook.variables[vi])
+            .expect("checked codebook");
+        let s: Vec<Option<f64>> = codes[vi]
+            .iter()
+            .map(|c| c.and_then(|c| set.score(c)))
+            .collect();
         let vals: Vec<f64> = s.iter().flatten().copied().collect();
         let m = vals.iter().sum::<f64>() / vals.len().max(1) as f64;
-        let sd = (vals.iter().map(|v| (v - m).powi(2)).sum::<f64>() / vals.len().max(1) as f64).sqrt();
-        s.iter().map(|v| v.map_or(0.0, |v| if sd > 0.0 { (v - m) / sd } else { 0.0 })).collect()
+        let sd =
+            (vals.iter().map(|v| (v - m).powi(2)).sum::<f64>() / vals.len().max(1) as f64).sqrt();
+        s.iter()
+            .map(|v| v.map_or(0.0, |v| if sd > 0.0 { (v - m) / sd } else { 0.0 }))
+            .collect()
     };
 
     for theme in &plan.themes {
@@ -595,7 +691,10 @@ fn draw_area(codebook: &Codebook, plan: &AreaPlan, replicate: u32, rng: &mut Rng
             r2_ind += a.beta * a.beta;
             r2_col += a.gamma * a.gamma;
         }
-        let (e_ind, e_col) = ((1.0 - r2_ind).max(0.0).sqrt(), (1.0 - r2_col).max(0.0).sqrt());
+        let (e_ind, e_col) = (
+            (1.0 - r2_ind).max(0.0).sqrt(),
+            (1.0 - r2_col).max(0.0).sqrt(),
+        );
         let (noise_ind, noise_col) = (&basis[basis.len() - 2], &basis[basis.len() - 1]);
         for i in 0..n {
             ind_latent[i] += e_ind * noise_ind[i];
@@ -603,17 +702,27 @@ fn draw_area(codebook: &Codebook, plan: &AreaPlan, replicate: u32, rng: &mut Rng
         }
         let groups = [
             (&theme.individual, &ind_latent, ITEM_LOADING, DK_ITEM),
-            (&theme.collective, &col_latent, COLLECTIVE_LOADING, DK_COLLECTIVE),
+            (
+                &theme.collective,
+                &col_latent,
+                COLLECTIVE_LOADING,
+                DK_COLLECTIVE,
+            ),
             (&theme.time, &col_latent, TIME_LOADING, DK_TIME),
         ];
         for (items, latent, loading, dk_rate) in groups {
             let single = items.len() == 1 && loading == COLLECTIVE_LOADING;
             for item in items {
-                let set = codebook.values_of(&codebook.variables[item.var]).expect("checked codebook");
+                let set = codebook
+                    .values_of(&codebook.variables[item.var])
+                    .expect("checked codebook");
                 let score: Vec<f64> = if single {
                     latent.clone()
                 } else {
-                    latent.iter().map(|l| loading * l + (1.0 - loading * loading).sqrt() * rng.normal()).collect()
+                    latent
+                        .iter()
+                        .map(|l| loading * l + (1.0 - loading * loading).sqrt() * rng.normal())
+                        .collect()
                 };
                 let dk = set.dont_know.iter().next().copied();
                 let mut answered = vec![false; n];
@@ -637,10 +746,14 @@ fn draw_area(codebook: &Codebook, plan: &AreaPlan, replicate: u32, rng: &mut Rng
                         / arm_code_of_group.len() as f64
                 };
                 let positives: Vec<i64> = set.positive.iter().copied().collect();
-                let negatives: Vec<i64> = categories(set).into_iter().filter(|c| !set.positive.contains(c)).collect();
+                let negatives: Vec<i64> = categories(set)
+                    .into_iter()
+                    .filter(|c| !set.positive.contains(c))
+                    .collect();
                 let mut positive = vec![false; n];
                 for (g, members) in arm_groups.iter().enumerate() {
-                    let eligible: Vec<usize> = members.iter().copied().filter(|i| answered[*i]).collect();
+                    let eligible: Vec<usize> =
+                        members.iter().copied().filter(|i| answered[*i]).collect();
                     let delta = arm_code_of_group[g].map_or(0.0, |c| delta_of(&item.deltas, c));
                     let rate = (item.rate + delta - mean_delta).clamp(0.005, 0.995);
                     assign_quota(&score, &eligible, rate, &mut positive);
@@ -683,5 +796,8 @@ fn orthonormalise(mut v: Vec<f64>, basis: &[Vec<f64>]) -> Vec<f64> {
 }
 
 fn delta_of(deltas: &ArmDeltas, code: i64) -> f64 {
-    deltas.iter().find(|(c, _)| *c == code).map_or(0.0, |(_, d)| *d)
+    deltas
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or(0.0, |(_, d)| *d)
 }

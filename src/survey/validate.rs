@@ -89,8 +89,11 @@ pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>
     let mut problems: Vec<Diagnostic> = table.problems.clone();
     if rows == 0 {
         problems.push(
-            Diagnostic::error("the data has a header but no respondents")
-                .at(path, table.lines.as_ref().map(|_| 2), None),
+            Diagnostic::error("the data has a header but no respondents").at(
+                path,
+                table.lines.as_ref().map(|_| 2),
+                None,
+            ),
         );
     }
 
@@ -103,10 +106,17 @@ pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>
                 Diagnostic::error(if v.label == v.name {
                     format!("column `{}` is in the codebook but not in the data", v.name)
                 } else {
-                    format!("column `{}` ({}) is in the codebook but not in the data", v.name, v.label)
+                    format!(
+                        "column `{}` ({}) is in the codebook but not in the data",
+                        v.name, v.label
+                    )
                 })
                 .at(path, table.lines.as_ref().map(|_| 1), None)
-                .hint(format!("the codebook defines it at {}:{}", codebook.path.display(), v.line)),
+                .hint(format!(
+                    "the codebook defines it at {}:{}",
+                    codebook.path.display(),
+                    v.line
+                )),
             );
         }
         col_of.push(col);
@@ -125,9 +135,11 @@ pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>
         }
         if codebook.variable(name).is_none() {
             problems.push(
-                Diagnostic::warning(format!("column `{name}` is not in the codebook and is ignored"))
-                    .at(path, table.lines.as_ref().map(|_| 1), None)
-                    .hint("add it to the codebook with role = \"other\" to keep it"),
+                Diagnostic::warning(format!(
+                    "column `{name}` is not in the codebook and is ignored"
+                ))
+                .at(path, table.lines.as_ref().map(|_| 1), None)
+                .hint("add it to the codebook with role = \"other\" to keep it"),
             );
         }
     }
@@ -147,21 +159,41 @@ pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>
         }
         if blank.count > 0 {
             problems.push(
-                Diagnostic::error(format!("{} respondent{} no id: {}", blank.count, if blank.count == 1 { " has" } else { "s have" }, blank.describe(table)))
-                    .at(path, blank.line(table), None),
+                Diagnostic::error(format!(
+                    "{} respondent{} no id: {}",
+                    blank.count,
+                    if blank.count == 1 { " has" } else { "s have" },
+                    blank.describe(table)
+                ))
+                .at(path, blank.line(table), None),
             );
         }
-        let mut dups: Vec<(&str, Vec<usize>)> = by_id.into_iter().filter(|(_, r)| r.len() > 1).collect();
+        let mut dups: Vec<(&str, Vec<usize>)> =
+            by_id.into_iter().filter(|(_, r)| r.len() > 1).collect();
         dups.sort_by_key(|(_, r)| r[0]);
         for (id, rows_of) in dups.iter().take(20) {
             let places: Vec<String> = rows_of.iter().take(5).map(|r| table.place(*r)).collect();
             problems.push(
-                Diagnostic::error(format!("respondent id `{id}` is used {} times: {}", rows_of.len(), places.join(", ")))
-                    .at(path, table.lines.as_ref().map(|l| l[rows_of[1]] as usize), None),
+                Diagnostic::error(format!(
+                    "respondent id `{id}` is used {} times: {}",
+                    rows_of.len(),
+                    places.join(", ")
+                ))
+                .at(
+                    path,
+                    table.lines.as_ref().map(|l| l[rows_of[1]] as usize),
+                    None,
+                ),
             );
         }
         if dups.len() > 20 {
-            problems.push(Diagnostic::error(format!("{} more duplicated ids not listed", dups.len() - 20)).at(path, None, None));
+            problems.push(
+                Diagnostic::error(format!(
+                    "{} more duplicated ids not listed",
+                    dups.len() - 20
+                ))
+                .at(path, None, None),
+            );
         }
     }
 
@@ -181,14 +213,21 @@ pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>
             {
                 *slot = Some(i);
             } else {
-                unknown.entry(fmt_code(v)).or_insert_with(Rows::new).add(row);
+                unknown
+                    .entry(fmt_code(v))
+                    .or_insert_with(Rows::new)
+                    .add(row);
             }
         }
         let name = &table.names[col];
         if blank.count > 0 {
             problems.push(
-                Diagnostic::error(format!("column `{name}`: {} respondent(s) have no area: {}", blank.count, blank.describe(table)))
-                    .at(path, blank.line(table), None),
+                Diagnostic::error(format!(
+                    "column `{name}`: {} respondent(s) have no area: {}",
+                    blank.count,
+                    blank.describe(table)
+                ))
+                .at(path, blank.line(table), None),
             );
         }
         for (code, r) in unknown {
@@ -210,7 +249,10 @@ pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>
 
     // weight
     let mut weight = vec![1.0; rows];
-    if let Some(wi) = codebook.variables.iter().position(|v| v.role == Role::Weight)
+    if let Some(wi) = codebook
+        .variables
+        .iter()
+        .position(|v| v.role == Role::Weight)
         && let Some(col) = col_of[wi]
     {
         let mut bad = Rows::new();
@@ -228,15 +270,23 @@ pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>
         let name = &table.names[col];
         if bad.count > 0 {
             problems.push(
-                Diagnostic::error(format!("column `{name}`: {} weight(s) are zero or negative: {}", bad.count, bad.describe(table)))
-                    .at(path, bad.line(table), None)
-                    .hint("survey weights must be greater than 0"),
+                Diagnostic::error(format!(
+                    "column `{name}`: {} weight(s) are zero or negative: {}",
+                    bad.count,
+                    bad.describe(table)
+                ))
+                .at(path, bad.line(table), None)
+                .hint("survey weights must be greater than 0"),
             );
         }
         if blank.count > 0 {
             problems.push(
-                Diagnostic::error(format!("column `{name}`: {} weight(s) are missing: {}", blank.count, blank.describe(table)))
-                    .at(path, blank.line(table), None),
+                Diagnostic::error(format!(
+                    "column `{name}`: {} weight(s) are missing: {}",
+                    blank.count,
+                    blank.describe(table)
+                ))
+                .at(path, blank.line(table), None),
             );
         }
     }
@@ -269,7 +319,10 @@ pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>
             if let Some(set) = set
                 && (cell.fract() != 0.0 || !set.knows(*cell as i64))
             {
-                unknown.entry(fmt_code(*cell)).or_insert_with(Rows::new).add(row);
+                unknown
+                    .entry(fmt_code(*cell))
+                    .or_insert_with(Rows::new)
+                    .add(row);
                 *cell = f64::NAN;
                 continue;
             }
@@ -354,7 +407,9 @@ pub fn summarize(codebook: &Codebook, checked: &Checked) -> Summary {
         .collect();
     let mut items = Vec::new();
     for (vi, var) in codebook.variables.iter().enumerate() {
-        let Some(set) = codebook.values_of(var) else { continue };
+        let Some(set) = codebook.values_of(var) else {
+            continue;
+        };
         let mut asked = 0usize;
         let mut dk = 0usize;
         let mut blank = 0usize;
