@@ -10,10 +10,23 @@
 //! - [`survey`]: the codebook, loading and validation of exports, the
 //!   co-production measures, and the calibrated synthetic survey.
 //! - [`stats`]: pure statistical functions (no I/O, imports nothing of ours).
+//! - [`document`]: the template model and its parser (runs nothing).
+//! - [`engine`]: executes blocks against the survey; prose, cross-references, cache.
+//! - [`chart`]: charts as SVG.
+//! - [`render`]: evaluated document to HTML and JSON.
+//! - [`pipeline`]: one render end to end, with atomic writes; the CLI calls it.
 #![warn(missing_docs)]
 
+pub mod bundled;
+pub mod chart;
 pub mod cli;
+pub mod clock;
 pub mod diag;
+pub mod document;
+pub mod engine;
 pub mod fsio;
+pub mod pipeline;
+pub mod render;
 pub mod stats;
 pub mod survey;
+pub mod yaml;

@@ -27,6 +27,37 @@ pub enum Command {
     Check(CheckArgs),
     /// Write the calibrated synthetic survey.
     Simulate(SimulateArgs),
+    /// Render templates to HTML and JSON.
+    Render(RenderArgs),
+}
+
+/// `coweave render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Templates to render (default: every `.md` file in `reports/`).
+    templates: Vec<PathBuf>,
+    /// A parameter, `KEY=VALUE` (repeatable).
+    #[arg(long = "param", short = 'p', value_parser = parse_param)]
+    params: Vec<(String, String)>,
+    /// Output formats, comma-separated: html, json.
+    #[arg(long, default_value = "html,json")]
+    to: String,
+    /// Output directory.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// Run every block, ignoring the cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// Say which blocks ran and why.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
 }
 
 /// Where the survey data and its codebook are.
@@ -75,6 +106,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check(&args),
         Command::Simulate(args) => run_simulate(&args),
+        Command::Render(args) => run_render(&args),
     };
     match result {
         Ok(code) => code,
@@ -187,4 +219,73 @@ fn run_simulate(args: &SimulateArgs) -> Result<ExitCode, Diagnostics> {
         args.out.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn run_render(args: &RenderArgs) -> Result<ExitCode, Diagnostics> {
+    let mut formats = Vec::new();
+    for f in args.to.split(',').filter(|f| !f.trim().is_empty()) {
+        match crate::render::Format::parse(f) {
+            Some(fmt) => formats.push(fmt),
+            None => {
+                return Err(
+                    Diagnostic::error(format!("unknown output format `{}`", f.trim()))
+                        .hint("formats: html, json")
+                        .into(),
+                );
+            }
+        }
+    }
+    let templates: Vec<PathBuf> = if args.templates.is_empty() {
+        let mut found: Vec<PathBuf> = std::fs::read_dir("reports")
+            .map_err(|e| {
+                Diagnostics::from(Diagnostic::error(format!(
+                    "no templates given and cannot read reports/: {e}"
+                )))
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "md"))
+            .collect();
+        found.sort();
+        found
+    } else {
+        args.templates.clone()
+    };
+    let mut failed = 0;
+    for template in &templates {
+        let req = crate::pipeline::Request {
+            template: template.clone(),
+            params: args.params.clone(),
+            formats: formats.clone(),
+            out_dir: args.out.clone(),
+            cache: !args.no_cache,
+        };
+        match crate::pipeline::render(&req) {
+            Ok(outcome) => {
+                if args.verbose {
+                    for line in &outcome.log {
+                        eprintln!("  {line}");
+                    }
+                }
+                let files: Vec<String> = outcome
+                    .files
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect();
+                eprintln!("rendered {} -> {}", template.display(), files.join(", "));
+            }
+            Err(d) => {
+                failed += 1;
+                report(&d);
+                eprintln!(
+                    "failed: {} (previous outputs left untouched)",
+                    template.display()
+                );
+            }
+        }
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -180,13 +180,20 @@ fn io_error(path: &Path, e: std::io::Error) -> Diagnostic {
 }
 
 fn read_csv(path: &Path, columns: &Columns) -> Result<RawTable, Diagnostics> {
+    let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+    read_csv_from(path, file, columns)
+}
+
+/// Reads CSV from any reader; `path` names it in messages.
+pub fn read_csv_from(
+    path: &Path,
+    input: impl std::io::Read,
+    columns: &Columns,
+) -> Result<RawTable, Diagnostics> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
-        .from_path(path)
-        .map_err(|e| {
-            Diagnostic::error(format!("cannot read data file: {e}")).at(path, None, None)
-        })?;
+        .from_reader(input);
     let headers = reader
         .byte_headers()
         .map_err(|e| {

@@ -46,23 +46,40 @@ impl Survey {
 
     /// Loads and checks `data` with an already parsed codebook.
     pub fn load_with(data: &Path, codebook: Codebook) -> Result<Survey, Diagnostics> {
-        let id_name = codebook
-            .role_variable(Role::Id)
-            .map(|v| v.name.clone())
-            .unwrap_or_default();
-        let numeric: std::collections::HashSet<String> = codebook
-            .variables
-            .iter()
-            .filter(|v| !matches!(v.role, Role::Id | Role::Other))
-            .map(|v| v.name.clone())
-            .collect();
+        let (id, numeric) = read_plan(&codebook);
         let table = load::read(
             data,
             &load::Columns {
-                id: &id_name,
+                id: &id,
                 numeric: &numeric,
             },
         )?;
+        Survey::from_table(data, table, codebook)
+    }
+
+    /// Loads CSV held in memory (the bundled survey); `label` names it in messages.
+    pub fn from_csv_bytes(
+        label: &Path,
+        bytes: &[u8],
+        codebook: Codebook,
+    ) -> Result<Survey, Diagnostics> {
+        let (id, numeric) = read_plan(&codebook);
+        let table = load::read_csv_from(
+            label,
+            bytes,
+            &load::Columns {
+                id: &id,
+                numeric: &numeric,
+            },
+        )?;
+        Survey::from_table(label, table, codebook)
+    }
+
+    fn from_table(
+        data: &Path,
+        table: load::RawTable,
+        codebook: Codebook,
+    ) -> Result<Survey, Diagnostics> {
         let (checked, problems) = validate::check(&codebook, &table);
         let (errors, warnings): (Vec<_>, Vec<_>) = problems.into_iter().partition(|d| d.is_error());
         if !errors.is_empty() {
@@ -88,4 +105,19 @@ impl Survey {
             warnings,
         })
     }
+}
+
+/// The id column and the columns that must be numeric.
+fn read_plan(codebook: &Codebook) -> (String, std::collections::HashSet<String>) {
+    let id = codebook
+        .role_variable(Role::Id)
+        .map(|v| v.name.clone())
+        .unwrap_or_default();
+    let numeric = codebook
+        .variables
+        .iter()
+        .filter(|v| !matches!(v.role, Role::Id | Role::Other))
+        .map(|v| v.name.clone())
+        .collect();
+    (id, numeric)
 }

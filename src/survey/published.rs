@@ -149,13 +149,18 @@ impl Published {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Diagnostic::error(format!("cannot read published tables: {e}")).at(path, None, None)
         })?;
-        toml::from_str(&text).map_err(|e| {
+        Published::parse(path, &text)
+    }
+
+    /// Parses published tables; `path` names them in messages.
+    pub fn parse(path: &Path, text: &str) -> Result<Published, Diagnostics> {
+        toml::from_str(text).map_err(|e| {
             let d = Diagnostic::error(format!(
                 "malformed published tables: {}",
                 e.message().trim()
             ));
             Diagnostics::from(match e.span() {
-                Some(s) => d.at_offset(path, &text, s.start),
+                Some(s) => d.at_offset(path, text, s.start),
                 None => d.at(path, None, None),
             })
         })

@@ -1,0 +1,231 @@
+//! Charts as SVG strings, drawn with plotters. Charts return SVG values,
+//! never pages. One look for all: the Okabe-Ito colour-blind safe palette,
+//! text as text, no chart junk.
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// The Okabe-Ito palette (colour-blind safe), without black.
+pub const PALETTE: [RGBColor; 7] = [
+    RGBColor(0, 114, 178),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(213, 94, 0),
+    RGBColor(240, 228, 66),
+];
+
+/// One series of a bar chart.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Legend name.
+    pub name: String,
+    /// One value per category (`None`: no bar).
+    pub values: Vec<Option<f64>>,
+    /// Interval per category, when the data has one.
+    pub intervals: Option<Vec<Option<(f64, f64)>>>,
+}
+
+/// A grouped bar chart.
+#[derive(Debug, Clone)]
+pub struct BarChart {
+    /// Title (may be empty: captions usually carry it).
+    pub title: String,
+    /// Category labels along the x axis.
+    pub categories: Vec<String>,
+    /// The series (bars side by side within a category).
+    pub series: Vec<Series>,
+    /// Y axis label.
+    pub y_label: String,
+    /// Values are proportions shown as percentages.
+    pub percent: bool,
+    /// Size in pixels.
+    pub size: (u32, u32),
+}
+
+/// Why a chart could not be drawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartError(pub String);
+
+impl std::fmt::Display for ChartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn draw_err<E: std::fmt::Debug>(e: E) -> ChartError {
+    ChartError(format!("drawing failed: {e:?}"))
+}
+
+/// Draws a grouped bar chart as SVG.
+pub fn bar(chart: &BarChart) -> Result<String, ChartError> {
+    let n = chart.categories.len();
+    if n == 0 || chart.series.is_empty() {
+        return Err(ChartError("nothing to draw: the data has no rows".into()));
+    }
+    let scale = if chart.percent { 100.0 } else { 1.0 };
+    let all: Vec<f64> = chart
+        .series
+        .iter()
+        .flat_map(|s| {
+            let ivals = s
+                .intervals
+                .iter()
+                .flatten()
+                .flatten()
+                .flat_map(|(a, b)| [*a, *b]);
+            s.values
+                .iter()
+                .flatten()
+                .copied()
+                .chain(ivals)
+                .collect::<Vec<_>>()
+        })
+        .filter(|v| v.is_finite())
+        .map(|v| v * scale)
+        .collect();
+    if all.is_empty() {
+        return Err(ChartError("nothing to draw: every value is missing".into()));
+    }
+    let lo = all.iter().copied().fold(0.0f64, f64::min);
+    let hi = all.iter().copied().fold(0.0f64, f64::max);
+    let pad = ((hi - lo) * 0.08).max(if chart.percent { 1.0 } else { 1e-9 });
+    let (y0, y1) = if chart.percent && lo >= 0.0 && hi <= 100.0 {
+        (0.0, (hi + pad).clamp(10.0, 100.0))
+    } else {
+        (if lo < 0.0 { lo - pad } else { 0.0 }, hi + pad)
+    };
+    let longest = chart
+        .categories
+        .iter()
+        .map(|c| c.chars().count())
+        .max()
+        .unwrap_or(1);
+    let rotate = n > 6 || longest * n > 90;
+    let x_area = if rotate {
+        (longest as u32 * 6 + 20).min(160)
+    } else {
+        48
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, chart.size).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_err)?;
+        let mut builder = ChartBuilder::on(&root);
+        builder
+            .margin(12)
+            .x_label_area_size(x_area)
+            .y_label_area_size(56);
+        if !chart.title.is_empty() {
+            builder.caption(&chart.title, ("sans-serif", 18));
+        }
+        let mut ctx = builder
+            .build_cartesian_2d(0f64..n as f64, y0..y1)
+            .map_err(draw_err)?;
+        let pct = chart.percent;
+        ctx.configure_mesh()
+            .disable_x_mesh()
+            .x_labels(0)
+            .y_labels(6)
+            .y_desc(chart.y_label.as_str())
+            .y_label_formatter(&|v| {
+                if pct {
+                    format!("{v:.0}%")
+                } else {
+                    format!("{v:.2}")
+                }
+            })
+            .light_line_style(RGBColor(235, 235, 235))
+            .bold_line_style(RGBColor(210, 210, 210))
+            .axis_desc_style(("sans-serif", 14))
+            .label_style(("sans-serif", 13))
+            .draw()
+            .map_err(draw_err)?;
+        let k = chart.series.len() as f64;
+        let group_width = 0.78;
+        let bar_w = group_width / k;
+        for (si, s) in chart.series.iter().enumerate() {
+            let colour = PALETTE[si % PALETTE.len()];
+            let left = |ci: usize| ci as f64 + (1.0 - group_width) / 2.0 + si as f64 * bar_w;
+            let bars: Vec<Rectangle<(f64, f64)>> = s
+                .values
+                .iter()
+                .enumerate()
+                .filter_map(|(ci, v)| v.filter(|v| v.is_finite()).map(|v| (ci, v * scale)))
+                .map(|(ci, v)| {
+                    Rectangle::new(
+                        [(left(ci), 0f64.max(y0)), (left(ci) + bar_w * 0.92, v)],
+                        colour.filled(),
+                    )
+                })
+                .collect();
+            ctx.draw_series(bars)
+                .map_err(draw_err)?
+                .label(s.name.as_str())
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 6), (x + 12, y + 6)], colour.filled())
+                });
+            if let Some(intervals) = &s.intervals {
+                let whiskers: Vec<PathElement<(f64, f64)>> = intervals
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(ci, iv)| iv.map(|(a, b)| (ci, a * scale, b * scale)))
+                    .filter(|(_, a, b)| a.is_finite() && b.is_finite())
+                    .flat_map(|(ci, a, b)| {
+                        let x = left(ci) + bar_w * 0.46;
+                        let cap = bar_w * 0.18;
+                        [
+                            PathElement::new(vec![(x, a), (x, b)], BLACK.stroke_width(1)),
+                            PathElement::new(
+                                vec![(x - cap, a), (x + cap, a)],
+                                BLACK.stroke_width(1),
+                            ),
+                            PathElement::new(
+                                vec![(x - cap, b), (x + cap, b)],
+                                BLACK.stroke_width(1),
+                            ),
+                        ]
+                    })
+                    .collect();
+                ctx.draw_series(whiskers).map_err(draw_err)?;
+            }
+        }
+        if chart.series.len() > 1 || !chart.series[0].name.is_empty() {
+            ctx.configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.85))
+                .border_style(RGBColor(200, 200, 200))
+                .label_font(("sans-serif", 13))
+                .draw()
+                .map_err(draw_err)?;
+        }
+        // category labels, as text, centred under each group (rotated when crowded)
+        for (ci, label) in chart.categories.iter().enumerate() {
+            let (px, py) = ctx.backend_coord(&(ci as f64 + 0.5, y0));
+            let style = if rotate {
+                TextStyle::from(("sans-serif", 12).into_font())
+                    .transform(FontTransform::Rotate270)
+                    .pos(Pos::new(HPos::Right, VPos::Center))
+            } else {
+                TextStyle::from(("sans-serif", 13).into_font())
+                    .pos(Pos::new(HPos::Center, VPos::Top))
+            };
+            let lines: Vec<&str> = if rotate {
+                vec![label.as_str()]
+            } else {
+                label.split('\n').collect()
+            };
+            for (li, line) in lines.iter().enumerate() {
+                root.draw(&Text::new(
+                    line.to_string(),
+                    (px, py + 8 + li as i32 * 16),
+                    style.clone(),
+                ))
+                .map_err(draw_err)?;
+            }
+        }
+        root.present().map_err(draw_err)?;
+    }
+    Ok(svg)
+}

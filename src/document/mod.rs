@@ -1,0 +1,115 @@
+//! The template model: front matter, prose and executable blocks, each with
+//! its place in the source. Parsing runs nothing and never stops at the
+//! first problem: it returns the document it could read and every
+//! diagnostic.
+
+mod front;
+mod parse;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub use front::{DataSpec, FrontMatter, ParamSpec, ParamType};
+pub use parse::{ENGINES, closest, parse};
+
+/// A parsed template.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The template file.
+    pub path: PathBuf,
+    /// Its full text (diagnostics point into it).
+    pub source: String,
+    /// The YAML front matter.
+    pub front: FrontMatter,
+    /// Byte offset where the front matter's YAML starts.
+    pub front_offset: usize,
+    /// Prose and blocks in document order.
+    pub nodes: Vec<Node>,
+}
+
+/// A piece of the template body.
+#[derive(Debug, Clone)]
+pub enum Node {
+    /// Markdown prose, itself a minijinja template.
+    Prose(Prose),
+    /// A fenced ```` ```{engine} ```` block.
+    Block(Block),
+}
+
+/// Markdown prose between blocks.
+#[derive(Debug, Clone)]
+pub struct Prose {
+    /// The text.
+    pub text: String,
+    /// Byte offset of its start in the template.
+    pub offset: usize,
+}
+
+/// One `#| key: value` option of a block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockOption {
+    /// The value, parsed as YAML.
+    pub value: serde_json::Value,
+    /// Byte offset of the key in the template.
+    pub offset: usize,
+}
+
+/// An executable block.
+#[derive(Debug, Clone)]
+pub struct Block {
+    /// Position among the document's blocks (0-based).
+    pub index: usize,
+    /// Engine name (`sql`, `stats`, `table`, `chart`).
+    pub engine: String,
+    /// Byte offset of the opening fence.
+    pub offset: usize,
+    /// Byte offset of the engine name.
+    pub engine_offset: usize,
+    /// `#|` options by key.
+    pub options: BTreeMap<String, BlockOption>,
+    /// The code after the options.
+    pub body: String,
+    /// Byte offset of the body's start.
+    pub body_offset: usize,
+}
+
+/// Options every block understands.
+pub const COMMON_OPTIONS: [&str; 7] = ["label", "caption", "alt", "echo", "cache", "name", "keys"];
+
+impl Block {
+    /// A string option.
+    pub fn option_str(&self, key: &str) -> Option<&str> {
+        self.options.get(key).and_then(|o| o.value.as_str())
+    }
+
+    /// A boolean option with a default.
+    pub fn option_bool(&self, key: &str, default: bool) -> bool {
+        self.options
+            .get(key)
+            .and_then(|o| o.value.as_bool())
+            .unwrap_or(default)
+    }
+
+    /// The name its result is registered under (`name`, else `label`).
+    pub fn result_name(&self) -> Option<String> {
+        self.option_str("name")
+            .or_else(|| self.option_str("label"))
+            .map(|s| s.replace('-', "_"))
+    }
+
+    /// A short human name for messages: "block 3 ({sql}, `levels`)".
+    pub fn describe(&self) -> String {
+        match self.result_name() {
+            Some(n) => format!("block {} ({{{}}} `{n}`)", self.index + 1, self.engine),
+            None => format!("block {} ({{{}}})", self.index + 1, self.engine),
+        }
+    }
+}
+
+/// Byte offset of the start of a 1-based line of `text`.
+pub fn line_offset(text: &str, line: usize) -> usize {
+    text.split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum()
+}

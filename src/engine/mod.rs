@@ -1,0 +1,644 @@
+//! Executing a parsed template: blocks run in document order against a
+//! shared context of named frames; prose is rendered with their values;
+//! cross-references are numbered. The result is an [`Evaluated`] document
+//! that renderers turn into HTML, JSON (and later PDF) without running
+//! anything. `engine` knows no output format.
+
+pub mod cache;
+pub mod chart;
+pub mod frames;
+pub mod labels;
+pub mod params;
+pub mod prose;
+pub mod sql;
+pub mod stats;
+pub mod table;
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use serde_json::Value;
+
+use crate::diag::Diagnostic;
+use crate::document::{Block, Document, Node};
+use crate::survey::Survey;
+use crate::survey::published::Published;
+
+/// A named frame in the context, with the key columns prose uses to reach
+/// into it and the cache key of what produced it.
+#[derive(Debug, Clone)]
+pub struct Named {
+    /// The frame.
+    pub frame: DataFrame,
+    /// Key columns for nested access in prose (`levels.bristol.environment`).
+    pub keys: Vec<String>,
+    /// Cache key of the frame's content.
+    pub key: String,
+}
+
+/// What blocks run against.
+pub struct Context<'a> {
+    /// The survey.
+    pub survey: &'a Survey,
+    /// Named frames: `long`, `respondents`, `published_*`, and every named result so far.
+    pub frames: BTreeMap<String, Named>,
+    /// Resolved parameters.
+    pub params: BTreeMap<String, Value>,
+    /// Disclosure threshold.
+    pub min_base: u32,
+}
+
+/// A block's failure: message, the place in the template, hints.
+#[derive(Debug, Clone)]
+pub struct BlockError {
+    /// What went wrong.
+    pub message: String,
+    /// Absolute byte offset in the template, when the engine knows better than the block start.
+    pub offset: Option<usize>,
+    /// Suggestions.
+    pub hints: Vec<String>,
+}
+
+impl BlockError {
+    /// An error at the block.
+    pub fn new(message: impl Into<String>) -> Self {
+        BlockError {
+            message: message.into(),
+            offset: None,
+            hints: Vec::new(),
+        }
+    }
+
+    /// Adds a hint.
+    pub fn hint(mut self, h: impl Into<String>) -> Self {
+        self.hints.push(h.into());
+        self
+    }
+
+    /// Points at an absolute offset.
+    pub fn at(mut self, offset: usize) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+}
+
+/// What a block produces.
+#[derive(Debug, Clone)]
+pub enum BlockOutput {
+    /// A frame, registered under the block's name.
+    Frame {
+        /// The frame.
+        frame: DataFrame,
+        /// Its key columns.
+        keys: Vec<String>,
+    },
+    /// A formatted table.
+    Table(TableOut),
+    /// A figure.
+    Figure(FigureOut),
+}
+
+/// One block engine.
+pub trait Engine {
+    /// Runs the block; `body` is its code after parameter substitution.
+    fn run(&self, block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError>;
+    /// Names of the context frames the block reads (for cache keys).
+    fn reads(&self, block: &Block, body: &str, ctx: &Context) -> Vec<String>;
+}
+
+/// The engine for a block's engine name.
+pub fn engine_for(name: &str) -> Option<&'static dyn Engine> {
+    match name {
+        "sql" => Some(&sql::Sql),
+        "stats" => Some(&stats::StatsBlock),
+        "table" => Some(&table::TableBlock),
+        "chart" => Some(&chart::ChartBlock),
+        _ => None,
+    }
+}
+
+/// How a table cell is emphasised (the paper's convention).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Emphasis {
+    /// Plain.
+    None,
+    /// Significant positive: bold.
+    Bold,
+    /// Significant negative: shaded.
+    Shade,
+}
+
+/// A formatted cell.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Cell {
+    /// Display text.
+    pub text: String,
+    /// Right-aligned (numbers).
+    pub numeric: bool,
+    /// Emphasis.
+    pub emphasis: Emphasis,
+    /// Suppressed for disclosure.
+    pub suppressed: bool,
+}
+
+/// A formatted table, ready for any renderer.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct TableOut {
+    /// Cross-reference label (`tbl-...`).
+    pub label: Option<String>,
+    /// Number, when labelled.
+    pub number: Option<usize>,
+    /// Caption.
+    pub caption: Option<String>,
+    /// Header rows (one, or two for pivoted column groups): (text, colspan).
+    pub header: Vec<Vec<(String, usize)>>,
+    /// How many leading columns are row headers.
+    pub row_header_columns: usize,
+    /// Body rows.
+    pub rows: Vec<Vec<Cell>>,
+    /// Notes printed under the table.
+    pub notes: Vec<String>,
+    /// The data behind the table as CSV.
+    pub csv: String,
+}
+
+/// A figure, ready for any renderer.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct FigureOut {
+    /// Cross-reference label (`fig-...`).
+    pub label: Option<String>,
+    /// Number, when labelled.
+    pub number: Option<usize>,
+    /// Caption.
+    pub caption: Option<String>,
+    /// Alt text.
+    pub alt: String,
+    /// The chart as SVG.
+    pub svg: String,
+    /// The numbers behind the chart as CSV.
+    pub csv: String,
+}
+
+/// A node of the evaluated document.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum OutNode {
+    /// Markdown, values filled in and cross-references resolved.
+    Markdown {
+        /// The Markdown text.
+        text: String,
+    },
+    /// A block's source, shown because of `echo: true`.
+    Code {
+        /// Engine name.
+        engine: String,
+        /// Source.
+        source: String,
+    },
+    /// A table.
+    Table(TableOut),
+    /// A figure.
+    Figure(FigureOut),
+}
+
+/// Where the numbers come from.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Provenance {
+    /// coweave version.
+    pub coweave: String,
+    /// Template file.
+    pub template: String,
+    /// Data file.
+    pub data: String,
+    /// SHA-256 of the data file.
+    pub data_sha256: String,
+    /// Codebook file.
+    pub codebook: String,
+    /// SHA-256 of the codebook.
+    pub codebook_sha256: String,
+    /// Parameters.
+    pub params: BTreeMap<String, Value>,
+    /// Render date (YYYY-MM-DD, from SOURCE_DATE_EPOCH when set).
+    pub date: String,
+}
+
+/// An executed template.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Evaluated {
+    /// Title.
+    pub title: String,
+    /// Subtitle.
+    pub subtitle: Option<String>,
+    /// Author.
+    pub author: Option<String>,
+    /// Date shown.
+    pub date: String,
+    /// Language.
+    pub lang: String,
+    /// Table of contents wanted.
+    pub toc: bool,
+    /// Content.
+    pub nodes: Vec<OutNode>,
+    /// Every named result, as JSON.
+    pub results: BTreeMap<String, Value>,
+    /// Provenance.
+    pub provenance: Provenance,
+    /// Non-fatal problems.
+    #[serde(skip)]
+    pub warnings: Vec<Diagnostic>,
+    /// Which blocks ran and why (for `-v`).
+    #[serde(skip)]
+    pub log: Vec<String>,
+}
+
+/// Inputs of an evaluation besides the document.
+pub struct Inputs<'a> {
+    /// The survey.
+    pub survey: &'a Survey,
+    /// Published tables, registered as `published_*` frames.
+    pub published: Option<&'a Published>,
+    /// Provenance of the data (file names and hashes).
+    pub provenance: Provenance,
+    /// Resolved parameters.
+    pub params: BTreeMap<String, Value>,
+    /// Block cache, if used.
+    pub cache: Option<&'a mut cache::Cache>,
+}
+
+/// Runs every block, then renders the prose; all independent problems are
+/// reported together.
+pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnostic>> {
+    let Inputs {
+        survey,
+        published,
+        provenance,
+        params,
+        mut cache,
+    } = inputs;
+    let data_key = format!("{}:{}", provenance.data_sha256, provenance.codebook_sha256);
+    let mut ctx = Context {
+        survey,
+        frames: BTreeMap::new(),
+        params: params.clone(),
+        min_base: doc.front.disclosure.min_base,
+    };
+    for (name, frame, keys) in [
+        ("long", &survey.long, vec![]),
+        ("respondents", &survey.respondents, vec![]),
+    ] {
+        ctx.frames.insert(
+            name.into(),
+            Named {
+                frame: frame.clone(),
+                keys,
+                key: data_key.clone(),
+            },
+        );
+    }
+    if let Some(p) = published {
+        for (name, frame) in published_frames(p) {
+            ctx.frames.insert(
+                name,
+                Named {
+                    frame,
+                    keys: vec![],
+                    key: "published".into(),
+                },
+            );
+        }
+    }
+    let mut problems = Vec::new();
+    let mut log = Vec::new();
+    let labels = number_labels(doc, &mut problems);
+    let mut nodes = Vec::new();
+    let mut results = BTreeMap::new();
+    let env = prose::environment(survey);
+    for node in &doc.nodes {
+        match node {
+            Node::Prose(p) => nodes.push(OutNode::Markdown {
+                text: p.text.clone(),
+            }),
+            Node::Block(original) => {
+                let Some(engine) = engine_for(&original.engine) else {
+                    continue;
+                };
+                // captions and alt text may use parameters too
+                let mut block = original.clone();
+                for key in ["caption", "alt"] {
+                    if let Some(opt) = block.options.get_mut(key)
+                        && let Some(text) = opt.value.as_str()
+                        && text.contains("{{")
+                    {
+                        match prose::render_params(&env, text, &ctx.params) {
+                            Ok(t) => opt.value = Value::String(t),
+                            Err(msg) => problems.push(
+                                Diagnostic::error(format!("in `{key}`: {msg}")).at_offset(
+                                    &doc.path,
+                                    &doc.source,
+                                    opt.offset,
+                                ),
+                            ),
+                        }
+                    }
+                }
+                let block = &block;
+                // block code may use parameters: {{ params.area }}
+                let body = match prose::render_block_body(&env, block, &ctx) {
+                    Ok(b) => b,
+                    Err(msg) => {
+                        problems.push(
+                            Diagnostic::error(format!(
+                                "{}: in the block's code: {msg}",
+                                block.describe()
+                            ))
+                            .at_offset(
+                                &doc.path,
+                                &doc.source,
+                                block.body_offset,
+                            ),
+                        );
+                        continue;
+                    }
+                };
+                if block.option_bool("echo", false) {
+                    nodes.push(OutNode::Code {
+                        engine: block.engine.clone(),
+                        source: body.clone(),
+                    });
+                }
+                let reads = engine.reads(block, &body, &ctx);
+                let input_keys: Vec<(String, String)> = reads
+                    .iter()
+                    .filter_map(|n| ctx.frames.get(n).map(|f| (n.clone(), f.key.clone())))
+                    .collect();
+                let key = cache::block_key(block, &body, &input_keys, ctx.min_base);
+                let ident = block
+                    .result_name()
+                    .unwrap_or_else(|| format!("block{}", block.index + 1));
+                let use_cache = block.option_bool("cache", true);
+                let cached = match (&mut cache, use_cache) {
+                    (Some(c), true) => c.get(&ident, &key),
+                    _ => None,
+                };
+                let output = match cached {
+                    Some(out) => {
+                        log.push(format!("{}: cached", block.describe()));
+                        out
+                    }
+                    None => {
+                        let reason = match (&cache, use_cache) {
+                            (Some(c), true) => c.why(&ident, block, &body, &input_keys),
+                            (Some(_), false) => "cache: false".to_string(),
+                            (None, _) => "cache off".to_string(),
+                        };
+                        log.push(format!("{}: ran ({reason})", block.describe()));
+                        match engine.run(block, &body, &ctx) {
+                            Ok(out) => {
+                                if let (Some(c), true) = (&mut cache, use_cache) {
+                                    c.put(&ident, &key, block, &body, &input_keys, &out);
+                                }
+                                out
+                            }
+                            Err(e) => {
+                                let mut d = Diagnostic::error(format!(
+                                    "{}: {}",
+                                    block.describe(),
+                                    e.message
+                                ))
+                                .at_offset(
+                                    &doc.path,
+                                    &doc.source,
+                                    e.offset.unwrap_or(block.engine_offset),
+                                );
+                                d.hints = e.hints;
+                                problems.push(d);
+                                continue;
+                            }
+                        }
+                    }
+                };
+                match output {
+                    BlockOutput::Frame { frame, keys } => {
+                        if let Some(name) = block.result_name() {
+                            results.insert(name.clone(), Value::Array(frames::rows(&frame)));
+                            ctx.frames.insert(
+                                name,
+                                Named {
+                                    frame,
+                                    keys,
+                                    key: key.clone(),
+                                },
+                            );
+                        }
+                    }
+                    BlockOutput::Table(mut t) => {
+                        t.number = t
+                            .label
+                            .as_ref()
+                            .and_then(|l| labels.get(l).map(|(_, n)| *n));
+                        nodes.push(OutNode::Table(t));
+                    }
+                    BlockOutput::Figure(mut f) => {
+                        f.number = f
+                            .label
+                            .as_ref()
+                            .and_then(|l| labels.get(l).map(|(_, n)| *n));
+                        nodes.push(OutNode::Figure(f));
+                    }
+                }
+            }
+        }
+    }
+    // prose: values filled in, cross-references resolved
+    let values = prose::values(&ctx, doc);
+    let mut prose_nodes = doc.nodes.iter().filter_map(|n| match n {
+        Node::Prose(p) => Some(p),
+        Node::Block(_) => None,
+    });
+    for node in nodes.iter_mut() {
+        let OutNode::Markdown { text } = node else {
+            continue;
+        };
+        let Some(p) = prose_nodes.next() else { break };
+        match prose::render(&env, &p.text, &values) {
+            Ok(rendered) => match prose::cross_references(&rendered, &labels) {
+                Ok(t) => *text = t,
+                Err(bad) => {
+                    let at = p
+                        .text
+                        .find(&format!("@{bad}"))
+                        .map_or(p.offset, |i| p.offset + i);
+                    let known: Vec<&str> = labels.keys().map(String::as_str).collect();
+                    let mut d = Diagnostic::error(format!("unknown cross-reference `@{bad}`"))
+                        .at_offset(&doc.path, &doc.source, at);
+                    d = match crate::document::closest(&bad, &known) {
+                        Some(s) => d.hint(format!("did you mean `@{s}`?")),
+                        None => d.hint("label a table block `#| label: tbl-...` or a chart block `#| label: fig-...`"),
+                    };
+                    problems.push(d);
+                }
+            },
+            Err((msg, offset)) => {
+                problems.push(
+                    Diagnostic::error(format!("in prose: {msg}"))
+                        .at_offset(&doc.path, &doc.source, p.offset + offset.unwrap_or(0))
+                        .hint("values are the names of blocks (`#| name: ...`) and `params`; filters: pct, num, ci, pvalue, stars, signed, plural"),
+                );
+            }
+        }
+    }
+    let title = doc.front.title.clone().unwrap_or_else(|| {
+        doc.path
+            .file_stem()
+            .map_or("Report".into(), |s| s.to_string_lossy().to_string())
+    });
+    let render_meta =
+        |s: &str, what: &str, problems: &mut Vec<Diagnostic>| match prose::render(&env, s, &values)
+        {
+            Ok(t) => t,
+            Err((msg, _)) => {
+                problems.push(
+                    Diagnostic::error(format!("in the {what}: {msg}")).at_offset(
+                        &doc.path,
+                        &doc.source,
+                        doc.front_offset,
+                    ),
+                );
+                s.to_string()
+            }
+        };
+    let title = render_meta(&title, "title", &mut problems);
+    let subtitle = doc
+        .front
+        .subtitle
+        .as_ref()
+        .map(|s| render_meta(s, "subtitle", &mut problems));
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let date = match doc.front.date.as_deref() {
+        None | Some("today") => provenance.date.clone(),
+        Some(d) => d.to_string(),
+    };
+    Ok(Evaluated {
+        title,
+        subtitle,
+        author: doc.front.author.clone(),
+        date,
+        lang: doc.front.lang.clone(),
+        toc: doc.front.toc,
+        nodes,
+        results,
+        provenance,
+        warnings: Vec::new(),
+        log,
+    })
+}
+
+/// Numbers `tbl-` and `fig-` labels in document order: label -> (kind, n).
+fn number_labels(
+    doc: &Document,
+    problems: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, (&'static str, usize)> {
+    let mut labels = BTreeMap::new();
+    let (mut tables, mut figures) = (0, 0);
+    for node in &doc.nodes {
+        let Node::Block(b) = node else { continue };
+        let Some(label) = b.option_str("label") else {
+            continue;
+        };
+        let offset = b.options.get("label").map_or(b.offset, |o| o.offset);
+        let kind = match (label.split('-').next(), b.engine.as_str()) {
+            (Some("tbl"), "table") => {
+                tables += 1;
+                ("Table", tables)
+            }
+            (Some("fig"), "chart") => {
+                figures += 1;
+                ("Figure", figures)
+            }
+            (Some("tbl" | "fig"), engine) => {
+                problems.push(
+                    Diagnostic::error(format!("label `{label}` is on a {{{engine}}} block"))
+                        .at_offset(&doc.path, &doc.source, offset)
+                        .hint(
+                            "`tbl-` labels go on {table} blocks, `fig-` labels on {chart} blocks",
+                        ),
+                );
+                continue;
+            }
+            _ => continue,
+        };
+        if labels.insert(label.to_string(), kind).is_some() {
+            problems.push(
+                Diagnostic::error(format!("label `{label}` is used twice")).at_offset(
+                    &doc.path,
+                    &doc.source,
+                    offset,
+                ),
+            );
+        }
+    }
+    labels
+}
+
+/// The published tables as frames: `published_levels`,
+/// `published_correlates`, `published_nudges`.
+pub fn published_frames(p: &Published) -> Vec<(String, DataFrame)> {
+    let mut out = Vec::new();
+    let levels = df![
+        "area" => p.levels.iter().map(|l| l.area.clone()).collect::<Vec<_>>(),
+        "theme" => p.levels.iter().map(|l| l.theme.clone()).collect::<Vec<_>>(),
+        "individual_pct" => p.levels.iter().map(|l| l.individual_pct).collect::<Vec<_>>(),
+        "collective_pct" => p.levels.iter().map(|l| l.collective_pct).collect::<Vec<_>>(),
+        "time_pct" => p.levels.iter().map(|l| l.time_pct).collect::<Vec<_>>(),
+        "note" => p.levels.iter().map(|l| l.note.clone()).collect::<Vec<_>>(),
+    ];
+    if let Ok(df) = levels {
+        out.push(("published_levels".into(), df));
+    }
+    let cells: Vec<(
+        &crate::survey::published::CorrelateRow,
+        &crate::survey::published::CorrelateCell,
+    )> = p
+        .correlates
+        .iter()
+        .flat_map(|r| r.cells.iter().map(move |c| (r, c)))
+        .collect();
+    let correlates = df![
+        "table" => cells.iter().map(|(r, _)| i64::from(r.table)).collect::<Vec<_>>(),
+        "variable" => cells.iter().map(|(r, _)| r.variable.clone()).collect::<Vec<_>>(),
+        "area" => cells.iter().map(|(_, c)| c.area.clone()).collect::<Vec<_>>(),
+        "theme" => cells.iter().map(|(_, c)| c.theme.clone()).collect::<Vec<_>>(),
+        "sub" => cells.iter().map(|(_, c)| c.sub.clone()).collect::<Vec<_>>(),
+        "r" => cells.iter().map(|(_, c)| c.r).collect::<Vec<_>>(),
+        "stars" => cells.iter().map(|(_, c)| i64::from(c.stars)).collect::<Vec<_>>(),
+        "note" => cells.iter().map(|(r, c)| c.note.clone().or_else(|| r.note.clone())).collect::<Vec<_>>(),
+    ];
+    if let Ok(df) = correlates {
+        out.push(("published_correlates".into(), df));
+    }
+    let rows: Vec<(
+        &crate::survey::published::NudgeBlock,
+        &crate::survey::published::NudgeRow,
+    )> = p
+        .nudges
+        .iter()
+        .flat_map(|b| b.rows.iter().map(move |r| (b, r)))
+        .collect();
+    let nudges = df![
+        "area" => rows.iter().map(|(b, _)| b.area.clone()).collect::<Vec<_>>(),
+        "theme" => rows.iter().map(|(b, _)| b.theme.clone()).collect::<Vec<_>>(),
+        "sub" => rows.iter().map(|(b, _)| b.sub.clone()).collect::<Vec<_>>(),
+        "arm" => rows.iter().map(|(_, r)| r.arm.clone()).collect::<Vec<_>>(),
+        "individual" => rows.iter().map(|(_, r)| r.individual).collect::<Vec<_>>(),
+        "individual_stars" => rows.iter().map(|(_, r)| i64::from(r.individual_stars)).collect::<Vec<_>>(),
+        "collective" => rows.iter().map(|(_, r)| r.collective).collect::<Vec<_>>(),
+        "collective_stars" => rows.iter().map(|(_, r)| i64::from(r.collective_stars)).collect::<Vec<_>>(),
+    ];
+    if let Ok(df) = nudges {
+        out.push(("published_nudges".into(), df));
+    }
+    out
+}

@@ -1,0 +1,321 @@
+//! Prose as a minijinja template over the results, with the filters reports
+//! need, and `@fig-`/`@tbl-` cross-references.
+
+use std::collections::BTreeMap;
+
+use minijinja::value::{Kwargs, ValueKind};
+use minijinja::{Environment, Error, ErrorKind, Value};
+
+use super::{Context, frames};
+use crate::document::{Block, Document};
+use crate::survey::Survey;
+
+/// The environment with coweave's filters and functions.
+pub fn environment(survey: &Survey) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.add_filter("pct", pct);
+    env.add_filter("num", num);
+    env.add_filter("ci", ci);
+    env.add_filter("pvalue", pvalue);
+    env.add_filter("stars", stars);
+    env.add_filter("signed", signed);
+    env.add_filter("plural", plural);
+    let labels: BTreeMap<String, String> = survey
+        .codebook
+        .themes
+        .iter()
+        .map(|t| (t.id.clone(), t.label.clone()))
+        .collect();
+    env.add_function("theme_label", move |id: String| {
+        labels.get(&id).cloned().unwrap_or(id)
+    });
+    env
+}
+
+/// The estimate inside a value: the number itself, or its `estimate` field.
+fn estimate(v: &Value, what: &str) -> Result<f64, Error> {
+    let inner = if v.kind() == ValueKind::Map {
+        v.get_attr("estimate")?
+    } else {
+        v.clone()
+    };
+    if inner.is_undefined() || inner.is_none() {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("{what}: the value is missing (not computable or not asked)"),
+        ));
+    }
+    f64::try_from(inner).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("{what} needs a number or a result with an estimate"),
+        )
+    })
+}
+
+fn digits(kwargs: &Kwargs, positional: Option<i64>, default: i64) -> Result<usize, Error> {
+    let d = match positional {
+        Some(d) => d,
+        None => kwargs.get::<Option<i64>>("digits")?.unwrap_or(default),
+    };
+    Ok(d.clamp(0, 10) as usize)
+}
+
+fn pct(v: Value, d: Option<i64>, kwargs: Kwargs) -> Result<String, Error> {
+    let x = estimate(&v, "pct")?;
+    let digits = digits(&kwargs, d, 0)?;
+    kwargs.assert_all_used()?;
+    Ok(format!("{:.digits$}%", x * 100.0))
+}
+
+fn num(v: Value, d: Option<i64>, kwargs: Kwargs) -> Result<String, Error> {
+    let x = estimate(&v, "num")?;
+    let digits = digits(&kwargs, d, 2)?;
+    kwargs.assert_all_used()?;
+    Ok(minus(format!("{x:.digits$}")))
+}
+
+fn minus(s: String) -> String {
+    match s.strip_prefix('-') {
+        Some(rest) => format!("\u{2212}{rest}"),
+        None => s,
+    }
+}
+
+/// `{{ x | ci }}`: "41% to 47%" for proportions, "0.12 to 0.30" otherwise.
+fn ci(v: Value, d: Option<i64>, kwargs: Kwargs) -> Result<String, Error> {
+    let lo = f64::try_from(v.get_attr("ci_low")?).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            "ci needs a result with ci_low and ci_high",
+        )
+    })?;
+    let hi = f64::try_from(v.get_attr("ci_high")?).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            "ci needs a result with ci_low and ci_high",
+        )
+    })?;
+    let statistic = v
+        .get_attr("statistic")
+        .ok()
+        .and_then(|s| s.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let share = statistic == "mean" && (0.0..=1.0).contains(&lo) && (0.0..=1.0).contains(&hi);
+    let as_pct = kwargs
+        .get::<Option<bool>>("pct")?
+        .unwrap_or(statistic == "proportion" || statistic.contains("proportions") || share);
+    let digits = digits(&kwargs, d, if as_pct { 0 } else { 2 })?;
+    kwargs.assert_all_used()?;
+    Ok(if as_pct {
+        format!(
+            "{}% to {}%",
+            minus(format!("{:.digits$}", lo * 100.0)),
+            minus(format!("{:.digits$}", hi * 100.0))
+        )
+    } else {
+        format!(
+            "{} to {}",
+            minus(format!("{lo:.digits$}")),
+            minus(format!("{hi:.digits$}"))
+        )
+    })
+}
+
+fn p_of(v: &Value) -> Result<f64, Error> {
+    let inner = if v.kind() == ValueKind::Map {
+        v.get_attr("p")?
+    } else {
+        v.clone()
+    };
+    f64::try_from(inner).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            "needs a p-value or a result with p",
+        )
+    })
+}
+
+fn pvalue(v: Value) -> Result<String, Error> {
+    let p = p_of(&v)?;
+    Ok(if p < 0.001 {
+        "p < 0.001".into()
+    } else {
+        format!("p = {p:.3}")
+    })
+}
+
+fn stars(v: Value) -> Result<String, Error> {
+    let p = p_of(&v)?;
+    Ok(if p < 0.01 {
+        "**".into()
+    } else if p < 0.05 {
+        "*".into()
+    } else {
+        String::new()
+    })
+}
+
+fn signed(v: Value, d: Option<i64>, kwargs: Kwargs) -> Result<String, Error> {
+    let x = estimate(&v, "signed")?;
+    let scale = if kwargs.get::<Option<bool>>("points")?.unwrap_or(false) {
+        100.0
+    } else {
+        1.0
+    };
+    let digits = digits(&kwargs, d, 1)?;
+    kwargs.assert_all_used()?;
+    let y = x * scale;
+    let s = format!("{:.digits$}", y.abs());
+    let zero = s.chars().all(|c| c == '0' || c == '.');
+    Ok(if zero {
+        s
+    } else if y > 0.0 {
+        format!("+{s}")
+    } else {
+        format!("\u{2212}{s}")
+    })
+}
+
+/// `{{ n | plural("area", "areas") }}` -> "1 area", "3 areas".
+fn plural(v: Value, one: String, many: Option<String>) -> Result<String, Error> {
+    let n = if v.kind() == ValueKind::Seq {
+        v.len().unwrap_or(0) as f64
+    } else {
+        f64::try_from(v).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                "plural needs a number or a list",
+            )
+        })?
+    };
+    let many = many.unwrap_or_else(|| format!("{one}s"));
+    let word = if (n - 1.0).abs() < f64::EPSILON {
+        one
+    } else {
+        many
+    };
+    Ok(if n.fract() == 0.0 {
+        format!("{} {word}", n as i64)
+    } else {
+        format!("{n} {word}")
+    })
+}
+
+/// The values prose sees: `params`, every named result (nested by its key
+/// columns when it has them, else a list of rows), and `meta`.
+pub fn values(ctx: &Context, doc: &Document) -> Value {
+    let mut map: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    for (name, named) in &ctx.frames {
+        if matches!(name.as_str(), "long" | "respondents") {
+            continue;
+        }
+        let v = if named.keys.is_empty() {
+            serde_json::Value::Array(frames::rows(&named.frame))
+        } else {
+            frames::nested(&named.frame, &named.keys)
+        };
+        map.insert(name.clone(), v);
+    }
+    map.insert(
+        "params".into(),
+        serde_json::to_value(&ctx.params).unwrap_or_default(),
+    );
+    let areas: Vec<&str> = ctx
+        .survey
+        .codebook
+        .areas
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    map.insert(
+        "meta".into(),
+        serde_json::json!({
+            "title": doc.front.title,
+            "areas": areas,
+            "min_base": ctx.min_base,
+        }),
+    );
+    Value::from(minijinja::value::Serde(&map))
+}
+
+/// Renders one prose segment; on failure the message and the byte offset
+/// of the failing part within the segment.
+pub fn render(
+    env: &Environment,
+    text: &str,
+    values: &Value,
+) -> Result<String, (String, Option<usize>)> {
+    env.render_str(text, values.clone()).map_err(|e| {
+        let offset = e.range().map(|r| r.start).or_else(|| {
+            e.line()
+                .map(|l| super::super::document::line_offset(text, l))
+        });
+        let mut msg = e
+            .detail()
+            .map_or_else(|| e.kind().to_string(), |d| format!("{}: {d}", e.kind()));
+        if let Some(src) = std::error::Error::source(&e) {
+            msg.push_str(&format!(" ({src})"));
+        }
+        (msg, offset)
+    })
+}
+
+/// A short text (caption, alt text) with `{{ params.* }}` filled in.
+pub fn render_params(
+    env: &Environment,
+    text: &str,
+    params: &BTreeMap<String, serde_json::Value>,
+) -> Result<String, String> {
+    let v = Value::from(minijinja::value::Serde(
+        serde_json::json!({ "params": params }),
+    ));
+    env.render_str(text, v)
+        .map_err(|e| e.detail().unwrap_or("template error").to_string())
+}
+
+/// A block's code with `{{ params.* }}` filled in.
+pub fn render_block_body(
+    env: &Environment,
+    block: &Block,
+    ctx: &Context,
+) -> Result<String, String> {
+    if !block.body.contains("{{") && !block.body.contains("{%") {
+        return Ok(block.body.clone());
+    }
+    render_params(env, &block.body, &ctx.params)
+}
+
+/// Replaces `@tbl-x` / `@fig-x` by Markdown links "[Table 2](#tbl-x)";
+/// returns the first unknown label as error.
+pub fn cross_references(
+    text: &str,
+    labels: &BTreeMap<String, (&'static str, usize)>,
+) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('@') {
+        let (before, after) = rest.split_at(i);
+        out.push_str(before);
+        let prev_ok = out.chars().last().is_none_or(|c| !c.is_alphanumeric());
+        let label: String = after[1..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        let label = label.trim_end_matches(['-', '_']).to_string();
+        if prev_ok && (label.starts_with("tbl-") || label.starts_with("fig-")) {
+            match labels.get(&label) {
+                Some((kind, n)) => out.push_str(&format!("[{kind}\u{a0}{n}](#{label})")),
+                None => return Err(label),
+            }
+            rest = &after[1 + label.len()..];
+        } else {
+            out.push('@');
+            rest = &after[1..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}

@@ -1,0 +1,707 @@
+//! `{stats}`: a declarative analysis in YAML that calls the statistics core.
+//!
+//! ```yaml
+//! levels:     { measures: [individual, collective], by: [area, theme], weight: false }
+//! correlate:  { x: [efficacy, age], y: [individual, collective], by: [area, theme], subs: true }
+//! experiment: { y: [individual, collective], by: [area, theme], adjust: bh }
+//! regress:    { y: collective, x: [efficacy, age], categorical: [arm], by: [area], robust: hc3 }
+//! crosstab:   { row: age, col: gender, by: [area] }
+//! power:      { p0: 0.2, n: 120 }
+//! ```
+//! Every analysis may add `data:` (a frame name, default `long`) and
+//! `filter:` (column: value pairs). The result is a tidy frame.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{BlockError, BlockOutput, Context, Engine};
+use crate::document::Block;
+use crate::stats::{self, CovType, GroupedOptions, PAdjustMethod};
+
+/// The stats engine.
+pub struct StatsBlock;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+enum Spec {
+    Levels(Levels),
+    Correlate(Correlate),
+    Experiment(Experiment),
+    Regress(Regress),
+    Crosstab(Crosstab),
+    Power(Power),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Common {
+    data: Option<String>,
+    #[serde(default)]
+    filter: BTreeMap<String, Value>,
+    by: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Levels {
+    measures: Vec<String>,
+    #[serde(default)]
+    weight: bool,
+    #[serde(flatten)]
+    common: Common,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Correlate {
+    x: Vec<String>,
+    y: Vec<String>,
+    #[serde(default = "pearson")]
+    method: String,
+    #[serde(default = "yes")]
+    subs: bool,
+    adjust: Option<String>,
+    #[serde(flatten)]
+    common: Common,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Experiment {
+    y: Vec<String>,
+    #[serde(default = "arm")]
+    arm: String,
+    #[serde(default = "control")]
+    control: String,
+    adjust: Option<String>,
+    #[serde(flatten)]
+    common: Common,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Regress {
+    y: String,
+    #[serde(default)]
+    x: Vec<String>,
+    #[serde(default)]
+    categorical: Vec<String>,
+    #[serde(default)]
+    weight: bool,
+    #[serde(default = "hc1")]
+    robust: String,
+    #[serde(flatten)]
+    common: Common,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Crosstab {
+    row: String,
+    col: String,
+    #[serde(default)]
+    weight: bool,
+    #[serde(flatten)]
+    common: Common,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Power {
+    p0: Option<f64>,
+    p1: Option<f64>,
+    p2: Option<f64>,
+    n: Option<f64>,
+    #[serde(default = "alpha")]
+    alpha: f64,
+    #[serde(default = "power80")]
+    power: f64,
+}
+
+fn pearson() -> String {
+    "pearson".into()
+}
+fn yes() -> bool {
+    true
+}
+fn arm() -> String {
+    "arm".into()
+}
+fn control() -> String {
+    "none".into()
+}
+fn hc1() -> String {
+    "hc1".into()
+}
+fn alpha() -> f64 {
+    0.05
+}
+fn power80() -> f64 {
+    0.8
+}
+
+fn err(e: impl std::fmt::Display) -> BlockError {
+    BlockError::new(e.to_string())
+}
+
+fn default_by(common: &Common, df: &DataFrame) -> Vec<String> {
+    common.by.clone().unwrap_or_else(|| {
+        ["area", "theme"]
+            .iter()
+            .filter(|c| df.column(c).is_ok())
+            .map(|c| c.to_string())
+            .collect()
+    })
+}
+
+fn source(common: &Common, ctx: &Context, block: &Block) -> Result<DataFrame, BlockError> {
+    let name = common.data.as_deref().unwrap_or("long");
+    let Some(named) = ctx.frames.get(name) else {
+        let names: Vec<&str> = ctx.frames.keys().map(String::as_str).collect();
+        return Err(BlockError::new(format!("no frame named `{name}`"))
+            .hint(format!("frames: {}", names.join(", ")))
+            .at(block.body_offset));
+    };
+    let mut df = named.frame.clone();
+    for (col, value) in &common.filter {
+        let c = df
+            .column(col)
+            .map_err(|_| missing_column(col, &df, block))?;
+        let mask = match value {
+            Value::String(s) => c
+                .cast(&DataType::String)
+                .map_err(err)?
+                .str()
+                .map_err(err)?
+                .equal(s.as_str()),
+            Value::Number(n) => c
+                .cast(&DataType::Float64)
+                .map_err(err)?
+                .f64()
+                .map_err(err)?
+                .equal(n.as_f64().unwrap_or(f64::NAN)),
+            Value::Bool(b) => c
+                .cast(&DataType::String)
+                .map_err(err)?
+                .str()
+                .map_err(err)?
+                .equal(if *b { "true" } else { "false" }),
+            other => {
+                return Err(BlockError::new(format!(
+                    "filter `{col}` needs a single value, not {other}"
+                )));
+            }
+        };
+        df = df.filter(&mask).map_err(err)?;
+    }
+    Ok(df)
+}
+
+fn missing_column(col: &str, df: &DataFrame, block: &Block) -> BlockError {
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let e = BlockError::new(format!("no column `{col}` in the data")).at(block
+        .body
+        .find(col)
+        .map_or(block.body_offset, |i| block.body_offset + i));
+    match crate::document::closest(col, &refs) {
+        Some(s) => e.hint(format!("did you mean `{s}`?")),
+        None => e.hint(format!("columns: {}", names.join(", "))),
+    }
+}
+
+fn check_columns(df: &DataFrame, cols: &[String], block: &Block) -> Result<(), BlockError> {
+    for c in cols {
+        if df.column(c).is_err() {
+            return Err(missing_column(c, df, block));
+        }
+    }
+    Ok(())
+}
+
+fn adjust_method(name: &Option<String>) -> Result<Option<PAdjustMethod>, BlockError> {
+    match name.as_deref() {
+        None | Some("none") => Ok(None),
+        Some("bh" | "fdr") => Ok(Some(PAdjustMethod::BenjaminiHochberg)),
+        Some("holm") => Ok(Some(PAdjustMethod::Holm)),
+        Some("bonferroni") => Ok(Some(PAdjustMethod::Bonferroni)),
+        Some(other) => Err(BlockError::new(format!("unknown adjustment `{other}`"))
+            .hint("use bh, holm or bonferroni")),
+    }
+}
+
+fn stack(parts: Vec<DataFrame>) -> Result<DataFrame, BlockError> {
+    let mut iter = parts.into_iter();
+    let Some(mut first) = iter.next() else {
+        return Err(BlockError::new(
+            "the analysis produced no rows (no group was asked these questions)",
+        ));
+    };
+    for p in iter {
+        first.vstack_mut(&p).map_err(err)?;
+    }
+    Ok(first)
+}
+
+fn is_binary(df: &DataFrame, col: &str) -> bool {
+    df.column(col)
+        .ok()
+        .and_then(|c| c.cast(&DataType::Float64).ok())
+        .is_some_and(|c| {
+            c.f64()
+                .map(|ca| ca.iter().flatten().all(|v| v == 0.0 || v == 1.0))
+                .unwrap_or(false)
+        })
+}
+
+fn with_str_column(mut df: DataFrame, name: &str, value: &str) -> Result<DataFrame, BlockError> {
+    let col = Column::new(name.into(), vec![value; df.height()]);
+    df.with_column(col).map_err(err)?;
+    Ok(df)
+}
+
+impl Engine for StatsBlock {
+    fn reads(&self, _block: &Block, body: &str, ctx: &Context) -> Vec<String> {
+        let spec: Option<BTreeMap<String, Value>> = crate::yaml::from_str(body).ok();
+        let data = spec
+            .and_then(|m| m.into_values().next())
+            .and_then(|v| v.get("data").and_then(Value::as_str).map(str::to_string))
+            .unwrap_or_else(|| "long".into());
+        ctx.frames
+            .contains_key(&data)
+            .then_some(data)
+            .into_iter()
+            .collect()
+    }
+
+    fn run(&self, block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError> {
+        let spec: Spec = crate::yaml::from_str(body).map_err(|e| {
+            let msg = e.to_string();
+            let first = msg.lines().next().unwrap_or(&msg).to_string();
+            let mut be = BlockError::new(format!("analysis spec: {first}"))
+                .hint("one of: levels, correlate, experiment, regress, crosstab, power (see docs/templates.md)");
+            if let Some(loc) = e.location() {
+                be = be.at(block.body_offset + crate::document::line_offset(&block.body, loc.line() as usize) + loc.column().saturating_sub(1) as usize);
+            }
+            be
+        })?;
+        let (frame, keys) = match spec {
+            Spec::Levels(s) => levels(s, ctx, block)?,
+            Spec::Correlate(s) => correlate(s, ctx, block)?,
+            Spec::Experiment(s) => experiment(s, ctx, block)?,
+            Spec::Regress(s) => regress(s, ctx, block)?,
+            Spec::Crosstab(s) => crosstab(s, ctx, block)?,
+            Spec::Power(s) => (power(s)?, vec![]),
+        };
+        Ok(BlockOutput::Frame { frame, keys })
+    }
+}
+
+type Tidy = (DataFrame, Vec<String>);
+
+fn levels(s: Levels, ctx: &Context, block: &Block) -> Result<Tidy, BlockError> {
+    let df = source(&s.common, ctx, block)?;
+    let by = default_by(&s.common, &df);
+    check_columns(&df, &by, block)?;
+    check_columns(&df, &s.measures, block)?;
+    let by_ref: Vec<&str> = by.iter().map(String::as_str).collect();
+    let opts = GroupedOptions {
+        weight: s.weight.then(|| "weight".to_string()),
+        ..GroupedOptions::default()
+    };
+    let mut parts = Vec::new();
+    for m in &s.measures {
+        let part = if is_binary(&df, m) {
+            stats::grouped::proportion_by(&df, m, &by_ref, &opts)
+        } else {
+            stats::grouped::mean_by(&df, m, &by_ref, &opts)
+        }
+        .map_err(err)?;
+        if part.height() > 0 {
+            parts.push(part);
+        }
+    }
+    let mut keys = by.clone();
+    keys.push("variable".into());
+    Ok((stack(parts)?, keys))
+}
+
+fn correlate(s: Correlate, ctx: &Context, block: &Block) -> Result<Tidy, BlockError> {
+    let df = source(&s.common, ctx, block)?;
+    let by = default_by(&s.common, &df);
+    check_columns(&df, &by, block)?;
+    check_columns(&df, &s.y, block)?;
+    let method = match s.method.as_str() {
+        "pearson" => stats::CorrelationMethod::Pearson,
+        "spearman" => stats::CorrelationMethod::Spearman,
+        other => {
+            return Err(
+                BlockError::new(format!("unknown correlation method `{other}`"))
+                    .hint("use pearson or spearman"),
+            );
+        }
+    };
+    let by_ref: Vec<&str> = by.iter().map(String::as_str).collect();
+    let opts = GroupedOptions::default();
+    let mut parts = Vec::new();
+    for x in &s.x {
+        let mut xs = Vec::new();
+        if df.column(x).is_ok() {
+            xs.push(x.clone());
+        }
+        if s.subs {
+            xs.extend(stats::grouped::sub_items(&df, x));
+        }
+        if xs.is_empty() {
+            return Err(missing_column(x, &df, block));
+        }
+        for xcol in &xs {
+            for y in &s.y {
+                let part = stats::grouped::correlate_by(&df, xcol, y, &by_ref, method, &opts)
+                    .map_err(err)?;
+                if part.height() == 0 {
+                    continue;
+                }
+                let (role, sub) = match xcol.split_once("__") {
+                    Some((r, sub)) => (r.to_string(), sub.to_string()),
+                    None => (xcol.clone(), String::new()),
+                };
+                let part = with_str_column(part, "x", xcol)?;
+                let part = with_str_column(part, "role", &role)?;
+                let part = with_str_column(part, "sub", &sub)?;
+                parts.push(with_str_column(part, "y", y)?);
+            }
+        }
+    }
+    let mut frame = stack(parts)?;
+    if let Some(m) = adjust_method(&s.adjust)? {
+        frame = stats::grouped::p_adjust_frame(&frame, "p", m, "p_adjusted").map_err(err)?;
+    }
+    let mut keys = by.clone();
+    keys.extend(["y".to_string(), "x".to_string()]);
+    Ok((frame, keys))
+}
+
+fn experiment(s: Experiment, ctx: &Context, block: &Block) -> Result<Tidy, BlockError> {
+    let df = source(&s.common, ctx, block)?;
+    let by = default_by(&s.common, &df);
+    check_columns(&df, &by, block)?;
+    check_columns(&df, &s.y, block)?;
+    check_columns(&df, std::slice::from_ref(&s.arm), block)?;
+    let by_ref: Vec<&str> = by.iter().map(String::as_str).collect();
+    let spec = stats::ExperimentSpec {
+        control: s.control.clone(),
+        ..stats::ExperimentSpec::default()
+    };
+    let mut parts = Vec::new();
+    for y in &s.y {
+        let kind = if is_binary(&df, y) {
+            stats::OutcomeKind::Binary
+        } else {
+            stats::OutcomeKind::Continuous
+        };
+        let part =
+            stats::grouped::experiment_by(&df, y, &s.arm, &by_ref, kind, &spec).map_err(err)?;
+        if part.height() > 0 {
+            parts.push(part);
+        }
+    }
+    let mut frame = stack(parts)?;
+    if let Some(m) = adjust_method(&s.adjust)? {
+        frame = stats::grouped::p_adjust_frame(&frame, "p", m, "p_adjusted").map_err(err)?;
+    }
+    let mut keys = by.clone();
+    keys.extend([
+        "variable".to_string(),
+        "statistic".to_string(),
+        "arm".to_string(),
+    ]);
+    Ok((frame, keys))
+}
+
+/// Row indices per group of `by` values, groups in sorted order.
+fn groups(df: &DataFrame, by: &[String]) -> Result<BTreeMap<Vec<String>, Vec<usize>>, BlockError> {
+    let cols: Vec<Vec<Option<String>>> = by
+        .iter()
+        .map(|b| {
+            let c = df
+                .column(b)
+                .map_err(err)?
+                .cast(&DataType::String)
+                .map_err(err)?;
+            Ok(c.str()
+                .map_err(err)?
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect())
+        })
+        .collect::<Result<_, BlockError>>()?;
+    let mut out: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
+    for row in 0..df.height() {
+        let key: Option<Vec<String>> = cols.iter().map(|c| c[row].clone()).collect();
+        if let Some(k) = key {
+            out.entry(k).or_default().push(row);
+        }
+    }
+    Ok(out)
+}
+
+fn f64_col(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, BlockError> {
+    let c = df
+        .column(name)
+        .map_err(err)?
+        .cast(&DataType::Float64)
+        .map_err(err)?;
+    Ok(c.f64().map_err(err)?.iter().collect())
+}
+
+fn str_col(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>, BlockError> {
+    let c = df
+        .column(name)
+        .map_err(err)?
+        .cast(&DataType::String)
+        .map_err(err)?;
+    Ok(c.str()
+        .map_err(err)?
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect())
+}
+
+fn regress(s: Regress, ctx: &Context, block: &Block) -> Result<Tidy, BlockError> {
+    let df = source(&s.common, ctx, block)?;
+    let by = s.common.by.clone().unwrap_or_default();
+    check_columns(&df, &by, block)?;
+    check_columns(&df, std::slice::from_ref(&s.y), block)?;
+    check_columns(&df, &s.x, block)?;
+    check_columns(&df, &s.categorical, block)?;
+    let cov = match s.robust.to_ascii_lowercase().as_str() {
+        "none" | "nonrobust" | "classical" => CovType::Classical,
+        "hc0" => CovType::HC0,
+        "hc1" => CovType::HC1,
+        "hc2" => CovType::HC2,
+        "hc3" => CovType::HC3,
+        other => {
+            return Err(
+                BlockError::new(format!("unknown robust standard errors `{other}`"))
+                    .hint("use none, hc0, hc1, hc2 or hc3"),
+            );
+        }
+    };
+    let y_all = f64_col(&df, &s.y)?;
+    let x_all: Vec<Vec<Option<f64>>> =
+        s.x.iter()
+            .map(|x| f64_col(&df, x))
+            .collect::<Result<_, _>>()?;
+    let c_all: Vec<Vec<Option<String>>> = s
+        .categorical
+        .iter()
+        .map(|c| str_col(&df, c))
+        .collect::<Result<_, _>>()?;
+    let w_all = if s.weight {
+        Some(f64_col(&df, "weight")?)
+    } else {
+        None
+    };
+    let mut rows: Vec<(Vec<String>, stats::OlsFit)> = Vec::new();
+    let mut failures = Vec::new();
+    for (key, idx) in groups(&df, &by)? {
+        let pick = |v: &Vec<Option<f64>>| idx.iter().map(|i| v[*i]).collect::<Vec<_>>();
+        let y = pick(&y_all);
+        let xs: Vec<Vec<Option<f64>>> = x_all.iter().map(pick).collect();
+        let cs: Vec<Vec<Option<&str>>> = c_all
+            .iter()
+            .map(|c| idx.iter().map(|i| c[*i].as_deref()).collect())
+            .collect();
+        let w = w_all.as_ref().map(pick);
+        let mut terms: Vec<stats::Term> =
+            s.x.iter()
+                .zip(&xs)
+                .map(|(name, values)| stats::Term::Numeric { name, values })
+                .collect();
+        for (name, values) in s.categorical.iter().zip(&cs) {
+            terms.push(stats::Term::Categorical {
+                name,
+                values,
+                reference: (name == "arm").then_some("none"),
+            });
+        }
+        let opts = stats::OlsOptions {
+            cov,
+            ..stats::OlsOptions::default()
+        };
+        match stats::ols_terms(&y, &terms, w.as_deref(), &opts) {
+            Ok(fit) => rows.push((key, fit)),
+            Err(e) => failures.push(format!(
+                "{}: {e}",
+                if key.is_empty() {
+                    "all".into()
+                } else {
+                    key.join(" / ")
+                }
+            )),
+        }
+    }
+    if rows.is_empty() {
+        return Err(BlockError::new(format!(
+            "regression not computable: {}",
+            failures.join("; ")
+        )));
+    }
+    let mut cols: Vec<Vec<String>> = vec![Vec::new(); by.len()];
+    let (mut term, mut est, mut se, mut t, mut p, mut lo, mut hi, mut n, mut r2, mut stars) = (
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+    );
+    for (key, fit) in &rows {
+        for j in 0..fit.names.len() {
+            for (c, k) in cols.iter_mut().zip(key) {
+                c.push(k.clone());
+            }
+            term.push(fit.names[j].clone());
+            est.push(fit.coef[j]);
+            se.push(fit.se[j]);
+            t.push(fit.t[j]);
+            p.push(fit.p[j]);
+            lo.push(fit.ci_low[j]);
+            hi.push(fit.ci_high[j]);
+            n.push(fit.n as i64);
+            r2.push(fit.r2);
+            stars.push(stats::stars(fit.p[j]).to_string());
+        }
+    }
+    let mut columns: Vec<Column> = by
+        .iter()
+        .zip(cols)
+        .map(|(b, v)| Column::new(b.as_str().into(), v))
+        .collect();
+    columns.extend([
+        Column::new("term".into(), term),
+        Column::new("estimate".into(), est),
+        Column::new("se".into(), se),
+        Column::new("t".into(), t),
+        Column::new("p".into(), p),
+        Column::new("ci_low".into(), lo),
+        Column::new("ci_high".into(), hi),
+        Column::new("n".into(), n),
+        Column::new("r2".into(), r2),
+        Column::new("stars".into(), stars),
+    ]);
+    let height = columns[0].len();
+    let frame = DataFrame::new(height, columns).map_err(err)?;
+    let mut keys = by.clone();
+    keys.push("term".into());
+    Ok((frame, keys))
+}
+
+fn crosstab(s: Crosstab, ctx: &Context, block: &Block) -> Result<Tidy, BlockError> {
+    let df = source(&s.common, ctx, block)?;
+    let by = s.common.by.clone().unwrap_or_default();
+    check_columns(&df, &by, block)?;
+    check_columns(&df, &[s.row.clone(), s.col.clone()], block)?;
+    let r_all = str_col(&df, &s.row)?;
+    let c_all = str_col(&df, &s.col)?;
+    let w_all: Option<Vec<f64>> = if s.weight {
+        Some(
+            f64_col(&df, "weight")?
+                .into_iter()
+                .map(|w| w.unwrap_or(0.0))
+                .collect(),
+        )
+    } else {
+        None
+    };
+    let mut out: Vec<Vec<String>> = vec![Vec::new(); by.len()];
+    let (mut rl, mut cl, mut count, mut col_pct, mut letters, mut chi_p) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for (key, idx) in groups(&df, &by)? {
+        let rows: Vec<Option<&str>> = idx.iter().map(|i| r_all[*i].as_deref()).collect();
+        let cols: Vec<Option<&str>> = idx.iter().map(|i| c_all[*i].as_deref()).collect();
+        let w: Option<Vec<f64>> = w_all.as_ref().map(|w| idx.iter().map(|i| w[*i]).collect());
+        let table = stats::crosstab(&rows, &cols, w.as_deref()).map_err(err)?;
+        let chi = stats::chi_square_independence(&table.counts, false).ok();
+        let tests = stats::column_proportion_tests(&table.counts, 0.05).ok();
+        let col_totals: Vec<f64> = (0..table.col_labels.len())
+            .map(|c| table.counts.iter().map(|r| r[c]).sum())
+            .collect();
+        for (ri, r) in table.row_labels.iter().enumerate() {
+            for (ci, c) in table.col_labels.iter().enumerate() {
+                for (o, k) in out.iter_mut().zip(&key) {
+                    o.push(k.clone());
+                }
+                rl.push(r.clone());
+                cl.push(c.clone());
+                count.push(table.counts[ri][ci]);
+                col_pct.push(if col_totals[ci] > 0.0 {
+                    table.counts[ri][ci] / col_totals[ci]
+                } else {
+                    f64::NAN
+                });
+                letters.push(
+                    tests
+                        .as_ref()
+                        .map(|t| t.letters[ri][ci].clone())
+                        .unwrap_or_default(),
+                );
+                chi_p.push(chi.as_ref().map(|c| c.p));
+            }
+        }
+    }
+    let mut columns: Vec<Column> = by
+        .iter()
+        .zip(out)
+        .map(|(b, v)| Column::new(b.as_str().into(), v))
+        .collect();
+    columns.extend([
+        Column::new(s.row.as_str().into(), rl),
+        Column::new(s.col.as_str().into(), cl),
+        Column::new("count".into(), count),
+        Column::new("column_pct".into(), col_pct),
+        Column::new("letters".into(), letters),
+        Column::new("chi2_p".into(), chi_p),
+    ]);
+    let height = columns[0].len();
+    let frame = DataFrame::new(height, columns).map_err(err)?;
+    let mut keys = by.clone();
+    keys.extend([s.row.clone(), s.col.clone()]);
+    Ok((frame, keys))
+}
+
+fn power(s: Power) -> Result<DataFrame, BlockError> {
+    let (what, value) = match (s.p0, s.p1, s.p2, s.n) {
+        (Some(p0), None, None, Some(n)) => (
+            "minimum detectable effect",
+            stats::mde_proportions(p0, n, n, s.alpha, s.power).map_err(err)?,
+        ),
+        (None, Some(p1), Some(p2), Some(n)) => (
+            "power",
+            stats::power_two_proportions(p1, p2, n, n, s.alpha).map_err(err)?,
+        ),
+        (None, Some(p1), Some(p2), None) => (
+            "required n per arm",
+            stats::required_n_two_proportions(p1, p2, s.alpha, s.power, 1.0).map_err(err)?,
+        ),
+        _ => {
+            return Err(BlockError::new(
+                "power needs p0 and n (minimum detectable effect), p1, p2 and n (power), or p1 and p2 (required n)",
+            ));
+        }
+    };
+    df!["statistic" => [what], "estimate" => [value], "alpha" => [s.alpha], "power" => [s.power]]
+        .map_err(err)
+}

@@ -1,0 +1,515 @@
+//! `{table}`: formats a frame: column labels, number formats, intervals,
+//! significance stars, the paper's emphasis (bold for significant positive,
+//! shading for significant negative), base notes, pivoting to the wide
+//! shape of Tables 3-4, and suppression of cells resting on fewer
+//! respondents than the disclosure threshold.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{BlockError, BlockOutput, Cell, Context, Emphasis, Engine, TableOut, frames};
+use crate::document::Block;
+
+/// The table engine.
+pub struct TableBlock;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Spec {
+    data: String,
+    #[serde(default)]
+    columns: Vec<ColumnSpec>,
+    pivot: Option<Pivot>,
+    emphasis: Option<EmphasisSpec>,
+    base: Option<String>,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ColumnSpec {
+    Name(String),
+    Full(ColumnFull),
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct ColumnFull {
+    name: Option<String>,
+    label: Option<String>,
+    format: Option<String>,
+    digits: Option<usize>,
+    stars: Option<String>,
+    ci: Option<(String, String)>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Pivot {
+    rows: Vec<String>,
+    columns: Vec<String>,
+    value: String,
+    #[serde(default)]
+    format: Option<String>,
+    digits: Option<usize>,
+    stars: Option<String>,
+    base: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmphasisSpec {
+    value: String,
+    p: String,
+    #[serde(default = "five")]
+    alpha: f64,
+}
+
+fn five() -> f64 {
+    0.05
+}
+
+/// A value formatted by `format` (pct, num, int, p, text).
+pub fn format_value(v: &Value, format: Option<&str>, digits: Option<usize>) -> String {
+    let Some(x) = v.as_f64() else {
+        return match v {
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+    };
+    let s = match format.unwrap_or("auto") {
+        "pct" => format!("{:.*}", digits.unwrap_or(0), x * 100.0),
+        "int" => format!("{:.0}", x),
+        "p" => {
+            if x < 0.001 {
+                "<0.001".into()
+            } else {
+                format!("{x:.3}")
+            }
+        }
+        "num" => format!("{:.*}", digits.unwrap_or(2), x),
+        _ => {
+            if v.is_i64() || v.is_u64() {
+                format!("{x:.0}")
+            } else {
+                format!("{:.*}", digits.unwrap_or(3), x)
+            }
+        }
+    };
+    match s.strip_prefix('-') {
+        Some(rest) if rest.chars().any(|c| c.is_ascii_digit() && c != '0') => {
+            format!("\u{2212}{rest}")
+        }
+        Some(rest) => rest.to_string(),
+        None => s,
+    }
+}
+
+fn stars_for(p: &Value) -> &'static str {
+    match p.as_f64() {
+        Some(p) if p < 0.01 => "**",
+        Some(p) if p < 0.05 => "*",
+        _ => "",
+    }
+}
+
+fn emphasis_for(row: &Value, spec: Option<&EmphasisSpec>) -> Emphasis {
+    let Some(e) = spec else { return Emphasis::None };
+    match (
+        row.get(&e.value).and_then(Value::as_f64),
+        row.get(&e.p).and_then(Value::as_f64),
+    ) {
+        (Some(v), Some(p)) if p < e.alpha && v > 0.0 => Emphasis::Bold,
+        (Some(v), Some(p)) if p < e.alpha && v < 0.0 => Emphasis::Shade,
+        _ => Emphasis::None,
+    }
+}
+
+impl Engine for TableBlock {
+    fn reads(&self, _block: &Block, body: &str, _ctx: &Context) -> Vec<String> {
+        crate::yaml::from_str::<BTreeMap<String, Value>>(body)
+            .ok()
+            .and_then(|m| m.get("data").and_then(Value::as_str).map(str::to_string))
+            .into_iter()
+            .collect()
+    }
+
+    fn run(&self, block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError> {
+        let spec: Spec = crate::yaml::from_str(body).map_err(|e| {
+            let msg = e.to_string();
+            BlockError::new(format!(
+                "table spec: {}",
+                msg.lines().next().unwrap_or(&msg)
+            ))
+            .at(block.body_offset)
+        })?;
+        let Some(named) = ctx.frames.get(&spec.data) else {
+            let names: Vec<&str> = ctx.frames.keys().map(String::as_str).collect();
+            let e = BlockError::new(format!("no frame named `{}`", spec.data)).at(block
+                .body
+                .find(&spec.data)
+                .map_or(block.body_offset, |i| block.body_offset + i));
+            return Err(match crate::document::closest(&spec.data, &names) {
+                Some(s) => e.hint(format!(
+                    "did you mean `{s}`? (frames are the `name` of earlier blocks)"
+                )),
+                None => e.hint(format!("frames: {}", names.join(", "))),
+            });
+        };
+        let df = &named.frame;
+        let names: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let check = |c: &str| -> Result<(), BlockError> {
+            if names.iter().any(|n| n == c) {
+                Ok(())
+            } else {
+                let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+                let e =
+                    BlockError::new(format!("frame `{}` has no column `{c}`", spec.data)).at(block
+                        .body
+                        .find(c)
+                        .map_or(block.body_offset, |i| block.body_offset + i));
+                Err(match crate::document::closest(c, &refs) {
+                    Some(s) => e.hint(format!("did you mean `{s}`?")),
+                    None => e.hint(format!("columns: {}", names.join(", "))),
+                })
+            }
+        };
+        let rows = frames::rows(df);
+        let themes: BTreeMap<&str, &str> = ctx
+            .survey
+            .codebook
+            .themes
+            .iter()
+            .map(|t| (t.id.as_str(), t.label.as_str()))
+            .collect();
+        let display = |col: &str, v: &Value| -> String {
+            match (col, v) {
+                ("theme", Value::String(s)) => {
+                    themes.get(s.as_str()).map_or(s.clone(), |l| l.to_string())
+                }
+                (c, Value::String(s)) if super::labels::holds_measures(c) => {
+                    super::labels::measure(s)
+                }
+                _ => format_value(v, None, None),
+            }
+        };
+        let label_of = |c: &str| {
+            spec.labels
+                .get(c)
+                .cloned()
+                .unwrap_or_else(|| default_label(c))
+        };
+        let min_base = f64::from(ctx.min_base);
+        let mut suppressed_any = false;
+        let mut notes = Vec::new();
+        let mut base_range: Option<(f64, f64)> = None;
+        let mut track_base = |n: f64| {
+            base_range = Some(match base_range {
+                None => (n, n),
+                Some((lo, hi)) => (lo.min(n), hi.max(n)),
+            });
+        };
+        let (header, row_header_columns, body_rows) = if let Some(p) = &spec.pivot {
+            for c in p.rows.iter().chain(&p.columns).chain([&p.value]) {
+                check(c)?;
+            }
+            if let Some(s) = &p.stars {
+                check(s)?;
+            }
+            if let Some(b) = p.base.as_ref().or(spec.base.as_ref()) {
+                check(b)?;
+            }
+            let key = |row: &Value, cols: &[String]| -> Vec<String> {
+                cols.iter()
+                    .map(|c| display(c, row.get(c).unwrap_or(&Value::Null)))
+                    .collect()
+            };
+            let mut row_keys: Vec<Vec<String>> = Vec::new();
+            let mut col_keys: Vec<Vec<String>> = Vec::new();
+            let mut cells: BTreeMap<(usize, usize), &Value> = BTreeMap::new();
+            for r in &rows {
+                let rk = key(r, &p.rows);
+                let ck = key(r, &p.columns);
+                let ri = row_keys.iter().position(|k| *k == rk).unwrap_or_else(|| {
+                    row_keys.push(rk.clone());
+                    row_keys.len() - 1
+                });
+                let ci = col_keys.iter().position(|k| *k == ck).unwrap_or_else(|| {
+                    col_keys.push(ck.clone());
+                    col_keys.len() - 1
+                });
+                cells.insert((ri, ci), r);
+            }
+            let mut header = Vec::new();
+            for level in 0..p.columns.len() {
+                let mut line: Vec<(String, usize)> = Vec::new();
+                if level == 0 {
+                    for c in &p.rows {
+                        line.push((label_of(c), 1));
+                    }
+                } else {
+                    for _ in &p.rows {
+                        line.push((String::new(), 1));
+                    }
+                }
+                let mut ci = 0;
+                while ci < col_keys.len() {
+                    let mut span = 1;
+                    // merge equal parents when this is not the last level
+                    while level + 1 < p.columns.len()
+                        && ci + span < col_keys.len()
+                        && col_keys[ci + span][..=level] == col_keys[ci][..=level]
+                    {
+                        span += 1;
+                    }
+                    line.push((col_keys[ci][level].clone(), span));
+                    ci += span;
+                }
+                header.push(line);
+            }
+            let base_col = p.base.as_ref().or(spec.base.as_ref());
+            let mut body = Vec::new();
+            for (ri, rk) in row_keys.iter().enumerate() {
+                let mut line: Vec<Cell> = rk.iter().map(|t| text_cell(t)).collect();
+                for ci in 0..col_keys.len() {
+                    let Some(r) = cells.get(&(ri, ci)) else {
+                        line.push(text_cell(""));
+                        continue;
+                    };
+                    let base = base_col.and_then(|b| r.get(b)).and_then(Value::as_f64);
+                    if let Some(n) = base {
+                        track_base(n);
+                    }
+                    if base.is_some_and(|n| n < min_base) {
+                        suppressed_any = true;
+                        line.push(suppressed_cell());
+                        continue;
+                    }
+                    let v = r.get(&p.value).unwrap_or(&Value::Null);
+                    let mut text = if v.is_null() {
+                        "n/c".to_string()
+                    } else {
+                        format_value(v, p.format.as_deref(), p.digits)
+                    };
+                    if let Some(s) = &p.stars {
+                        text.push_str(stars_for(r.get(s).unwrap_or(&Value::Null)));
+                    }
+                    line.push(Cell {
+                        text,
+                        numeric: true,
+                        emphasis: emphasis_for(r, spec.emphasis.as_ref()),
+                        suppressed: false,
+                    });
+                }
+                body.push(line);
+            }
+            (header, p.rows.len(), body)
+        } else {
+            let cols: Vec<ColumnFull> = if spec.columns.is_empty() {
+                names
+                    .iter()
+                    .map(|n| ColumnFull {
+                        name: Some(n.clone()),
+                        ..ColumnFull::default()
+                    })
+                    .collect()
+            } else {
+                spec.columns
+                    .iter()
+                    .map(|c| match c {
+                        ColumnSpec::Name(n) => ColumnFull {
+                            name: Some(n.clone()),
+                            ..ColumnFull::default()
+                        },
+                        ColumnSpec::Full(f) => f.clone(),
+                    })
+                    .collect()
+            };
+            for c in &cols {
+                for name in c
+                    .name
+                    .iter()
+                    .chain(c.stars.iter())
+                    .chain(c.ci.iter().flat_map(|(a, b)| [a, b]))
+                {
+                    check(name)?;
+                }
+                if c.name.is_none() && c.ci.is_none() {
+                    return Err(BlockError::new("a table column needs `name` or `ci`")
+                        .at(block.body_offset));
+                }
+            }
+            if let Some(b) = &spec.base {
+                check(b)?;
+            }
+            let key_cols = cols
+                .iter()
+                .take_while(|c| {
+                    c.format.is_none()
+                        && c.ci.is_none()
+                        && c.name.as_deref().is_some_and(|n| {
+                            df.column(n)
+                                .is_ok_and(|col| col.dtype() == &DataType::String)
+                        })
+                })
+                .count();
+            let header = vec![
+                cols.iter()
+                    .map(|c| {
+                        (
+                            c.label.clone().unwrap_or_else(|| {
+                                c.name.as_deref().map_or("95% CI".into(), default_label)
+                            }),
+                            1,
+                        )
+                    })
+                    .collect(),
+            ];
+            let mut body = Vec::new();
+            for r in &rows {
+                let base = spec
+                    .base
+                    .as_ref()
+                    .and_then(|b| r.get(b))
+                    .and_then(Value::as_f64);
+                if let Some(n) = base {
+                    track_base(n);
+                }
+                let suppress = base.is_some_and(|n| n < min_base);
+                let mut line = Vec::new();
+                for (i, c) in cols.iter().enumerate() {
+                    if suppress && i >= key_cols && c.name.as_deref() != spec.base.as_deref() {
+                        suppressed_any = true;
+                        line.push(suppressed_cell());
+                        continue;
+                    }
+                    let (text, numeric) = if let Some((lo, hi)) = &c.ci {
+                        let l = r.get(lo).unwrap_or(&Value::Null);
+                        let h = r.get(hi).unwrap_or(&Value::Null);
+                        if l.is_null() || h.is_null() {
+                            (String::new(), true)
+                        } else {
+                            (
+                                format!(
+                                    "{} to {}",
+                                    format_value(l, c.format.as_deref(), c.digits),
+                                    format_value(h, c.format.as_deref(), c.digits)
+                                ),
+                                true,
+                            )
+                        }
+                    } else {
+                        let name = c.name.as_deref().unwrap_or_default();
+                        let v = r.get(name).unwrap_or(&Value::Null);
+                        let mut t = if c.format.is_some() {
+                            format_value(v, c.format.as_deref(), c.digits)
+                        } else {
+                            display(name, v)
+                        };
+                        if let Some(s) = &c.stars {
+                            t.push_str(stars_for(r.get(s).unwrap_or(&Value::Null)));
+                        }
+                        (t, v.is_number())
+                    };
+                    let emphasis =
+                        if c.name.as_deref() == spec.emphasis.as_ref().map(|e| e.value.as_str()) {
+                            emphasis_for(r, spec.emphasis.as_ref())
+                        } else {
+                            Emphasis::None
+                        };
+                    line.push(Cell {
+                        text,
+                        numeric,
+                        emphasis,
+                        suppressed: false,
+                    });
+                }
+                body.push(line);
+            }
+            (header, key_cols, body)
+        };
+        if spec.pivot.as_ref().and_then(|p| p.stars.as_ref()).is_some()
+            || spec
+                .columns
+                .iter()
+                .any(|c| matches!(c, ColumnSpec::Full(f) if f.stars.is_some()))
+        {
+            notes.push("** significant at the 1% level, * at the 5% level.".to_string());
+        }
+        if spec.emphasis.is_some() {
+            notes.push(
+                "Bold: significant positive; shaded: significant negative (5% level).".to_string(),
+            );
+        }
+        if let Some((lo, hi)) = base_range {
+            notes.push(if lo == hi {
+                format!("Base: n = {lo:.0}.")
+            } else {
+                format!("Base: n = {lo:.0} to {hi:.0} respondents per cell.")
+            });
+        }
+        if suppressed_any {
+            notes.push(format!(
+                "\u{2013} Suppressed: fewer than {} respondents.",
+                ctx.min_base
+            ));
+        }
+        Ok(BlockOutput::Table(TableOut {
+            label: block.option_str("label").map(str::to_string),
+            number: None,
+            caption: block.option_str("caption").map(str::to_string),
+            header,
+            row_header_columns,
+            rows: body_rows,
+            notes,
+            csv: frames::to_csv(df),
+        }))
+    }
+}
+
+fn text_cell(t: &str) -> Cell {
+    Cell {
+        text: t.to_string(),
+        numeric: false,
+        emphasis: Emphasis::None,
+        suppressed: false,
+    }
+}
+
+fn suppressed_cell() -> Cell {
+    Cell {
+        text: "\u{2013}".into(),
+        numeric: true,
+        emphasis: Emphasis::None,
+        suppressed: true,
+    }
+}
+
+/// "ci_low" -> "Ci low"; known names get their usual headings.
+pub fn default_label(c: &str) -> String {
+    match c {
+        "n" => "n".into(),
+        "p" => "p".into(),
+        "estimate" => "Estimate".into(),
+        "ci_low" => "95% CI low".into(),
+        "ci_high" => "95% CI high".into(),
+        "x" | "variable" | "measure" | "role" => "Measure".into(),
+        "y" => "Outcome".into(),
+        _ => {
+            let s = c.replace("__", ": ").replace('_', " ");
+            let mut ch = s.chars();
+            ch.next().map_or(String::new(), |f| {
+                f.to_uppercase().collect::<String>() + ch.as_str()
+            })
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! One render, end to end: read and parse the template, load its data,
+//! resolve parameters, execute, render every format, then write all files
+//! atomically. Nothing is written unless everything succeeded, so a failed
+//! render never touches the previous good output.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::document;
+use crate::engine::{self, Inputs, Provenance, cache::Cache};
+use crate::render::{Format, Renderer};
+use crate::survey::published::Published;
+use crate::survey::{Codebook, Survey};
+
+/// What to render.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The template.
+    pub template: PathBuf,
+    /// `--param KEY=VALUE` pairs.
+    pub params: Vec<(String, String)>,
+    /// Output formats.
+    pub formats: Vec<Format>,
+    /// Output directory.
+    pub out_dir: PathBuf,
+    /// Use the block cache (in `out_dir/.coweave-cache`).
+    pub cache: bool,
+}
+
+/// What a render wrote.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Files written.
+    pub files: Vec<PathBuf>,
+    /// Which blocks ran and why.
+    pub log: Vec<String>,
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Output path: `DIR/<stem>.<ext>`, or `DIR/<stem>--<values>.<ext>` with parameters.
+pub fn output_path(req: &Request, format: Format) -> PathBuf {
+    let stem = req
+        .template
+        .file_stem()
+        .map_or("report".into(), |s| s.to_string_lossy().to_string());
+    let suffix: Vec<String> = req
+        .params
+        .iter()
+        .map(|(_, v)| engine::frames::slug(v).replace('_', "-"))
+        .collect();
+    let name = if suffix.is_empty() {
+        format!("{stem}.{}", format.extension())
+    } else {
+        format!("{stem}--{}.{}", suffix.join("-"), format.extension())
+    };
+    req.out_dir.join(name)
+}
+
+/// Renders one template.
+pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
+    let source = std::fs::read_to_string(&req.template).map_err(|e| {
+        Diagnostic::error(format!("cannot read template: {e}")).at(&req.template, None, None)
+    })?;
+    let (doc, mut problems) = document::parse(&req.template, &source);
+    let base = req.template.parent().unwrap_or(Path::new("."));
+    // data: the front matter's files (relative to the template), else the bundled survey
+    let data = &doc.front.data;
+    let codebook_res = match &data.codebook {
+        Some(p) => {
+            let path = base.join(p);
+            std::fs::read(&path)
+                .map_err(|e| {
+                    Diagnostics::from(
+                        Diagnostic::error(format!("cannot read codebook: {e}"))
+                            .at(&path, None, None),
+                    )
+                })
+                .and_then(|bytes| {
+                    let text = String::from_utf8_lossy(&bytes).to_string();
+                    Codebook::parse(&path, &text)
+                        .map(|c| (c, path.display().to_string(), sha256(&bytes)))
+                })
+        }
+        None => Codebook::parse(
+            Path::new("bundled:data/codebook.toml"),
+            crate::bundled::CODEBOOK,
+        )
+        .map(|c| {
+            (
+                c,
+                "bundled:data/codebook.toml".into(),
+                sha256(crate::bundled::CODEBOOK.as_bytes()),
+            )
+        }),
+    };
+    let (codebook, codebook_name, codebook_sha) = match codebook_res {
+        Ok(c) => c,
+        Err(d) => {
+            problems.extend(d.0);
+            return Err(Diagnostics(problems));
+        }
+    };
+    let survey_res = match &data.survey {
+        Some(p) => {
+            let path = base.join(p);
+            let bytes = std::fs::read(&path).map_err(|e| {
+                Diagnostics::from(
+                    Diagnostic::error(format!("cannot read data file: {e}")).at(&path, None, None),
+                )
+            });
+            bytes.and_then(|b| {
+                Survey::load_with(&path, codebook.clone())
+                    .map(|s| (s, path.display().to_string(), sha256(&b)))
+            })
+        }
+        None => Survey::from_csv_bytes(
+            Path::new("bundled:data/survey.csv"),
+            crate::bundled::SURVEY_CSV,
+            codebook.clone(),
+        )
+        .map(|s| {
+            (
+                s,
+                "bundled:data/survey.csv".into(),
+                sha256(crate::bundled::SURVEY_CSV),
+            )
+        }),
+    };
+    let (survey, data_name, data_sha) = match survey_res {
+        Ok(s) => s,
+        Err(d) => {
+            problems.extend(d.0);
+            return Err(Diagnostics(problems));
+        }
+    };
+    let published = match &data.published {
+        Some(p) => Published::load(&base.join(p)),
+        None => Published::parse(
+            Path::new("bundled:data/published_tables.toml"),
+            crate::bundled::PUBLISHED,
+        ),
+    };
+    let published = match published {
+        Ok(p) => Some(p),
+        Err(d) => {
+            problems.extend(d.0);
+            None
+        }
+    };
+    let params = match engine::params::resolve(&doc, &req.params, &survey.codebook) {
+        Ok(p) => p,
+        Err(d) => {
+            problems.extend(d);
+            BTreeMap::new()
+        }
+    };
+    if problems.iter().any(Diagnostic::is_error) {
+        return Err(Diagnostics(problems));
+    }
+    let provenance = Provenance {
+        coweave: env!("CARGO_PKG_VERSION").to_string(),
+        template: req.template.display().to_string(),
+        data: data_name,
+        data_sha256: data_sha,
+        codebook: codebook_name,
+        codebook_sha256: codebook_sha,
+        params: params.clone(),
+        date: crate::clock::today(),
+    };
+    let mut cache = req
+        .cache
+        .then(|| Cache::open(&req.out_dir.join(".coweave-cache")));
+    let evaluated = engine::evaluate(
+        &doc,
+        Inputs {
+            survey: &survey,
+            published: published.as_ref(),
+            provenance,
+            params,
+            cache: cache.as_mut(),
+        },
+    )
+    .map_err(Diagnostics)?;
+    // render everything first, then write: all or nothing
+    let rendered: Vec<(PathBuf, Vec<u8>)> = req
+        .formats
+        .iter()
+        .map(|f| (output_path(req, *f), f.render(&evaluated)))
+        .collect();
+    let mut files = Vec::new();
+    for (path, bytes) in rendered {
+        crate::fsio::write_atomic(&path, |w| w.write_all(&bytes)).map_err(|e| {
+            Diagnostics::from(
+                Diagnostic::error(format!("cannot write output: {e}")).at(&path, None, None),
+            )
+        })?;
+        files.push(path);
+    }
+    if let Some(c) = &cache {
+        let _ = c.save();
+    }
+    Ok(Outcome {
+        files,
+        log: evaluated.log,
+    })
+}

@@ -1,0 +1,405 @@
+//! `--to html`: one self-contained page (CSS and SVG inline, no request to
+//! any other host), responsive, printable and accessible. Every string that
+//! comes from data or templates is escaped; raw HTML in templates is shown
+//! as text, never passed through.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+use crate::engine::{Cell, Emphasis, Evaluated, FigureOut, OutNode, TableOut, frames};
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encodes text for a `data:` URI.
+fn data_uri(mime: &str, text: &str) -> String {
+    let mut out = format!("data:{mime};charset=utf-8,");
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~,;:/()".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+struct Heading {
+    level: u8,
+    id: String,
+    text: String,
+}
+
+/// Markdown to HTML with heading ids (unique across the page), raw HTML escaped.
+fn markdown(text: &str, ids: &mut HashMap<String, usize>, headings: &mut Vec<Heading>) -> String {
+    let opts = Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_HEADING_ATTRIBUTES;
+    let mut events: Vec<Event> = Parser::new_ext(text, opts)
+        .map(|e| match e {
+            Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
+            other => other,
+        })
+        .collect();
+    let mut i = 0;
+    while i < events.len() {
+        if let Event::Start(Tag::Heading { level, id, .. }) = &events[i] {
+            let level = *level;
+            let explicit = id.clone();
+            let mut title = String::new();
+            let mut j = i + 1;
+            while j < events.len() && !matches!(events[j], Event::End(TagEnd::Heading(_))) {
+                if let Event::Text(t) | Event::Code(t) = &events[j] {
+                    title.push_str(t);
+                }
+                j += 1;
+            }
+            let base = explicit.map(|s| s.to_string()).unwrap_or_else(|| {
+                let s = frames::slug(&title).replace('_', "-");
+                if s.is_empty() { "section".into() } else { s }
+            });
+            let n = ids.entry(base.clone()).or_insert(0);
+            *n += 1;
+            let unique = if *n == 1 { base } else { format!("{base}-{n}") };
+            if let Event::Start(Tag::Heading { id, .. }) = &mut events[i] {
+                *id = Some(CowStr::from(unique.clone()));
+            }
+            let lvl = match level {
+                HeadingLevel::H1 => 1,
+                HeadingLevel::H2 => 2,
+                HeadingLevel::H3 => 3,
+                _ => 4,
+            };
+            headings.push(Heading {
+                level: lvl,
+                id: unique,
+                text: title,
+            });
+            i = j;
+        }
+        i += 1;
+    }
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    html
+}
+
+fn cell_html(tag: &str, scope: Option<&str>, c: &Cell) -> String {
+    let mut class = Vec::new();
+    if c.numeric {
+        class.push("num");
+    }
+    match c.emphasis {
+        Emphasis::Bold => class.push("sig-pos"),
+        Emphasis::Shade => class.push("sig-neg"),
+        Emphasis::None => {}
+    }
+    if c.suppressed {
+        class.push("suppressed");
+    }
+    let scope = scope.map_or(String::new(), |s| format!(" scope=\"{s}\""));
+    let class = if class.is_empty() {
+        String::new()
+    } else {
+        format!(" class=\"{}\"", class.join(" "))
+    };
+    let text = escape(&c.text);
+    let text = if c.emphasis == Emphasis::Bold {
+        format!("<strong>{text}</strong>")
+    } else {
+        text
+    };
+    format!("<{tag}{scope}{class}>{text}</{tag}>")
+}
+
+fn table_html(t: &TableOut, index: usize) -> String {
+    let id = t.label.clone().unwrap_or_else(|| format!("table-{index}"));
+    let mut h = format!(
+        "<figure class=\"table\" id=\"{}\">\n<div class=\"scroll\"><table>\n",
+        escape(&id)
+    );
+    let caption = match (t.number, &t.caption) {
+        (Some(n), Some(c)) => Some(format!(
+            "<span class=\"num-label\">Table {n}:</span> {}",
+            escape(c)
+        )),
+        (Some(n), None) => Some(format!("<span class=\"num-label\">Table {n}</span>")),
+        (None, Some(c)) => Some(escape(c)),
+        (None, None) => None,
+    };
+    if let Some(c) = caption {
+        let _ = writeln!(h, "<caption>{c}</caption>");
+    }
+    h.push_str("<thead>\n");
+    for line in &t.header {
+        h.push_str("<tr>");
+        for (text, span) in line {
+            let span_attr = if *span > 1 {
+                format!(" colspan=\"{span}\" scope=\"colgroup\"")
+            } else {
+                " scope=\"col\"".into()
+            };
+            let _ = write!(h, "<th{span_attr}>{}</th>", escape(text));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</thead>\n<tbody>\n");
+    for row in &t.rows {
+        h.push_str("<tr>");
+        for (i, c) in row.iter().enumerate() {
+            if i < t.row_header_columns {
+                h.push_str(&cell_html("th", Some("row"), c));
+            } else {
+                h.push_str(&cell_html("td", None, c));
+            }
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody>\n</table></div>\n");
+    if !t.notes.is_empty() || !t.csv.is_empty() {
+        h.push_str("<figcaption class=\"notes\">");
+        for n in &t.notes {
+            let _ = write!(h, "<span>{}</span> ", escape(n));
+        }
+        let _ = write!(
+            h,
+            "<a class=\"download\" download=\"{}.csv\" href=\"{}\">Download the data (CSV)</a>",
+            escape(&id),
+            escape(&data_uri("text/csv", &t.csv))
+        );
+        h.push_str("</figcaption>\n");
+    }
+    h.push_str("</figure>\n");
+    h
+}
+
+fn csv_table(csv: &str) -> String {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(csv.as_bytes());
+    let mut h = String::from("<table class=\"data\"><thead><tr>");
+    if let Ok(headers) = rdr.headers() {
+        for f in headers {
+            let _ = write!(h, "<th scope=\"col\">{}</th>", escape(f));
+        }
+    }
+    h.push_str("</tr></thead><tbody>");
+    for rec in rdr.records().flatten() {
+        h.push_str("<tr>");
+        for f in &rec {
+            let _ = write!(h, "<td>{}</td>", escape(f));
+        }
+        h.push_str("</tr>");
+    }
+    h.push_str("</tbody></table>");
+    h
+}
+
+fn figure_html(f: &FigureOut, index: usize) -> String {
+    let id = f.label.clone().unwrap_or_else(|| format!("figure-{index}"));
+    let mut h = format!("<figure class=\"chart\" id=\"{}\">\n", escape(&id));
+    let _ = writeln!(
+        h,
+        "<div class=\"svg\" role=\"img\" aria-label=\"{}\">{}</div>",
+        escape(&f.alt),
+        sanitize_svg(&f.svg)
+    );
+    let caption = match (f.number, &f.caption) {
+        (Some(n), Some(c)) => format!("<span class=\"num-label\">Figure {n}:</span> {}", escape(c)),
+        (Some(n), None) => format!("<span class=\"num-label\">Figure {n}</span>"),
+        (None, Some(c)) => escape(c),
+        (None, None) => String::new(),
+    };
+    let _ = writeln!(h, "<figcaption>{caption}</figcaption>");
+    let _ = writeln!(
+        h,
+        "<details class=\"chart-data\"><summary>Data behind this chart</summary>{}<a class=\"download\" download=\"{}.csv\" href=\"{}\">Download (CSV)</a></details>",
+        csv_table(&f.csv),
+        escape(&id),
+        escape(&data_uri("text/csv", &f.csv))
+    );
+    h.push_str("</figure>\n");
+    h
+}
+
+/// Drops anything in chart SVG that could run or fetch: the SVG comes from
+/// our own chart code, but labels come from data.
+fn sanitize_svg(svg: &str) -> String {
+    let start = svg.find("<svg").unwrap_or(0);
+    let svg = &svg[start..];
+    let lower = svg.to_ascii_lowercase();
+    if lower.contains("<script")
+        || lower.contains("javascript:")
+        || lower.contains(" on") && lower.contains("onload=")
+        || lower.contains("<foreignobject")
+    {
+        return "<p>(chart withheld: unsafe content)</p>".into();
+    }
+    svg.replacen("<svg", "<svg aria-hidden=\"true\" focusable=\"false\"", 1)
+}
+
+const CSS: &str = r#"
+:root{--ink:#1d2433;--muted:#5b6475;--rule:#d9dde5;--accent:#0072B2;--shade:#fde2cf;--bg:#fff}
+*{box-sizing:border-box}
+html{font-size:17px}
+body{margin:0;background:var(--bg);color:var(--ink);font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;line-height:1.55}
+main{max-width:52rem;margin:0 auto;padding:2rem 1.25rem 4rem}
+header.title{border-bottom:3px solid var(--accent);margin-bottom:1.5rem;padding-bottom:1rem}
+header.title h1{font-size:2rem;line-height:1.2;margin:0 0 .3rem}
+header.title .subtitle{font-size:1.2rem;color:var(--muted);margin:0 0 .5rem}
+header.title .byline{color:var(--muted);margin:0}
+h2{font-size:1.45rem;margin-top:2.2rem;border-bottom:1px solid var(--rule);padding-bottom:.2rem}
+h3{font-size:1.15rem;margin-top:1.6rem}
+a{color:var(--accent)}
+nav.toc{background:#f5f7fa;border:1px solid var(--rule);border-radius:6px;padding:.6rem 1.2rem;margin:1rem 0 2rem}
+nav.toc h2{font-size:1rem;margin:.2rem 0;border:0}
+nav.toc ol{margin:.2rem 0;padding-left:1.2rem}
+nav.toc li.l3{margin-left:1rem;list-style:circle}
+figure{margin:1.8rem 0}
+figure.table .scroll{overflow-x:auto}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;font-size:.92rem}
+caption{caption-side:top;text-align:left;font-weight:600;padding:.3rem 0 .5rem}
+th,td{padding:.3rem .55rem;border-bottom:1px solid var(--rule);text-align:left;vertical-align:top}
+thead th{border-bottom:2px solid var(--ink);font-weight:600}
+td.num,th.num{text-align:right}
+td.sig-neg{background:var(--shade)}
+td.suppressed{color:var(--muted)}
+figcaption{color:var(--muted);font-size:.88rem;margin-top:.4rem}
+figcaption.notes span{display:inline}
+.num-label{font-weight:700;color:var(--ink)}
+figure.chart .svg svg{max-width:100%;height:auto;display:block}
+details.chart-data{font-size:.85rem;margin-top:.4rem}
+details.chart-data table{margin:.5rem 0}
+a.download{display:inline-block;margin-left:.3rem}
+pre{background:#f5f7fa;border:1px solid var(--rule);border-radius:6px;padding:.7rem 1rem;overflow-x:auto;font-size:.85rem}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+footer.provenance{margin-top:3rem;border-top:1px solid var(--rule);padding-top:.8rem;color:var(--muted);font-size:.8rem}
+footer.provenance dl{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .8rem;margin:0}
+footer.provenance dd{margin:0;word-break:break-all}
+@media (max-width:600px){html{font-size:15px}main{padding:1rem .8rem 3rem}}
+@media print{html{font-size:11pt}main{max-width:none;padding:0}nav.toc,a.download,details.chart-data{display:none}figure{break-inside:avoid}h2,h3{break-after:avoid}a{color:inherit;text-decoration:none}td.sig-neg{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+"#;
+
+/// Renders the page.
+pub fn render(doc: &Evaluated) -> String {
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    let mut headings = Vec::new();
+    let mut body = String::new();
+    let (mut tables, mut figures) = (0, 0);
+    for node in &doc.nodes {
+        match node {
+            OutNode::Markdown { text } => body.push_str(&markdown(text, &mut ids, &mut headings)),
+            OutNode::Code { engine, source } => {
+                let _ = writeln!(
+                    body,
+                    "<pre><code class=\"language-{}\">{}</code></pre>",
+                    escape(engine),
+                    escape(source)
+                );
+            }
+            OutNode::Table(t) => {
+                tables += 1;
+                body.push_str(&table_html(t, tables));
+            }
+            OutNode::Figure(f) => {
+                figures += 1;
+                body.push_str(&figure_html(f, figures));
+            }
+        }
+    }
+    let mut page = String::new();
+    let _ = writeln!(
+        page,
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">",
+        escape(&doc.lang)
+    );
+    page.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    let _ = writeln!(
+        page,
+        "<meta name=\"generator\" content=\"coweave {}\">",
+        escape(&doc.provenance.coweave)
+    );
+    let _ = writeln!(page, "<title>{}</title>", escape(&doc.title));
+    let _ = writeln!(page, "<style>{CSS}</style>\n</head>\n<body>\n<main>");
+    page.push_str("<header class=\"title\">\n");
+    let _ = writeln!(page, "<h1>{}</h1>", escape(&doc.title));
+    if let Some(s) = &doc.subtitle {
+        let _ = writeln!(page, "<p class=\"subtitle\">{}</p>", escape(s));
+    }
+    let byline: Vec<String> = doc
+        .author
+        .iter()
+        .cloned()
+        .chain([doc.date.clone()])
+        .filter(|s| !s.is_empty())
+        .collect();
+    let _ = writeln!(
+        page,
+        "<p class=\"byline\">{}</p>\n</header>",
+        escape(&byline.join(" · "))
+    );
+    let toc: Vec<&Heading> = headings
+        .iter()
+        .filter(|h| h.level == 2 || h.level == 3)
+        .collect();
+    if doc.toc && toc.len() > 1 {
+        page.push_str("<nav class=\"toc\" aria-label=\"Contents\"><h2>Contents</h2><ol>\n");
+        for h in toc {
+            let _ = writeln!(
+                page,
+                "<li class=\"l{}\"><a href=\"#{}\">{}</a></li>",
+                h.level,
+                escape(&h.id),
+                escape(&h.text)
+            );
+        }
+        page.push_str("</ol></nav>\n");
+    }
+    page.push_str(&body);
+    let p = &doc.provenance;
+    let params = if p.params.is_empty() {
+        "none".to_string()
+    } else {
+        p.params
+            .iter()
+            .map(|(k, v)| format!("{k} = {}", v.as_str().map_or(v.to_string(), str::to_string)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = write!(
+        page,
+        "<footer class=\"provenance\"><dl>\
+<dt>Made with</dt><dd>coweave {}</dd>\
+<dt>Template</dt><dd>{}</dd>\
+<dt>Parameters</dt><dd>{}</dd>\
+<dt>Data</dt><dd>{} (SHA-256 {})</dd>\
+<dt>Codebook</dt><dd>{} (SHA-256 {})</dd>\
+<dt>Rendered</dt><dd>{}</dd>\
+</dl></footer>\n</main>\n</body>\n</html>\n",
+        escape(&p.coweave),
+        escape(&p.template),
+        escape(&params),
+        escape(&p.data),
+        escape(&p.data_sha256),
+        escape(&p.codebook),
+        escape(&p.codebook_sha256),
+        escape(&p.date)
+    );
+    page
+}

@@ -1,0 +1,17 @@
+//! `--to json`: every named result (frames as lists of row objects) and the
+//! provenance, for dashboards and checking.
+
+use crate::engine::Evaluated;
+
+/// Renders the results as pretty JSON (keys sorted, so bytes are stable).
+pub fn render(doc: &Evaluated) -> String {
+    let value = serde_json::json!({
+        "title": doc.title,
+        "date": doc.date,
+        "results": doc.results,
+        "provenance": doc.provenance,
+    });
+    let mut s = serde_json::to_string_pretty(&value).unwrap_or_default();
+    s.push('\n');
+    s
+}
