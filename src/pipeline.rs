@@ -3,7 +3,6 @@
 //! atomically. Nothing is written unless everything succeeded, so a failed
 //! render never touches the previous good output.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -159,13 +158,11 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
     let params = match engine::params::resolve(&doc, &req.params, &survey.codebook) {
         Ok(p) => p,
         Err(d) => {
+            // without its parameters the template cannot run meaningfully
             problems.extend(d);
-            BTreeMap::new()
+            return Err(Diagnostics(problems));
         }
     };
-    if problems.iter().any(Diagnostic::is_error) {
-        return Err(Diagnostics(problems));
-    }
     let provenance = Provenance {
         coweave: env!("CARGO_PKG_VERSION").to_string(),
         template: req.template.display().to_string(),
@@ -176,9 +173,11 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
         params: params.clone(),
         date: crate::clock::today(),
     };
-    let mut cache = req
-        .cache
-        .then(|| Cache::open(&req.out_dir.join(".coweave-cache")));
+    // a template with problems is still executed (without the cache), so
+    // that every independent problem is reported in one run
+    let broken = problems.iter().any(Diagnostic::is_error);
+    let mut cache =
+        (req.cache && !broken).then(|| Cache::open(&req.out_dir.join(".coweave-cache")));
     let evaluated = engine::evaluate(
         &doc,
         Inputs {
@@ -188,8 +187,15 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
             params,
             cache: cache.as_mut(),
         },
-    )
-    .map_err(Diagnostics)?;
+    );
+    let evaluated = match evaluated {
+        Ok(e) if !broken => e,
+        Ok(_) => return Err(Diagnostics(problems)),
+        Err(more) => {
+            problems.extend(more);
+            return Err(Diagnostics(problems));
+        }
+    };
     // render everything first, then write: all or nothing
     let rendered: Vec<(PathBuf, Vec<u8>)> = req
         .formats

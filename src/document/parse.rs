@@ -103,8 +103,10 @@ fn front_matter(
             let front = match crate::yaml::from_str::<FrontMatter>(yaml) {
                 Ok(f) => f,
                 Err(e) => {
-                    let d =
-                        Diagnostic::error(format!("front matter: {}", first_line(&e.to_string())));
+                    let d = Diagnostic::error(format!(
+                        "front matter: {}",
+                        yaml_message(&e.to_string())
+                    ));
                     let d = match e.location() {
                         Some(loc) => {
                             let offset =
@@ -129,9 +131,15 @@ fn front_matter(
     (FrontMatter::default(), yaml_start, source.len())
 }
 
-/// The first line of a message (YAML errors repeat the snippet below it).
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or(s)
+/// A YAML error's message without its "error: line L column C:" prefix and
+/// the snippet it repeats below (coweave prints its own).
+pub fn yaml_message(s: &str) -> String {
+    let first = s.lines().next().unwrap_or(s);
+    let rest = first.strip_prefix("error: ").unwrap_or(first);
+    match rest.strip_prefix("line ").and_then(|r| r.split_once(": ")) {
+        Some((place, msg)) if place.contains("column") => msg.to_string(),
+        _ => rest.to_string(),
+    }
 }
 
 /// Byte offset of a 1-based line and (character) column in `text`.

@@ -57,7 +57,7 @@ impl Engine for ChartBlock {
             let msg = e.to_string();
             BlockError::new(format!(
                 "chart spec: {}",
-                msg.lines().next().unwrap_or(&msg)
+                crate::document::yaml_message(&msg)
             ))
             .at(block.body_offset)
         })?;

@@ -409,7 +409,9 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
                                 .at_offset(
                                     &doc.path,
                                     &doc.source,
-                                    e.offset.unwrap_or(block.engine_offset),
+                                    e.offset
+                                        .or_else(|| locate_in_body(block, &e.message))
+                                        .unwrap_or(block.engine_offset),
                                 );
                                 d.hints = e.hints;
                                 problems.push(d);
@@ -533,6 +535,19 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
         provenance,
         warnings: Vec::new(),
         log,
+    })
+}
+
+/// Where in a block's code the first `quoted` word of a message is.
+fn locate_in_body(block: &Block, message: &str) -> Option<usize> {
+    let mut parts = message.split('`');
+    parts.next();
+    parts.step_by(2).find_map(|word| {
+        block
+            .body
+            .find(word)
+            .filter(|_| !word.is_empty())
+            .map(|i| block.body_offset + i)
     })
 }
 

@@ -19,6 +19,17 @@ pub fn resolve(
     let mut out = BTreeMap::new();
     let declared: Vec<&str> = doc.front.params.keys().map(String::as_str).collect();
     let at_front = |d: Diagnostic| d.at_offset(&doc.path, &doc.source, doc.front_offset);
+    // the line declaring a parameter, when it can be found in the front matter
+    let at_param = |key: &str, d: Diagnostic| {
+        let front_end = doc.source[doc.front_offset..]
+            .find("\n---")
+            .map_or(doc.source.len(), |i| doc.front_offset + i);
+        let front = &doc.source[doc.front_offset..front_end];
+        match front.find(&format!("\n  {key}:")) {
+            Some(i) => d.at_offset(&doc.path, &doc.source, doc.front_offset + i + 3),
+            None => d.at_offset(&doc.path, &doc.source, doc.front_offset),
+        }
+    };
     for (key, raw) in given {
         let Some(spec) = doc.front.params.get(key) else {
             let mut d = Diagnostic::error(format!("unknown parameter `{key}`"));
@@ -34,9 +45,10 @@ pub fn resolve(
             Ok(v) => {
                 out.insert(key.clone(), v);
             }
-            Err(msg) => problems.push(at_front(Diagnostic::error(format!(
-                "parameter `{key}`: {msg}"
-            )))),
+            Err(msg) => problems.push(at_param(
+                key,
+                Diagnostic::error(format!("parameter `{key}`: {msg}")),
+            )),
         }
     }
     for (key, spec) in &doc.front.params {
@@ -51,25 +63,27 @@ pub fn resolve(
                         Ok(v) => {
                             out.insert(key.clone(), v);
                         }
-                        Err(msg) => problems.push(at_front(Diagnostic::error(format!(
-                            "default of parameter `{key}`: {msg}"
-                        )))),
+                        Err(msg) => problems.push(at_param(
+                            key,
+                            Diagnostic::error(format!("default of parameter `{key}`: {msg}")),
+                        )),
                     }
                 }
-                None => problems.push(
+                None => problems.push(at_param(
+                    key,
                     Diagnostic::error(format!(
                         "parameter `{key}` has no default and was not given"
                     ))
-                    .hint(format!("render with --param {key}=VALUE"))
-                    .at(&doc.path, None, None),
-                ),
+                    .hint(format!("render with --param {key}=VALUE")),
+                )),
             }
         }
         if let (Some(choices), Some(v)) = (&spec.choices, out.get(key))
             && !choices.contains(v)
         {
             let list: Vec<String> = choices.iter().map(|c| c.to_string()).collect();
-            problems.push(at_front(
+            problems.push(at_param(
+                key,
                 Diagnostic::error(format!(
                     "parameter `{key}` is {v}, not one of the allowed values"
                 ))

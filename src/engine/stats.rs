@@ -284,7 +284,7 @@ impl Engine for StatsBlock {
     fn run(&self, block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError> {
         let spec: Spec = crate::yaml::from_str(body).map_err(|e| {
             let msg = e.to_string();
-            let first = msg.lines().next().unwrap_or(&msg).to_string();
+            let first = crate::document::yaml_message(&msg).to_string();
             let mut be = BlockError::new(format!("analysis spec: {first}"))
                 .hint("one of: levels, correlate, experiment, regress, crosstab, power (see docs/templates.md)");
             if let Some(loc) = e.location() {

@@ -144,7 +144,7 @@ impl Engine for TableBlock {
             let msg = e.to_string();
             BlockError::new(format!(
                 "table spec: {}",
-                msg.lines().next().unwrap_or(&msg)
+                crate::document::yaml_message(&msg)
             ))
             .at(block.body_offset)
         })?;
