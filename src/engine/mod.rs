@@ -310,6 +310,7 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
     }
     let mut problems = Vec::new();
     let mut log = Vec::new();
+    let mut failed: std::collections::HashSet<String> = std::collections::HashSet::new();
     let labels = number_labels(doc, &mut problems);
     let mut nodes = Vec::new();
     let mut results = BTreeMap::new();
@@ -323,6 +324,18 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
                 let Some(engine) = engine_for(&original.engine) else {
                     continue;
                 };
+                // a block that uses the result of a failed block is skipped:
+                // its error would only repeat the first one
+                let mentions_failed = original
+                    .body
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .any(|w| failed.contains(w));
+                if mentions_failed {
+                    if let Some(name) = original.result_name() {
+                        failed.insert(name);
+                    }
+                    continue;
+                }
                 // captions and alt text may use parameters too
                 let mut block = original.clone();
                 for key in ["caption", "alt"] {
@@ -415,6 +428,9 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
                                 );
                                 d.hints = e.hints;
                                 problems.push(d);
+                                if let Some(name) = block.result_name() {
+                                    failed.insert(name);
+                                }
                                 continue;
                             }
                         }
@@ -540,15 +556,28 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
 
 /// Where in a block's code the first `quoted` word of a message is.
 fn locate_in_body(block: &Block, message: &str) -> Option<usize> {
-    let mut parts = message.split('`');
-    parts.next();
-    parts.step_by(2).find_map(|word| {
+    quoted_words(message).iter().find_map(|word| {
         block
             .body
-            .find(word)
-            .filter(|_| !word.is_empty())
+            .find(word.as_str())
             .map(|i| block.body_offset + i)
     })
+}
+
+/// Words a message quotes with backticks, double or single quotes, in that order.
+pub(crate) fn quoted_words(message: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for q in ['`', '"', '\''] {
+        let mut parts = message.split(q);
+        parts.next();
+        out.extend(
+            parts
+                .step_by(2)
+                .filter(|w| !w.is_empty() && !w.contains(' '))
+                .map(str::to_string),
+        );
+    }
+    out
 }
 
 /// Numbers `tbl-` and `fig-` labels in document order: label -> (kind, n).

@@ -23,9 +23,15 @@ impl Engine for Sql {
         }
         let frame = sql.execute(body).and_then(|lf| lf.collect()).map_err(|e| {
             let msg = e.to_string();
-            let mut err =
-                BlockError::new(format!("SQL error: {}", msg.lines().next().unwrap_or(&msg)))
-                    .at(block.body_offset);
+            let first = msg.lines().next().unwrap_or(&msg);
+            let mut err = BlockError::new(format!("SQL error: {first}"));
+            // point at the name the error quotes, else at the query
+            if super::quoted_words(first)
+                .iter()
+                .all(|w| !body.contains(w.as_str()))
+            {
+                err = err.at(block.body_offset);
+            }
             if msg.contains("not found") || msg.contains("unable to find") {
                 let names: Vec<&str> = ctx.frames.keys().map(String::as_str).collect();
                 err = err.hint(format!("frames you can query: {}", names.join(", ")));
