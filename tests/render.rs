@@ -175,3 +175,30 @@ fn cache_reruns_exactly_what_changed() {
     let (_, fourth) = render(&template, &out, &["-v", "--no-cache"]);
     assert!(fourth.contains("`levels`): ran (cache off)"), "{fourth}");
 }
+
+#[test]
+fn small_bases_are_suppressed_unless_turned_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("small.md");
+    let body = "```{stats}\n#| name: levels\nlevels:\n  measures: [collective]\n  by: [area, theme]\n```\n\n\
+```{table}\n#| label: tbl-levels\ndata: levels\ncolumns: [area, theme, { name: estimate, format: pct }, n]\nbase: n\n```\n";
+    // Barnet has 430 respondents, every other area more: a threshold of 500 hides Barnet's cells only
+    std::fs::write(&template, format!("---\ntitle: Small\ndisclosure: {{ min_base: 500 }}\n---\n\n{body}")).unwrap();
+    let out = dir.path().join("out");
+    let (ok, err) = render(&template, &out, &["--no-cache", "--to", "html"]);
+    assert!(ok, "{err}");
+    let html = std::fs::read_to_string(out.join("small.html")).unwrap();
+    let barnet_rows: Vec<&str> = html.lines().filter(|l| l.contains("<th scope=\"row\">Barnet</th>")).collect();
+    assert_eq!(barnet_rows.len(), 2);
+    for row in &barnet_rows {
+        assert!(row.contains("class=\"num suppressed\">\u{2013}</td>"), "{row}");
+    }
+    let bristol = html.lines().find(|l| l.contains("<th scope=\"row\">Bristol</th>")).unwrap();
+    assert!(!bristol.contains("suppressed"), "{bristol}");
+    assert!(html.contains("Suppressed: fewer than 500 respondents."));
+    // min_base 0 turns suppression off
+    std::fs::write(&template, format!("---\ntitle: Small\ndisclosure: {{ min_base: 0 }}\n---\n\n{body}")).unwrap();
+    assert!(render(&template, &out, &["--no-cache", "--to", "html"]).0);
+    let html = std::fs::read_to_string(out.join("small.html")).unwrap();
+    assert!(!html.contains("class=\"num suppressed\""));
+}
