@@ -64,30 +64,22 @@ pub fn output_path(req: &Request, format: Format) -> PathBuf {
     req.out_dir.join(name)
 }
 
-/// Renders one template.
-pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
-    let source = std::fs::read_to_string(&req.template).map_err(|e| {
-        Diagnostic::error(format!("cannot read template: {e}")).at(&req.template, None, None)
-    })?;
-    let (doc, mut problems) = document::parse(&req.template, &source);
-    let base = req.template.parent().unwrap_or(Path::new("."));
-    // data: the front matter's files (relative to the template), else the bundled survey
-    let data = &doc.front.data;
-    let codebook_res = match &data.codebook {
+/// The template's codebook (front matter `data.codebook`, else the bundled
+/// one), its display name and SHA-256.
+fn load_codebook(
+    data: &document::DataSpec,
+    base: &Path,
+) -> Result<(Codebook, String, String), Diagnostics> {
+    match &data.codebook {
         Some(p) => {
             let path = base.join(p);
-            std::fs::read(&path)
-                .map_err(|e| {
-                    Diagnostics::from(
-                        Diagnostic::error(format!("cannot read codebook: {e}"))
-                            .at(&path, None, None),
-                    )
-                })
-                .and_then(|bytes| {
-                    let text = String::from_utf8_lossy(&bytes).to_string();
-                    Codebook::parse(&path, &text)
-                        .map(|c| (c, path.display().to_string(), sha256(&bytes)))
-                })
+            let bytes = std::fs::read(&path).map_err(|e| {
+                Diagnostics::from(
+                    Diagnostic::error(format!("cannot read codebook: {e}")).at(&path, None, None),
+                )
+            })?;
+            let text = String::from_utf8_lossy(&bytes).to_string();
+            Codebook::parse(&path, &text).map(|c| (c, path.display().to_string(), sha256(&bytes)))
         }
         None => Codebook::parse(
             Path::new("bundled:data/codebook.toml"),
@@ -100,7 +92,73 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
                 sha256(crate::bundled::CODEBOOK.as_bytes()),
             )
         }),
+    }
+}
+
+/// Every value a template's parameter allows, for `--each`: its `choices`,
+/// else the codebook's areas or themes, or true and false.
+pub fn each_values(template: &Path, param: &str) -> Result<Vec<String>, Diagnostics> {
+    let source = std::fs::read_to_string(template).map_err(|e| {
+        Diagnostic::error(format!("cannot read template: {e}")).at(template, None, None)
+    })?;
+    let (doc, problems) = document::parse(template, &source);
+    if problems.iter().any(Diagnostic::is_error) {
+        return Err(Diagnostics(problems));
+    }
+    let Some(spec) = doc.front.params.get(param) else {
+        let declared: Vec<&str> = doc.front.params.keys().map(String::as_str).collect();
+        return Err(Diagnostic::error(format!(
+            "--each {param}: the template has no parameter `{param}`"
+        ))
+        .at(template, None, None)
+        .hint(if declared.is_empty() {
+            "it declares no parameters".to_string()
+        } else {
+            format!("parameters: {}", declared.join(", "))
+        })
+        .into());
     };
+    if let Some(choices) = &spec.choices {
+        return Ok(choices
+            .iter()
+            .map(|c| c.as_str().map_or(c.to_string(), str::to_string))
+            .collect());
+    }
+    let base = template.parent().unwrap_or(Path::new("."));
+    match spec.ty {
+        document::ParamType::Area => Ok(load_codebook(&doc.front.data, base)?
+            .0
+            .areas
+            .iter()
+            .map(|a| a.name.clone())
+            .collect()),
+        document::ParamType::Theme => Ok(load_codebook(&doc.front.data, base)?
+            .0
+            .themes
+            .iter()
+            .map(|t| t.id.clone())
+            .collect()),
+        document::ParamType::Boolean => Ok(vec!["true".into(), "false".into()]),
+        _ => Err(Diagnostic::error(format!(
+            "--each {param}: a {:?} parameter has no list of values",
+            spec.ty
+        ))
+        .at(template, None, None)
+        .hint("give the parameter `choices` in the front matter")
+        .into()),
+    }
+}
+
+/// Renders one template.
+pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
+    let source = std::fs::read_to_string(&req.template).map_err(|e| {
+        Diagnostic::error(format!("cannot read template: {e}")).at(&req.template, None, None)
+    })?;
+    let (doc, mut problems) = document::parse(&req.template, &source);
+    let base = req.template.parent().unwrap_or(Path::new("."));
+    // data: the front matter's files (relative to the template), else the bundled survey
+    let data = &doc.front.data;
+    let codebook_res = load_codebook(data, base);
     let (codebook, codebook_name, codebook_sha) = match codebook_res {
         Ok(c) => c,
         Err(d) => {

@@ -183,22 +183,74 @@ fn small_bases_are_suppressed_unless_turned_off() {
     let body = "```{stats}\n#| name: levels\nlevels:\n  measures: [collective]\n  by: [area, theme]\n```\n\n\
 ```{table}\n#| label: tbl-levels\ndata: levels\ncolumns: [area, theme, { name: estimate, format: pct }, n]\nbase: n\n```\n";
     // Barnet has 430 respondents, every other area more: a threshold of 500 hides Barnet's cells only
-    std::fs::write(&template, format!("---\ntitle: Small\ndisclosure: {{ min_base: 500 }}\n---\n\n{body}")).unwrap();
+    std::fs::write(
+        &template,
+        format!("---\ntitle: Small\ndisclosure: {{ min_base: 500 }}\n---\n\n{body}"),
+    )
+    .unwrap();
     let out = dir.path().join("out");
     let (ok, err) = render(&template, &out, &["--no-cache", "--to", "html"]);
     assert!(ok, "{err}");
     let html = std::fs::read_to_string(out.join("small.html")).unwrap();
-    let barnet_rows: Vec<&str> = html.lines().filter(|l| l.contains("<th scope=\"row\">Barnet</th>")).collect();
+    let barnet_rows: Vec<&str> = html
+        .lines()
+        .filter(|l| l.contains("<th scope=\"row\">Barnet</th>"))
+        .collect();
     assert_eq!(barnet_rows.len(), 2);
     for row in &barnet_rows {
-        assert!(row.contains("class=\"num suppressed\">\u{2013}</td>"), "{row}");
+        assert!(
+            row.contains("class=\"num suppressed\">\u{2013}</td>"),
+            "{row}"
+        );
     }
-    let bristol = html.lines().find(|l| l.contains("<th scope=\"row\">Bristol</th>")).unwrap();
+    let bristol = html
+        .lines()
+        .find(|l| l.contains("<th scope=\"row\">Bristol</th>"))
+        .unwrap();
     assert!(!bristol.contains("suppressed"), "{bristol}");
     assert!(html.contains("Suppressed: fewer than 500 respondents."));
     // min_base 0 turns suppression off
-    std::fs::write(&template, format!("---\ntitle: Small\ndisclosure: {{ min_base: 0 }}\n---\n\n{body}")).unwrap();
+    std::fs::write(
+        &template,
+        format!("---\ntitle: Small\ndisclosure: {{ min_base: 0 }}\n---\n\n{body}"),
+    )
+    .unwrap();
     assert!(render(&template, &out, &["--no-cache", "--to", "html"]).0);
     let html = std::fs::read_to_string(out.join("small.html")).unwrap();
     assert!(!html.contains("class=\"num suppressed\""));
+}
+
+#[test]
+fn each_renders_one_output_per_allowed_value() {
+    let out = tempfile::tempdir().unwrap();
+    let (ok, err) = render(
+        &first_look(),
+        out.path(),
+        &["--no-cache", "--to", "json", "--each", "area"],
+    );
+    assert!(ok, "{err}");
+    let mut files: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    files.sort();
+    // one per area of the bundled codebook
+    assert_eq!(
+        files,
+        [
+            "first-look--barnet.json",
+            "first-look--bristol.json",
+            "first-look--derbyshire-dales.json",
+            "first-look--swansea.json",
+            "first-look--wolverhampton.json"
+        ]
+    );
+    let (ok, err) = render(&first_look(), out.path(), &["--each", "colour"]);
+    assert!(!ok);
+    assert!(
+        err.contains("the template has no parameter `colour`"),
+        "{err}"
+    );
 }

@@ -45,6 +45,9 @@ pub struct RenderArgs {
     /// Output directory.
     #[arg(long, default_value = "out")]
     out: PathBuf,
+    /// Render once per value the parameter allows (e.g. `--each area`).
+    #[arg(long, value_name = "PARAM")]
+    each: Option<String>,
     /// Run every block, ignoring the cache.
     #[arg(long)]
     no_cache: bool,
@@ -250,11 +253,39 @@ fn run_render(args: &RenderArgs) -> Result<ExitCode, Diagnostics> {
     } else {
         args.templates.clone()
     };
-    let mut failed = 0;
+    let mut jobs: Vec<(PathBuf, Vec<(String, String)>)> = Vec::new();
     for template in &templates {
+        match &args.each {
+            Some(param) => {
+                let declared = crate::pipeline::each_values(template, param);
+                match declared {
+                    Ok(values) => {
+                        for v in values {
+                            let mut params: Vec<(String, String)> = args
+                                .params
+                                .iter()
+                                .filter(|(k, _)| k != param)
+                                .cloned()
+                                .collect();
+                            params.push((param.clone(), v));
+                            jobs.push((template.clone(), params));
+                        }
+                    }
+                    // templates without the parameter render once
+                    Err(_) if args.templates.is_empty() => {
+                        jobs.push((template.clone(), args.params.clone()))
+                    }
+                    Err(d) => return Err(d),
+                }
+            }
+            None => jobs.push((template.clone(), args.params.clone())),
+        }
+    }
+    let mut failed = 0;
+    for (template, params) in &jobs {
         let req = crate::pipeline::Request {
             template: template.clone(),
-            params: args.params.clone(),
+            params: params.clone(),
             formats: formats.clone(),
             out_dir: args.out.clone(),
             cache: !args.no_cache,

@@ -22,6 +22,7 @@ pub fn environment(survey: &Survey) -> Environment<'static> {
     env.add_filter("stars", stars);
     env.add_filter("signed", signed);
     env.add_filter("plural", plural);
+    env.add_filter("key", |s: String| frames::slug(&s));
     let labels: BTreeMap<String, String> = survey
         .codebook
         .themes
