@@ -74,7 +74,9 @@ pub struct Block {
 }
 
 /// Options every block understands.
-pub const COMMON_OPTIONS: [&str; 7] = ["label", "caption", "alt", "echo", "cache", "name", "keys"];
+pub const COMMON_OPTIONS: [&str; 8] = [
+    "label", "caption", "alt", "echo", "cache", "name", "keys", "eval",
+];
 
 impl Block {
     /// A string option.

@@ -9,7 +9,7 @@ use super::{Block, BlockOption, COMMON_OPTIONS, Document, FrontMatter, Node, Pro
 use crate::diag::Diagnostic;
 
 /// The engines blocks may name.
-pub const ENGINES: [&str; 4] = ["sql", "stats", "table", "chart"];
+pub const ENGINES: [&str; 5] = ["sql", "stats", "table", "chart", "recommend"];
 
 /// Parses a template. Always returns a document (possibly partial) and
 /// every problem found.

@@ -69,6 +69,10 @@ impl Cache {
             }),
             "table" => Some(BlockOutput::Table(table_from(v.get("table")?)?)),
             "figure" => Some(BlockOutput::Figure(figure_from(v.get("figure")?)?)),
+            "prose" => Some(BlockOutput::Prose {
+                markdown: v.get("markdown")?.as_str()?.to_string(),
+                frame: frames::from_json(v.get("frame")?)?,
+            }),
             _ => None,
         }
     }
@@ -120,6 +124,9 @@ impl Cache {
             }
             BlockOutput::Table(t) => json!({ "kind": "table", "table": t }),
             BlockOutput::Figure(f) => json!({ "kind": "figure", "figure": f }),
+            BlockOutput::Prose { markdown, frame } => {
+                json!({ "kind": "prose", "markdown": markdown, "frame": frames::to_json(frame) })
+            }
         };
         let path = self.dir.join(format!("{key}.json"));
         let ok =

@@ -10,6 +10,7 @@ pub mod frames;
 pub mod labels;
 pub mod params;
 pub mod prose;
+pub mod recommend;
 pub mod sql;
 pub mod stats;
 pub mod table;
@@ -46,6 +47,8 @@ pub struct Context<'a> {
     pub params: BTreeMap<String, Value>,
     /// Disclosure threshold.
     pub min_base: u32,
+    /// Directory of the template (files named in blocks are relative to it).
+    pub base_dir: std::path::PathBuf,
 }
 
 /// A block's failure: message, the place in the template, hints.
@@ -96,6 +99,13 @@ pub enum BlockOutput {
     Table(TableOut),
     /// A figure.
     Figure(FigureOut),
+    /// Markdown content, with the frame behind it registered under the block's name.
+    Prose {
+        /// The Markdown.
+        markdown: String,
+        /// The frame behind it.
+        frame: DataFrame,
+    },
 }
 
 /// One block engine.
@@ -113,6 +123,7 @@ pub fn engine_for(name: &str) -> Option<&'static dyn Engine> {
         "stats" => Some(&stats::StatsBlock),
         "table" => Some(&table::TableBlock),
         "chart" => Some(&chart::ChartBlock),
+        "recommend" => Some(&recommend::Recommend),
         _ => None,
     }
 }
@@ -282,6 +293,11 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
         frames: BTreeMap::new(),
         params: params.clone(),
         min_base: doc.front.disclosure.min_base,
+        base_dir: doc
+            .path
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default(),
     };
     for (name, frame, keys) in [
         ("long", &survey.long, vec![]),
@@ -311,19 +327,65 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
     let mut problems = Vec::new();
     let mut log = Vec::new();
     let mut failed: std::collections::HashSet<String> = std::collections::HashSet::new();
+    // where the template's prose sits among the output nodes
+    let mut prose_slots: Vec<(usize, &crate::document::Prose)> = Vec::new();
     let labels = number_labels(doc, &mut problems);
     let mut nodes = Vec::new();
     let mut results = BTreeMap::new();
     let env = prose::environment(survey);
     for node in &doc.nodes {
         match node {
-            Node::Prose(p) => nodes.push(OutNode::Markdown {
-                text: p.text.clone(),
-            }),
+            Node::Prose(p) => {
+                prose_slots.push((nodes.len(), p));
+                nodes.push(OutNode::Markdown {
+                    text: p.text.clone(),
+                });
+            }
             Node::Block(original) => {
                 let Some(engine) = engine_for(&original.engine) else {
                     continue;
                 };
+                // `#| eval: false`, or a condition on earlier results, skips the block
+                if let Some(opt) = original.options.get("eval") {
+                    let run = match &opt.value {
+                        Value::Bool(b) => Ok(*b),
+                        Value::String(cond) => {
+                            let values = prose::values(&ctx, doc);
+                            let expr = cond.trim().trim_start_matches("{{").trim_end_matches("}}");
+                            env.compile_expression(expr)
+                                .and_then(|e| e.eval(values))
+                                .map(|v| v.is_true())
+                                .map_err(|e| {
+                                    e.detail()
+                                        .map_or_else(|| e.kind().to_string(), str::to_string)
+                                })
+                        }
+                        other => Err(format!(
+                            "`eval` must be true, false or a condition, not {other}"
+                        )),
+                    };
+                    match run {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            log.push(format!("{}: skipped (eval is false)", original.describe()));
+                            continue;
+                        }
+                        Err(msg) => {
+                            problems.push(
+                                Diagnostic::error(format!(
+                                    "{}: in `eval`: {msg}",
+                                    original.describe()
+                                ))
+                                .at_offset(
+                                    &doc.path,
+                                    &doc.source,
+                                    opt.offset,
+                                ),
+                            );
+                            continue;
+                        }
+                    }
+                }
                 // a block that uses the result of a failed block is skipped:
                 // its error would only repeat the first one
                 let mentions_failed = original
@@ -389,7 +451,8 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
                 let ident = block
                     .result_name()
                     .unwrap_or_else(|| format!("block{}", block.index + 1));
-                let use_cache = block.option_bool("cache", true);
+                // recommendation rules live in a file the cache key does not see
+                let use_cache = block.option_bool("cache", true) && block.engine != "recommend";
                 let cached = match (&mut cache, use_cache) {
                     (Some(c), true) => c.get(&ident, &key),
                     _ => None,
@@ -464,21 +527,30 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
                             .and_then(|l| labels.get(l).map(|(_, n)| *n));
                         nodes.push(OutNode::Figure(f));
                     }
+                    BlockOutput::Prose { markdown, frame } => {
+                        if let Some(name) = block.result_name() {
+                            results.insert(name.clone(), Value::Array(frames::rows(&frame)));
+                            ctx.frames.insert(
+                                name,
+                                Named {
+                                    frame,
+                                    keys: vec![],
+                                    key: key.clone(),
+                                },
+                            );
+                        }
+                        nodes.push(OutNode::Markdown { text: markdown });
+                    }
                 }
             }
         }
     }
     // prose: values filled in, cross-references resolved
     let values = prose::values(&ctx, doc);
-    let mut prose_nodes = doc.nodes.iter().filter_map(|n| match n {
-        Node::Prose(p) => Some(p),
-        Node::Block(_) => None,
-    });
-    for node in nodes.iter_mut() {
-        let OutNode::Markdown { text } = node else {
+    for (index, p) in prose_slots {
+        let OutNode::Markdown { text } = &mut nodes[index] else {
             continue;
         };
-        let Some(p) = prose_nodes.next() else { break };
         match prose::render(&env, &p.text, &values) {
             Ok(rendered) => match prose::cross_references(&rendered, &labels) {
                 Ok(t) => *text = t,

@@ -10,18 +10,36 @@ use crate::document::Block;
 /// The SQL engine.
 pub struct Sql;
 
+/// Runs a query over the context's frames it names.
+pub fn query(ctx: &Context, sql_text: &str) -> PolarsResult<DataFrame> {
+    let mut sql = SQLContext::new();
+    for name in frames_named(ctx, sql_text) {
+        if let Some(named) = ctx.frames.get(&name) {
+            sql.register(&name, named.frame.clone().lazy());
+        }
+    }
+    sql.execute(sql_text).and_then(|lf| lf.collect())
+}
+
+/// The context frames a query's text names.
+fn frames_named(ctx: &Context, text: &str) -> Vec<String> {
+    let words: std::collections::HashSet<String> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .map(str::to_lowercase)
+        .collect();
+    ctx.frames
+        .keys()
+        .filter(|n| words.contains(&n.to_lowercase()))
+        .cloned()
+        .collect()
+}
+
 impl Engine for Sql {
     fn run(&self, block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError> {
         if body.trim().is_empty() {
             return Err(BlockError::new("the query is empty"));
         }
-        let mut sql = SQLContext::new();
-        for name in self.reads(block, body, ctx) {
-            if let Some(named) = ctx.frames.get(&name) {
-                sql.register(&name, named.frame.clone().lazy());
-            }
-        }
-        let frame = sql.execute(body).and_then(|lf| lf.collect()).map_err(|e| {
+        let frame = query(ctx, body).map_err(|e| {
             let msg = e.to_string();
             let first = msg.lines().next().unwrap_or(&msg);
             let mut err = BlockError::new(format!("SQL error: {first}"));
@@ -52,14 +70,6 @@ impl Engine for Sql {
     }
 
     fn reads(&self, _block: &Block, body: &str, ctx: &Context) -> Vec<String> {
-        let words: std::collections::HashSet<String> = body
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .map(str::to_lowercase)
-            .collect();
-        ctx.frames
-            .keys()
-            .filter(|n| words.contains(&n.to_lowercase()))
-            .cloned()
-            .collect()
+        frames_named(ctx, body)
     }
 }
