@@ -32,5 +32,8 @@ pub fn measure(name: &str) -> String {
 
 /// Columns whose values are measure names.
 pub fn holds_measures(column: &str) -> bool {
-    matches!(column, "variable" | "x" | "y" | "role" | "measure")
+    matches!(
+        column,
+        "variable" | "x" | "y" | "role" | "measure" | "covariate"
+    )
 }

@@ -415,7 +415,7 @@ fn experiment(s: Experiment, ctx: &Context, block: &Block) -> Result<Tidy, Block
     }
     let mut frame = stack(parts)?;
     if let Some(m) = adjust_method(&s.adjust)? {
-        frame = stats::grouped::p_adjust_frame(&frame, "p", m, "p_adjusted").map_err(err)?;
+        frame = adjust_primary(frame, m)?;
     }
     let mut keys = by.clone();
     keys.extend([
@@ -424,6 +424,31 @@ fn experiment(s: Experiment, ctx: &Context, block: &Block) -> Result<Tidy, Block
         "arm".to_string(),
     ]);
     Ok((frame, keys))
+}
+
+/// Adjusts the p-values of the primary tests (the ITT rows) over the family;
+/// the other rows (the same effects as plain differences, the interaction)
+/// get no adjusted p, so no hypothesis is counted twice.
+fn adjust_primary(mut frame: DataFrame, method: PAdjustMethod) -> Result<DataFrame, BlockError> {
+    let statistic = str_col(&frame, "statistic")?;
+    let p = f64_col(&frame, "p")?;
+    let primary: Vec<usize> = (0..frame.height())
+        .filter(|i| statistic[*i].as_deref() == Some("itt") && p[*i].is_some_and(f64::is_finite))
+        .collect();
+    let raw: Vec<f64> = primary.iter().map(|i| p[*i].unwrap_or(f64::NAN)).collect();
+    let adjusted = if raw.is_empty() {
+        Vec::new()
+    } else {
+        stats::p_adjust(&raw, method).map_err(err)?
+    };
+    let mut column: Vec<Option<f64>> = vec![None; frame.height()];
+    for (i, a) in primary.iter().zip(adjusted) {
+        column[*i] = Some(a);
+    }
+    frame
+        .with_column(Column::new("p_adjusted".into(), column))
+        .map_err(err)?;
+    Ok(frame)
 }
 
 /// Row indices per group of `by` values, groups in sorted order.
