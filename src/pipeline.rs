@@ -199,11 +199,19 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
             return Err(Diagnostics(problems));
         }
     };
-    let published = match &data.published {
-        Some(p) => Published::load(&base.join(p)),
-        None => Published::parse(
-            Path::new("bundled:data/published_tables.toml"),
-            crate::bundled::PUBLISHED,
+    let (published, published_name, published_sha) = match &data.published {
+        Some(p) => {
+            let path = base.join(p);
+            let sha = std::fs::read(&path).map(|b| sha256(&b)).unwrap_or_default();
+            (Published::load(&path), path.display().to_string(), sha)
+        }
+        None => (
+            Published::parse(
+                Path::new("bundled:data/published_tables.toml"),
+                crate::bundled::PUBLISHED,
+            ),
+            "bundled:data/published_tables.toml".to_string(),
+            sha256(crate::bundled::PUBLISHED.as_bytes()),
         ),
     };
     let published = match published {
@@ -224,6 +232,9 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
     let provenance = Provenance {
         coweave: env!("CARGO_PKG_VERSION").to_string(),
         template: req.template.display().to_string(),
+        template_sha256: sha256(source.as_bytes()),
+        published: published_name,
+        published_sha256: published_sha,
         data: data_name,
         data_sha256: data_sha,
         codebook: codebook_name,

@@ -74,8 +74,8 @@ pub struct Block {
 }
 
 /// Options every block understands.
-pub const COMMON_OPTIONS: [&str; 8] = [
-    "label", "caption", "alt", "echo", "cache", "name", "keys", "eval",
+pub const COMMON_OPTIONS: [&str; 9] = [
+    "label", "caption", "alt", "echo", "cache", "name", "keys", "eval", "include",
 ];
 
 impl Block {

@@ -220,6 +220,12 @@ pub struct Provenance {
     pub coweave: String,
     /// Template file.
     pub template: String,
+    /// SHA-256 of the template.
+    pub template_sha256: String,
+    /// Published tables file.
+    pub published: String,
+    /// SHA-256 of the published tables.
+    pub published_sha256: String,
     /// Data file.
     pub data: String,
     /// SHA-256 of the data file.
@@ -309,6 +315,23 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
                 frame: frame.clone(),
                 keys,
                 key: data_key.clone(),
+            },
+        );
+    }
+    let about_key = blake3::hash(
+        serde_json::to_string(&provenance)
+            .unwrap_or_default()
+            .as_bytes(),
+    )
+    .to_hex()
+    .to_string();
+    for (name, frame) in about_frames(survey, &provenance) {
+        ctx.frames.insert(
+            name,
+            Named {
+                frame,
+                keys: vec![],
+                key: about_key.clone(),
             },
         );
     }
@@ -502,7 +525,10 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
                 match output {
                     BlockOutput::Frame { frame, keys } => {
                         if let Some(name) = block.result_name() {
-                            results.insert(name.clone(), Value::Array(frames::rows(&frame)));
+                            // `include: false` keeps an intermediate frame out of the outputs
+                            if block.option_bool("include", true) {
+                                results.insert(name.clone(), Value::Array(frames::rows(&frame)));
+                            }
                             ctx.frames.insert(
                                 name,
                                 Named {
@@ -699,10 +725,53 @@ fn number_labels(
     labels
 }
 
-/// The published tables as frames: `published_levels`,
+/// Frames describing the inputs: `codebook` (one row per variable),
+/// `software` (coweave and its core crates, versions from Cargo.lock) and
+/// `inputs` (every input file with its SHA-256).
+pub fn about_frames(survey: &Survey, p: &Provenance) -> Vec<(String, DataFrame)> {
+    let cb = &survey.codebook;
+    let vars = &cb.variables;
+    let mut out = Vec::new();
+    if let Ok(df) = df![
+        "variable" => vars.iter().map(|v| v.name.clone()).collect::<Vec<_>>(),
+        "role" => vars.iter().map(|v| v.role.name().to_string()).collect::<Vec<_>>(),
+        "theme" => vars.iter().map(|v| v.theme.clone()).collect::<Vec<_>>(),
+        "sub" => vars.iter().map(|v| v.sub.clone()).collect::<Vec<_>>(),
+        "label" => vars.iter().map(|v| v.label.clone()).collect::<Vec<_>>(),
+        "values" => vars.iter().map(|v| v.values.clone()).collect::<Vec<_>>(),
+        "areas_asked" => vars.iter().map(|v| v.areas.len() as i64).collect::<Vec<_>>(),
+    ] {
+        out.push(("codebook".into(), df));
+    }
+    let crates = crate::bundled::crate_versions();
+    if let Ok(df) = df![
+        "name" => crates.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+        "version" => crates.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>(),
+    ] {
+        out.push(("software".into(), df));
+    }
+    if let Ok(df) = df![
+        "input" => ["template", "survey data", "codebook", "published tables"],
+        "file" => [p.template.clone(), p.data.clone(), p.codebook.clone(), p.published.clone()],
+        "sha256" => [p.template_sha256.clone(), p.data_sha256.clone(), p.codebook_sha256.clone(), p.published_sha256.clone()],
+    ] {
+        out.push(("inputs".into(), df));
+    }
+    out
+}
+
+/// The published tables as frames: `published_areas`, `published_levels`,
 /// `published_correlates`, `published_nudges`.
 pub fn published_frames(p: &Published) -> Vec<(String, DataFrame)> {
     let mut out = Vec::new();
+    let areas = df![
+        "area" => p.areas.iter().map(|a| a.area.clone()).collect::<Vec<_>>(),
+        "respondents" => p.areas.iter().map(|a| a.respondents as i64).collect::<Vec<_>>(),
+        "nudge_experiment" => p.areas.iter().map(|a| a.nudge_experiment).collect::<Vec<_>>(),
+    ];
+    if let Ok(df) = areas {
+        out.push(("published_areas".into(), df));
+    }
     let levels = df![
         "area" => p.levels.iter().map(|l| l.area.clone()).collect::<Vec<_>>(),
         "theme" => p.levels.iter().map(|l| l.theme.clone()).collect::<Vec<_>>(),

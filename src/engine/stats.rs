@@ -33,6 +33,7 @@ enum Spec {
     Regress(Regress),
     Crosstab(Crosstab),
     Power(Power),
+    Statcheck(Statcheck),
 }
 
 #[derive(Deserialize)]
@@ -119,6 +120,15 @@ struct Power {
     alpha: f64,
     #[serde(default = "power80")]
     power: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Statcheck {
+    /// Frame of printed correlations (columns `area`, `r`, `stars`).
+    data: String,
+    /// Frame of sample sizes (columns `area` and `n` or `respondents`).
+    sizes: String,
 }
 
 fn pearson() -> String {
@@ -299,6 +309,7 @@ impl Engine for StatsBlock {
             Spec::Regress(s) => regress(s, ctx, block)?,
             Spec::Crosstab(s) => crosstab(s, ctx, block)?,
             Spec::Power(s) => (power(s)?, vec![]),
+            Spec::Statcheck(s) => statcheck(s, ctx, block)?,
         };
         Ok(BlockOutput::Frame { frame, keys })
     }
@@ -705,6 +716,149 @@ fn crosstab(s: Crosstab, ctx: &Context, block: &Block) -> Result<Tidy, BlockErro
     let mut keys = by.clone();
     keys.extend([s.row.clone(), s.col.clone()]);
     Ok((frame, keys))
+}
+
+/// Two-sided p of a Pearson r with n observations (t test, n - 2 df).
+fn p_of_r(r: f64, n: f64) -> f64 {
+    if n < 4.0 || r.abs() >= 1.0 {
+        return if r.abs() >= 1.0 { 0.0 } else { 1.0 };
+    }
+    let t = r * ((n - 2.0) / (1.0 - r * r)).sqrt();
+    stats::dist::t_two_sided_p(t, n - 2.0)
+}
+
+/// The smallest n at which |r| is significant at `alpha` (None: never, up to 10 million).
+fn n_for(r: f64, alpha: f64) -> Option<f64> {
+    let (mut lo, mut hi) = (4.0f64, 1e7f64);
+    if p_of_r(r, hi) >= alpha {
+        return None;
+    }
+    if p_of_r(r, lo) < alpha {
+        return Some(lo);
+    }
+    while hi - lo > 1.0 {
+        let mid = ((lo + hi) / 2.0).floor();
+        if p_of_r(r, mid) < alpha {
+            hi = mid
+        } else {
+            lo = mid
+        }
+    }
+    Some(hi)
+}
+
+/// A statcheck of printed significance marks: for each printed r and star
+/// level, which sample sizes could produce that mark, against the area's n.
+fn statcheck(s: Statcheck, ctx: &Context, block: &Block) -> Result<Tidy, BlockError> {
+    let get = |name: &str| {
+        ctx.frames
+            .get(name)
+            .map(|n| n.frame.clone())
+            .ok_or_else(|| BlockError::new(format!("no frame named `{name}`")))
+    };
+    let df = get(&s.data)?;
+    let sizes = get(&s.sizes)?;
+    check_columns(&df, &["area".into(), "r".into(), "stars".into()], block)?;
+    let size_col = if sizes.column("n").is_ok() {
+        "n"
+    } else {
+        "respondents"
+    };
+    check_columns(&sizes, &["area".into(), size_col.into()], block)?;
+    let size_area = str_col(&sizes, "area")?;
+    let size_n = f64_col(&sizes, size_col)?;
+    let areas = str_col(&df, "area")?;
+    let r = f64_col(&df, "r")?;
+    let stars = f64_col(&df, "stars")?;
+    let (mut n_col, mut p_col, mut expected, mut n5, mut n1, mut consistent, mut verdict) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    for i in 0..df.height() {
+        let n = areas[i]
+            .as_ref()
+            .and_then(|a| size_area.iter().position(|x| x.as_ref() == Some(a)))
+            .and_then(|k| size_n[k]);
+        let (Some(r), Some(st), Some(n)) = (r[i], stars[i], n) else {
+            n_col.push(n);
+            p_col.push(None);
+            expected.push(None);
+            n5.push(None);
+            n1.push(None);
+            consistent.push(None);
+            verdict.push(Some("not checkable".to_string()));
+            continue;
+        };
+        let p = p_of_r(r, n);
+        let exp = if p < 0.01 {
+            2
+        } else if p < 0.05 {
+            1
+        } else {
+            0
+        };
+        let (a5, a1) = (n_for(r, 0.05), n_for(r, 0.01));
+        let st = st as i64;
+        let fmt_n = |x: Option<f64>| x.map_or("no n".to_string(), |v| format!("n \u{2265} {v:.0}"));
+        let (ok, text) = match st {
+            3 => (
+                false,
+                "three stars: a level the table notes do not define".to_string(),
+            ),
+            2 if exp == 2 => (true, "consistent".to_string()),
+            1 if exp == 1 => (true, "consistent".to_string()),
+            0 if exp == 0 => (true, "consistent".to_string()),
+            2 | 1 => {
+                let need = if st == 2 { a1 } else { a5 };
+                match need {
+                    Some(m) if m > n => (
+                        false,
+                        format!(
+                            "{} needs {} but the area had n = {n:.0}",
+                            if st == 2 { "**" } else { "*" },
+                            fmt_n(need)
+                        ),
+                    ),
+                    None => (
+                        false,
+                        format!("no sample size gives |r| = {:.3} that mark", r.abs()),
+                    ),
+                    _ => (
+                        false,
+                        format!(
+                            "at n = {n:.0}, p = {p:.4}: the mark should be {}",
+                            ["none", "*", "**"][exp]
+                        ),
+                    ),
+                }
+            }
+            _ => (
+                false,
+                format!(
+                    "unmarked, but at n = {n:.0} p = {p:.4} (significant from {})",
+                    fmt_n(a5)
+                ),
+            ),
+        };
+        n_col.push(Some(n));
+        p_col.push(Some(p));
+        expected.push(Some(exp as i64));
+        n5.push(a5);
+        n1.push(a1);
+        consistent.push(Some(ok));
+        verdict.push(Some(text));
+    }
+    let mut out = df.clone();
+    for c in [
+        Column::new("n".into(), n_col),
+        Column::new("p_at_n".into(), p_col),
+        Column::new("expected_stars".into(), expected),
+        Column::new("n_for_5pct".into(), n5),
+        Column::new("n_for_1pct".into(), n1),
+        Column::new("consistent".into(), consistent),
+        Column::new("verdict".into(), verdict),
+    ] {
+        out.with_column(c).map_err(err)?;
+    }
+    Ok((out, vec![]))
 }
 
 fn power(s: Power) -> Result<DataFrame, BlockError> {

@@ -267,7 +267,7 @@ a{color:var(--accent)}
 nav.toc{background:#f5f7fa;border:1px solid var(--rule);border-radius:6px;padding:.6rem 1.2rem;margin:1rem 0 2rem}
 nav.toc h2{font-size:1rem;margin:.2rem 0;border:0}
 nav.toc ol{margin:.2rem 0;padding-left:1.2rem}
-nav.toc li.l3{margin-left:1rem;list-style:circle}
+nav.toc ol ol{list-style:lower-alpha;padding-left:1.4rem}
 figure{margin:1.8rem 0}
 figure.table .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;font-size:.92rem}
@@ -357,15 +357,30 @@ pub fn render(doc: &Evaluated) -> String {
         .collect();
     if doc.toc && toc.len() > 1 {
         page.push_str("<nav class=\"toc\" aria-label=\"Contents\"><h2>Contents</h2><ol>\n");
-        for h in toc {
-            let _ = writeln!(
+        // level-3 headings nest under the level-2 heading before them
+        let mut open_sub = false;
+        for (i, h) in toc.iter().enumerate() {
+            if h.level == 3 && !open_sub && i > 0 {
+                page.push_str("<ol>\n");
+                open_sub = true;
+            } else if h.level == 2 && open_sub {
+                page.push_str("</ol></li>\n");
+                open_sub = false;
+            } else if i > 0 {
+                page.push_str("</li>\n");
+            }
+            let _ = write!(
                 page,
-                "<li class=\"l{}\"><a href=\"#{}\">{}</a></li>",
-                h.level,
+                "<li><a href=\"#{}\">{}</a>",
                 escape(&h.id),
                 escape(&h.text)
             );
         }
+        page.push_str(if open_sub {
+            "</li></ol></li>\n"
+        } else {
+            "</li>\n"
+        });
         page.push_str("</ol></nav>\n");
     }
     page.push_str(&body);
