@@ -24,6 +24,13 @@ pub fn write_atomic<T>(
         w.flush()?;
         v
     };
+    // temporary files are private (0600); outputs are ordinary files
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(value)

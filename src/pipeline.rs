@@ -27,6 +27,33 @@ pub struct Request {
     pub out_dir: PathBuf,
     /// Use the block cache (in `out_dir/.coweave-cache`).
     pub cache: bool,
+    /// Data files that replace the front matter's (`--data`, `--codebook`,
+    /// `--published`), relative to the working directory.
+    pub data: document::DataSpec,
+}
+
+/// The front matter's data files with the command line's in their place;
+/// command-line paths are made absolute so they do not resolve against the
+/// template's directory.
+fn effective_data(front: &document::DataSpec, over: &document::DataSpec) -> document::DataSpec {
+    let abs = |p: &String| std::path::absolute(p).map_or(p.clone(), |a| a.display().to_string());
+    document::DataSpec {
+        survey: over
+            .survey
+            .as_ref()
+            .map(abs)
+            .or_else(|| front.survey.clone()),
+        codebook: over
+            .codebook
+            .as_ref()
+            .map(abs)
+            .or_else(|| front.codebook.clone()),
+        published: over
+            .published
+            .as_ref()
+            .map(abs)
+            .or_else(|| front.published.clone()),
+    }
 }
 
 /// What a render wrote.
@@ -97,7 +124,11 @@ fn load_codebook(
 
 /// Every value a template's parameter allows, for `--each`: its `choices`,
 /// else the codebook's areas or themes, or true and false.
-pub fn each_values(template: &Path, param: &str) -> Result<Vec<String>, Diagnostics> {
+pub fn each_values(
+    template: &Path,
+    param: &str,
+    data: &document::DataSpec,
+) -> Result<Vec<String>, Diagnostics> {
     let source = std::fs::read_to_string(template).map_err(|e| {
         Diagnostic::error(format!("cannot read template: {e}")).at(template, None, None)
     })?;
@@ -126,18 +157,22 @@ pub fn each_values(template: &Path, param: &str) -> Result<Vec<String>, Diagnost
     }
     let base = template.parent().unwrap_or(Path::new("."));
     match spec.ty {
-        document::ParamType::Area => Ok(load_codebook(&doc.front.data, base)?
-            .0
-            .areas
-            .iter()
-            .map(|a| a.name.clone())
-            .collect()),
-        document::ParamType::Theme => Ok(load_codebook(&doc.front.data, base)?
-            .0
-            .themes
-            .iter()
-            .map(|t| t.id.clone())
-            .collect()),
+        document::ParamType::Area => {
+            Ok(load_codebook(&effective_data(&doc.front.data, data), base)?
+                .0
+                .areas
+                .iter()
+                .map(|a| a.name.clone())
+                .collect())
+        }
+        document::ParamType::Theme => {
+            Ok(load_codebook(&effective_data(&doc.front.data, data), base)?
+                .0
+                .themes
+                .iter()
+                .map(|t| t.id.clone())
+                .collect())
+        }
         document::ParamType::Boolean => Ok(vec!["true".into(), "false".into()]),
         _ => Err(Diagnostic::error(format!(
             "--each {param}: a {:?} parameter has no list of values",
@@ -157,7 +192,7 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
     let (doc, mut problems) = document::parse(&req.template, &source);
     let base = req.template.parent().unwrap_or(Path::new("."));
     // data: the front matter's files (relative to the template), else the bundled survey
-    let data = &doc.front.data;
+    let data = &effective_data(&doc.front.data, &req.data);
     let codebook_res = load_codebook(data, base);
     let (codebook, codebook_name, codebook_sha) = match codebook_res {
         Ok(c) => c,

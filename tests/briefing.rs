@@ -131,3 +131,76 @@ fn a_rule_with_a_bad_type_or_query_names_the_rule() {
         "{err}"
     );
 }
+
+#[test]
+fn briefing_renders_for_a_second_survey_structure_without_changes() {
+    // the 2008 five-country EU survey: other areas (countries), themes and items
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let eu = root.join("data/eu2008");
+    let out = tempfile::tempdir().unwrap();
+    let (ok, err) = render(
+        &briefing(),
+        out.path(),
+        &[
+            "--each",
+            "area",
+            "--to",
+            "json",
+            "--data",
+            &eu.join("survey.csv").display().to_string(),
+            "--codebook",
+            &eu.join("codebook.toml").display().to_string(),
+            "--published",
+            &eu.join("targets.toml").display().to_string(),
+        ],
+    );
+    assert!(ok, "{err}");
+    let codebook = coweave::survey::Codebook::load(&eu.join("codebook.toml")).unwrap();
+    assert_eq!(codebook.areas.len(), 5);
+    for area in &codebook.areas {
+        let stem = coweave::engine::frames::slug(&area.name).replace('_', "-");
+        let json: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(out.path().join(format!("council-briefing--{stem}.json"))).unwrap(),
+        )
+        .unwrap();
+        let activities = json["results"]["activities"].as_array().unwrap();
+        assert!(
+            activities.len() >= 10,
+            "{}: {} activities ranked",
+            area.name,
+            activities.len()
+        );
+        let often: Vec<f64> = activities
+            .iter()
+            .map(|a| a["often"].as_f64().unwrap())
+            .collect();
+        assert!(
+            often.windows(2).all(|w| w[0] >= w[1]),
+            "{}: not in rank order",
+            area.name
+        );
+        assert!(json["results"]["trial_here"].as_array().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn committed_eu_survey_is_its_seed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/eu2008");
+    let codebook = coweave::survey::Codebook::load(&root.join("codebook.toml")).unwrap();
+    let targets = coweave::survey::published::Published::load(&root.join("targets.toml")).unwrap();
+    let mut out = Vec::new();
+    coweave::survey::simulate::simulate(
+        &codebook,
+        &targets,
+        &coweave::survey::simulate::Options {
+            seed: 2008,
+            scale: 1,
+        },
+        &mut out,
+    )
+    .unwrap();
+    assert!(
+        out == std::fs::read(root.join("survey.csv")).unwrap(),
+        "data/eu2008/survey.csv is stale"
+    );
+}

@@ -96,6 +96,8 @@ pub fn bar(chart: &BarChart) -> Result<String, ChartError> {
     } else {
         (if lo < 0.0 { lo - pad } else { 0.0 }, hi + pad)
     };
+    // rotated labels longer than this are shortened (the data table has them in full)
+    const MAX_ROTATED: usize = 30;
     let longest = chart
         .categories
         .iter()
@@ -104,7 +106,7 @@ pub fn bar(chart: &BarChart) -> Result<String, ChartError> {
         .unwrap_or(1);
     let rotate = n > 6 || longest * n > 90;
     let x_area = if rotate {
-        (longest as u32 * 6 + 20).min(160)
+        longest.min(MAX_ROTATED) as u32 * 7 + 20
     } else {
         48
     };
@@ -211,8 +213,18 @@ pub fn bar(chart: &BarChart) -> Result<String, ChartError> {
                 TextStyle::from(("sans-serif", 13).into_font())
                     .pos(Pos::new(HPos::Center, VPos::Top))
             };
+            let short;
             let lines: Vec<&str> = if rotate {
-                vec![label.as_str()]
+                let flat = label.replace('\n', " ");
+                short = if flat.chars().count() > MAX_ROTATED {
+                    format!(
+                        "{}\u{2026}",
+                        flat.chars().take(MAX_ROTATED - 1).collect::<String>()
+                    )
+                } else {
+                    flat
+                };
+                vec![short.as_str()]
             } else {
                 label.split('\n').collect()
             };

@@ -45,6 +45,15 @@ pub struct RenderArgs {
     /// Output directory.
     #[arg(long, default_value = "out")]
     out: PathBuf,
+    /// Survey data to use instead of the template's (default: the bundled survey).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Codebook to use instead of the template's.
+    #[arg(long)]
+    codebook: Option<PathBuf>,
+    /// Published tables to use instead of the template's.
+    #[arg(long)]
+    published: Option<PathBuf>,
     /// Render once per value the parameter allows (e.g. `--each area`).
     #[arg(long, value_name = "PARAM")]
     each: Option<String>,
@@ -253,11 +262,16 @@ fn run_render(args: &RenderArgs) -> Result<ExitCode, Diagnostics> {
     } else {
         args.templates.clone()
     };
+    let data = crate::document::DataSpec {
+        survey: args.data.as_ref().map(|p| p.display().to_string()),
+        codebook: args.codebook.as_ref().map(|p| p.display().to_string()),
+        published: args.published.as_ref().map(|p| p.display().to_string()),
+    };
     let mut jobs: Vec<(PathBuf, Vec<(String, String)>)> = Vec::new();
     for template in &templates {
         match &args.each {
             Some(param) => {
-                let declared = crate::pipeline::each_values(template, param);
+                let declared = crate::pipeline::each_values(template, param, &data);
                 match declared {
                     Ok(values) => {
                         for v in values {
@@ -289,6 +303,7 @@ fn run_render(args: &RenderArgs) -> Result<ExitCode, Diagnostics> {
             formats: formats.clone(),
             out_dir: args.out.clone(),
             cache: !args.no_cache,
+            data: data.clone(),
         };
         match crate::pipeline::render(&req) {
             Ok(outcome) => {

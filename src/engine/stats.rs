@@ -34,6 +34,7 @@ enum Spec {
     Crosstab(Crosstab),
     Power(Power),
     Statcheck(Statcheck),
+    Items(Items),
 }
 
 #[derive(Deserialize)]
@@ -120,6 +121,20 @@ struct Power {
     alpha: f64,
     #[serde(default = "power80")]
     power: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Items {
+    /// Codebook role of the items (default `individual`).
+    #[serde(default = "individual")]
+    role: String,
+    /// Only this area (default: every area).
+    area: Option<String>,
+}
+
+fn individual() -> String {
+    "individual".into()
 }
 
 #[derive(Deserialize)]
@@ -247,12 +262,25 @@ fn adjust_method(name: &Option<String>) -> Result<Option<PAdjustMethod>, BlockEr
     }
 }
 
-fn stack(parts: Vec<DataFrame>) -> Result<DataFrame, BlockError> {
+/// Stacks the parts of a result; no parts (no group was asked these
+/// questions, or the survey ran no trial) gives an empty frame with the
+/// grouped forms' columns, so templates can test `| length`.
+fn stack(parts: Vec<DataFrame>, by: &[String], extra: &[&str]) -> Result<DataFrame, BlockError> {
     let mut iter = parts.into_iter();
     let Some(mut first) = iter.next() else {
-        return Err(BlockError::new(
-            "the analysis produced no rows (no group was asked these questions)",
-        ));
+        let text = |n: &str| Column::new(n.into(), Vec::<Option<String>>::new());
+        let num = |n: &str| Column::new(n.into(), Vec::<Option<f64>>::new());
+        let mut cols: Vec<Column> = by.iter().map(|b| text(b)).collect();
+        cols.extend(["variable", "statistic"].iter().map(|n| text(n)));
+        cols.extend(extra.iter().map(|n| text(n)));
+        cols.extend(
+            ["estimate", "ci_low", "ci_high", "p"]
+                .iter()
+                .map(|n| num(n)),
+        );
+        cols.push(Column::new("n".into(), Vec::<Option<i64>>::new()));
+        cols.extend(["stars", "note"].iter().map(|n| text(n)));
+        return DataFrame::new(0, cols).map_err(err);
     };
     for p in iter {
         first.vstack_mut(&p).map_err(err)?;
@@ -296,7 +324,7 @@ impl Engine for StatsBlock {
             let msg = e.to_string();
             let first = crate::document::yaml_message(&msg).to_string();
             let mut be = BlockError::new(format!("analysis spec: {first}"))
-                .hint("one of: levels, correlate, experiment, regress, crosstab, power (see docs/templates.md)");
+                .hint("one of: levels, correlate, experiment, regress, crosstab, power, statcheck, items (see docs/templates.md)");
             if let Some(loc) = e.location() {
                 be = be.at(block.body_offset + crate::document::line_offset(&block.body, loc.line() as usize) + loc.column().saturating_sub(1) as usize);
             }
@@ -310,6 +338,7 @@ impl Engine for StatsBlock {
             Spec::Crosstab(s) => crosstab(s, ctx, block)?,
             Spec::Power(s) => (power(s)?, vec![]),
             Spec::Statcheck(s) => statcheck(s, ctx, block)?,
+            Spec::Items(s) => items(s, ctx)?,
         };
         Ok(BlockOutput::Frame { frame, keys })
     }
@@ -317,18 +346,40 @@ impl Engine for StatsBlock {
 
 type Tidy = (DataFrame, Vec<String>);
 
+/// The columns of `wanted` present in the data. A measure name of the
+/// codebook vocabulary (a role, or `role__sub`) that this survey did not ask
+/// is left out, so one template serves surveys that asked different things;
+/// any other missing name is an error (most likely a typo).
+fn present(df: &DataFrame, wanted: &[String], block: &Block) -> Result<Vec<String>, BlockError> {
+    let mut out = Vec::new();
+    for w in wanted {
+        if df.column(w).is_ok() {
+            out.push(w.clone());
+            continue;
+        }
+        let role = w.split("__").next().unwrap_or(w);
+        if !crate::survey::Role::ALL
+            .iter()
+            .any(|(r, n)| *n == role && (r.is_thematic() || r.is_scored()))
+        {
+            return Err(missing_column(w, df, block));
+        }
+    }
+    Ok(out)
+}
+
 fn levels(s: Levels, ctx: &Context, block: &Block) -> Result<Tidy, BlockError> {
     let df = source(&s.common, ctx, block)?;
     let by = default_by(&s.common, &df);
     check_columns(&df, &by, block)?;
-    check_columns(&df, &s.measures, block)?;
+    let measures = present(&df, &s.measures, block)?;
     let by_ref: Vec<&str> = by.iter().map(String::as_str).collect();
     let opts = GroupedOptions {
         weight: s.weight.then(|| "weight".to_string()),
         ..GroupedOptions::default()
     };
     let mut parts = Vec::new();
-    for m in &s.measures {
+    for m in &measures {
         let part = if is_binary(&df, m) {
             stats::grouped::proportion_by(&df, m, &by_ref, &opts)
         } else {
@@ -341,14 +392,14 @@ fn levels(s: Levels, ctx: &Context, block: &Block) -> Result<Tidy, BlockError> {
     }
     let mut keys = by.clone();
     keys.push("variable".into());
-    Ok((stack(parts)?, keys))
+    Ok((stack(parts, &by, &[])?, keys))
 }
 
 fn correlate(s: Correlate, ctx: &Context, block: &Block) -> Result<Tidy, BlockError> {
     let df = source(&s.common, ctx, block)?;
     let by = default_by(&s.common, &df);
     check_columns(&df, &by, block)?;
-    check_columns(&df, &s.y, block)?;
+    let ys = present(&df, &s.y, block)?;
     let method = match s.method.as_str() {
         "pearson" => stats::CorrelationMethod::Pearson,
         "spearman" => stats::CorrelationMethod::Spearman,
@@ -371,10 +422,12 @@ fn correlate(s: Correlate, ctx: &Context, block: &Block) -> Result<Tidy, BlockEr
             xs.extend(stats::grouped::sub_items(&df, x));
         }
         if xs.is_empty() {
-            return Err(missing_column(x, &df, block));
+            // a role this survey did not ask is left out; anything else is a typo
+            present(&df, std::slice::from_ref(x), block)?;
+            continue;
         }
         for xcol in &xs {
-            for y in &s.y {
+            for y in &ys {
                 let part = stats::grouped::correlate_by(&df, xcol, y, &by_ref, method, &opts)
                     .map_err(err)?;
                 if part.height() == 0 {
@@ -391,7 +444,7 @@ fn correlate(s: Correlate, ctx: &Context, block: &Block) -> Result<Tidy, BlockEr
             }
         }
     }
-    let mut frame = stack(parts)?;
+    let mut frame = stack(parts, &by, &["x", "role", "sub", "y"])?;
     if let Some(m) = adjust_method(&s.adjust)? {
         frame = stats::grouped::p_adjust_frame(&frame, "p", m, "p_adjusted").map_err(err)?;
     }
@@ -404,7 +457,7 @@ fn experiment(s: Experiment, ctx: &Context, block: &Block) -> Result<Tidy, Block
     let df = source(&s.common, ctx, block)?;
     let by = default_by(&s.common, &df);
     check_columns(&df, &by, block)?;
-    check_columns(&df, &s.y, block)?;
+    let ys = present(&df, &s.y, block)?;
     check_columns(&df, std::slice::from_ref(&s.arm), block)?;
     let by_ref: Vec<&str> = by.iter().map(String::as_str).collect();
     let spec = stats::ExperimentSpec {
@@ -412,7 +465,7 @@ fn experiment(s: Experiment, ctx: &Context, block: &Block) -> Result<Tidy, Block
         ..stats::ExperimentSpec::default()
     };
     let mut parts = Vec::new();
-    for y in &s.y {
+    for y in &ys {
         let kind = if is_binary(&df, y) {
             stats::OutcomeKind::Binary
         } else {
@@ -424,7 +477,7 @@ fn experiment(s: Experiment, ctx: &Context, block: &Block) -> Result<Tidy, Block
             parts.push(part);
         }
     }
-    let mut frame = stack(parts)?;
+    let mut frame = stack(parts, &by, &["arm"])?;
     if let Some(m) = adjust_method(&s.adjust)? {
         frame = adjust_primary(frame, m)?;
     }
@@ -716,6 +769,78 @@ fn crosstab(s: Crosstab, ctx: &Context, block: &Block) -> Result<Tidy, BlockErro
     let mut keys = by.clone();
     keys.extend([s.row.clone(), s.col.clone()]);
     Ok((frame, keys))
+}
+
+/// Every item of a role, per area that asked it: the share answering the
+/// first positive code ("often"), any positive code, and the base (don't
+/// know and blank excluded), ranked by "often" within area.
+fn items(s: Items, ctx: &Context) -> Result<Tidy, BlockError> {
+    let cb = &ctx.survey.codebook;
+    let resp = &ctx.survey.respondents;
+    let role = cb
+        .variables
+        .iter()
+        .find(|v| v.role.name() == s.role)
+        .map(|v| v.role)
+        .ok_or_else(|| BlockError::new(format!("the codebook has no `{}` items", s.role)))?;
+    let areas = str_col(resp, "area")?;
+    let (mut area, mut theme, mut variable, mut label, mut often, mut positive, mut n) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    for a in &cb.areas {
+        if s.area.as_ref().is_some_and(|x| x != &a.name) {
+            continue;
+        }
+        for var in cb
+            .variables
+            .iter()
+            .filter(|v| v.role == role && v.areas.contains(&a.name))
+        {
+            let Some(set) = cb.values_of(var) else {
+                continue;
+            };
+            let Some(first) = set.positive.iter().next().copied() else {
+                continue;
+            };
+            let codes = f64_col(resp, &var.name)?;
+            let (mut k_first, mut k_pos, mut k) = (0usize, 0usize, 0usize);
+            for (code, ar) in codes.iter().zip(&areas) {
+                let (Some(c), Some(ar)) = (code, ar) else {
+                    continue;
+                };
+                if ar != &a.name || set.score(*c as i64).is_none() {
+                    continue;
+                }
+                k += 1;
+                k_first += usize::from(*c as i64 == first);
+                k_pos += usize::from(set.positive.contains(&(*c as i64)));
+            }
+            if k == 0 {
+                continue;
+            }
+            let share = k_first as f64 / k as f64;
+            area.push(a.name.clone());
+            theme.push(var.theme.clone());
+            variable.push(var.name.clone());
+            label.push(var.label.clone());
+            often.push(share);
+            positive.push(k_pos as f64 / k as f64);
+            n.push(k as i64);
+        }
+    }
+    let frame = df![
+        "area" => area, "theme" => theme, "variable" => variable, "label" => label,
+        "often" => often, "positive" => positive, "n" => n,
+    ]
+    .map_err(err)?;
+    let frame = frame
+        .lazy()
+        .sort_by_exprs(
+            [col("area"), col("often")],
+            SortMultipleOptions::default().with_order_descending_multi([false, true]),
+        )
+        .collect()
+        .map_err(err)?;
+    Ok((frame, vec![]))
 }
 
 /// Two-sided p of a Pearson r with n observations (t test, n - 2 df).
