@@ -1030,7 +1030,10 @@ fn distributions_match_scipy_including_far_tails() {
     // relative, accuracy of about 1e-13; 1e-12 absolute is far below any
     // power that is reported.
     for c in rows("nct_cdf") {
-        let (got, want) = (dist::nct_cdf(f(&c["t"]), f(&c["df"]), f(&c["nc"])), f(&c["value"]));
+        let (got, want) = (
+            dist::nct_cdf(f(&c["t"]), f(&c["df"]), f(&c["nc"])),
+            f(&c["value"]),
+        );
         assert!(
             (got - want).abs() <= 1e-8 * want.abs() + 1e-12,
             "nct cdf: got {got:e}, want {want:e}"
