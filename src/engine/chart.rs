@@ -45,22 +45,11 @@ fn bar() -> String {
 
 impl Engine for ChartBlock {
     fn reads(&self, _block: &Block, body: &str, _ctx: &Context) -> Vec<String> {
-        crate::yaml::from_str::<BTreeMap<String, Value>>(body)
-            .ok()
-            .and_then(|m| m.get("data").and_then(Value::as_str).map(str::to_string))
-            .into_iter()
-            .collect()
+        super::data_key(body)
     }
 
     fn run(&self, block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError> {
-        let spec: Spec = crate::yaml::from_str(body).map_err(|e| {
-            let msg = e.to_string();
-            BlockError::new(format!(
-                "chart spec: {}",
-                crate::document::yaml_message(&msg)
-            ))
-            .at(block.body_offset)
-        })?;
+        let spec: Spec = super::parse_spec("chart", block, body)?;
         if spec.kind != "bar" {
             return Err(
                 BlockError::new(format!("unknown chart kind `{}`", spec.kind))
@@ -68,12 +57,7 @@ impl Engine for ChartBlock {
                     .at(block.body_offset),
             );
         }
-        let Some(named) = ctx.frames.get(&spec.data) else {
-            let names: Vec<&str> = ctx.frames.keys().map(String::as_str).collect();
-            return Err(BlockError::new(format!("no frame named `{}`", spec.data))
-                .hint(format!("frames: {}", names.join(", ")))
-                .at(block.body_offset));
-        };
+        let named = ctx.frame(&spec.data, block)?;
         let df = &named.frame;
         let xs: Vec<String> = match &spec.x {
             XSpec::One(x) => vec![x.clone()],

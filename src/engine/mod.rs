@@ -51,6 +51,51 @@ pub struct Context<'a> {
     pub base_dir: std::path::PathBuf,
 }
 
+impl Context<'_> {
+    /// The frame a block names, or an error pointing at the name with the
+    /// closest existing one as hint.
+    pub fn frame(&self, name: &str, block: &Block) -> Result<&Named, BlockError> {
+        self.frames.get(name).ok_or_else(|| {
+            let names: Vec<&str> = self.frames.keys().map(String::as_str).collect();
+            let at = block
+                .body
+                .find(name)
+                .map_or(block.body_offset, |i| block.body_offset + i);
+            let e = BlockError::new(format!("no frame named `{name}`")).at(at);
+            match crate::document::closest(name, &names) {
+                Some(s) => e.hint(format!(
+                    "did you mean `{s}`? (frames are the `name` of earlier blocks)"
+                )),
+                None => e.hint(format!("frames: {}", names.join(", "))),
+            }
+        })
+    }
+}
+
+/// Parses a block's YAML spec; errors name the engine and point at the code.
+pub(crate) fn parse_spec<T: serde::de::DeserializeOwned>(
+    what: &str,
+    block: &Block,
+    body: &str,
+) -> Result<T, BlockError> {
+    crate::yaml::from_str(body).map_err(|e| {
+        BlockError::new(format!(
+            "{what} spec: {}",
+            crate::document::yaml_message(&e.to_string())
+        ))
+        .at(block.body_offset)
+    })
+}
+
+/// The frame a spec's `data:` key names (what table and chart blocks read).
+pub(crate) fn data_key(body: &str) -> Vec<String> {
+    crate::yaml::from_str::<BTreeMap<String, Value>>(body)
+        .ok()
+        .and_then(|m| m.get("data").and_then(Value::as_str).map(str::to_string))
+        .into_iter()
+        .collect()
+}
+
 /// A block's failure: message, the place in the template, hints.
 #[derive(Debug, Clone)]
 pub struct BlockError {

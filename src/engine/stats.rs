@@ -184,12 +184,7 @@ fn default_by(common: &Common, df: &DataFrame) -> Vec<String> {
 
 fn source(common: &Common, ctx: &Context, block: &Block) -> Result<DataFrame, BlockError> {
     let name = common.data.as_deref().unwrap_or("long");
-    let Some(named) = ctx.frames.get(name) else {
-        let names: Vec<&str> = ctx.frames.keys().map(String::as_str).collect();
-        return Err(BlockError::new(format!("no frame named `{name}`"))
-            .hint(format!("frames: {}", names.join(", ")))
-            .at(block.body_offset));
-    };
+    let named = ctx.frame(name, block)?;
     let mut df = named.frame.clone();
     for (col, value) in &common.filter {
         let c = df

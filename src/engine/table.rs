@@ -132,35 +132,12 @@ fn emphasis_for(row: &Value, spec: Option<&EmphasisSpec>) -> Emphasis {
 
 impl Engine for TableBlock {
     fn reads(&self, _block: &Block, body: &str, _ctx: &Context) -> Vec<String> {
-        crate::yaml::from_str::<BTreeMap<String, Value>>(body)
-            .ok()
-            .and_then(|m| m.get("data").and_then(Value::as_str).map(str::to_string))
-            .into_iter()
-            .collect()
+        super::data_key(body)
     }
 
     fn run(&self, block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError> {
-        let spec: Spec = crate::yaml::from_str(body).map_err(|e| {
-            let msg = e.to_string();
-            BlockError::new(format!(
-                "table spec: {}",
-                crate::document::yaml_message(&msg)
-            ))
-            .at(block.body_offset)
-        })?;
-        let Some(named) = ctx.frames.get(&spec.data) else {
-            let names: Vec<&str> = ctx.frames.keys().map(String::as_str).collect();
-            let e = BlockError::new(format!("no frame named `{}`", spec.data)).at(block
-                .body
-                .find(&spec.data)
-                .map_or(block.body_offset, |i| block.body_offset + i));
-            return Err(match crate::document::closest(&spec.data, &names) {
-                Some(s) => e.hint(format!(
-                    "did you mean `{s}`? (frames are the `name` of earlier blocks)"
-                )),
-                None => e.hint(format!("frames: {}", names.join(", "))),
-            });
-        };
+        let spec: Spec = super::parse_spec("table", block, body)?;
+        let named = ctx.frame(&spec.data, block)?;
         let df = &named.frame;
         let names: Vec<String> = df
             .get_column_names()

@@ -224,20 +224,25 @@ fn measure_attenuation(rates: &[f64], loading: f64, rng: &mut Rng) -> f64 {
     let mut measure = vec![0.0; PILOT];
     let mut positive = vec![false; PILOT];
     for &rate in rates {
-        let item: Vec<f64> = if rates.len() == 1 {
-            latent.clone()
-        } else {
-            latent
-                .iter()
-                .map(|l| loading * l + (1.0 - loading * loading).sqrt() * rng.normal())
-                .collect()
-        };
+        let item = item_scores(&latent, loading, rates.len() == 1, rng);
         assign_quota(&item, &all, rate, &mut positive);
         for (m, p) in measure.iter_mut().zip(&positive) {
             *m += f64::from(u8::from(*p)) / rates.len() as f64;
         }
     }
     pearson(&measure, &latent)
+}
+
+/// An item's latent: the measure's latent itself for a single item, else
+/// `loading x latent + noise` with unit variance.
+fn item_scores(latent: &[f64], loading: f64, single: bool, rng: &mut Rng) -> Vec<f64> {
+    if single {
+        return latent.to_vec();
+    }
+    latent
+        .iter()
+        .map(|l| loading * l + (1.0 - loading * loading).sqrt() * rng.normal())
+        .collect()
 }
 
 fn spread_rates(p: f64, m: usize, rng: &mut Rng) -> Vec<f64> {
@@ -716,14 +721,7 @@ fn draw_area(codebook: &Codebook, plan: &AreaPlan, replicate: u32, rng: &mut Rng
                 let set = codebook
                     .values_of(&codebook.variables[item.var])
                     .expect("checked codebook");
-                let score: Vec<f64> = if single {
-                    latent.clone()
-                } else {
-                    latent
-                        .iter()
-                        .map(|l| loading * l + (1.0 - loading * loading).sqrt() * rng.normal())
-                        .collect()
-                };
+                let score = item_scores(latent, loading, single, rng);
                 let dk = set.dont_know.iter().next().copied();
                 let mut answered = vec![false; n];
                 for (i, slot) in answered.iter_mut().enumerate() {
