@@ -254,3 +254,30 @@ fn each_renders_one_output_per_allowed_value() {
         "{err}"
     );
 }
+
+#[test]
+fn house_style_sets_chart_accent_and_font() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("styled.md");
+    let body = "```{stats}\n#| name: levels\nlevels:\n  measures: [collective]\n  by: [area]\n```\n\n\
+```{chart}\n#| label: fig-x\nkind: bar\ndata: levels\nx: area\ny: estimate\npercent: true\n```\n";
+    std::fs::write(&template, format!("---\ntitle: Styled\nformat:\n  chart: {{ accent: \"#AA3377\", font: Georgia }}\n---\n\n{body}")).unwrap();
+    let out = dir.path().join("out");
+    let (ok, err) = render(&template, &out, &["--no-cache", "--to", "html"]);
+    assert!(ok, "{err}");
+    let html = std::fs::read_to_string(out.join("styled.html")).unwrap();
+    assert!(html.contains("fill=\"#AA3377\""), "accent not applied");
+    assert!(!html.contains("fill=\"#0072B2\""), "default accent left");
+    assert!(html.contains("font-family=\"Georgia, sans-serif\""));
+    std::fs::write(
+        &template,
+        format!("---\ntitle: Styled\nformat:\n  chart: {{ accent: teal }}\n---\n\n{body}"),
+    )
+    .unwrap();
+    let (ok, err) = render(&template, &out, &["--no-cache", "--to", "html"]);
+    assert!(!ok);
+    assert!(
+        err.contains("format.chart.accent `teal` is not a colour"),
+        "{err}"
+    );
+}

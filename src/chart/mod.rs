@@ -2,6 +2,10 @@
 //! never pages. One look for all: the Okabe-Ito colour-blind safe palette,
 //! text as text, no chart junk.
 
+mod more;
+
+pub use more::{ForestRow, HeatMap, LikertItem, forest, heatmap, likert, line, scatter};
+
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -15,6 +19,65 @@ pub const PALETTE: [RGBColor; 7] = [
     RGBColor(213, 94, 0),
     RGBColor(240, 228, 66),
 ];
+
+/// A council's house style for charts: an accent colour that replaces the
+/// first palette colour, and a font family.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Style {
+    /// Accent colour as `#RRGGBB`.
+    pub accent: Option<String>,
+    /// Font family for all chart text.
+    pub font: Option<String>,
+}
+
+impl Style {
+    /// Reads `format: { chart: { accent, font } }` from the front matter;
+    /// an accent that is not `#RRGGBB` is an error message.
+    pub fn from_format(
+        format: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Result<Style, String> {
+        let chart = format.get("chart");
+        let get = |k: &str| {
+            chart
+                .and_then(|c| c.get(k))
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        let accent = get("accent");
+        if let Some(a) = &accent
+            && !(a.len() == 7
+                && a.starts_with('#')
+                && a[1..].chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            return Err(format!(
+                "format.chart.accent `{a}` is not a colour like \"#0072B2\""
+            ));
+        }
+        let font = get("font");
+        if let Some(f) = &font
+            && f.chars().any(|c| matches!(c, '"' | '<' | '>' | '&'))
+        {
+            return Err(format!("format.chart.font `{f}` is not a font family name"));
+        }
+        Ok(Style { accent, font })
+    }
+
+    /// Applies the style to a chart drawn in the default look: the first
+    /// palette colour becomes the accent, every text the house font.
+    pub fn apply(&self, svg: String) -> String {
+        let mut svg = svg;
+        if let Some(a) = &self.accent {
+            svg = svg.replace("\"#0072B2\"", &format!("\"{}\"", a.to_ascii_uppercase()));
+        }
+        if let Some(f) = &self.font {
+            svg = svg.replace(
+                "font-family=\"sans-serif\"",
+                &format!("font-family=\"{f}, sans-serif\""),
+            );
+        }
+        svg
+    }
+}
 
 /// One series of a bar chart.
 #[derive(Debug, Clone)]
@@ -51,6 +114,18 @@ pub struct ChartError(pub String);
 impl std::fmt::Display for ChartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// A label cut to `max` characters with an ellipsis (tables keep the full text).
+pub fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() > max {
+        format!(
+            "{}\u{2026}",
+            s.chars().take(max.saturating_sub(1)).collect::<String>()
+        )
+    } else {
+        s.to_string()
     }
 }
 

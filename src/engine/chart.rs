@@ -1,5 +1,10 @@
-//! `{chart}`: draws a frame. This kind is `bar` (grouped bars with
-//! interval whiskers); the chart module grows the rest.
+//! `{chart}`: draws a frame. Kinds: `bar` (grouped bars with interval
+//! whiskers), `line` (a rate across ordered categories), `heatmap`
+//! (correlates x area-theme, diverging colours, r and stars printed),
+//! `forest` (effects with intervals and a zero line), `likert` (100%
+//! stacked answers of items, don't know apart) and `scatter` (with an
+//! optional fitted line). Every figure gets alt text (given or generated
+//! from the data) and the data behind it.
 
 use std::collections::BTreeMap;
 
@@ -7,82 +12,133 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{BlockError, BlockOutput, Context, Engine, FigureOut, frames};
-use crate::chart::{self, BarChart, Series};
+use crate::chart::{self, BarChart, ForestRow, HeatMap, LikertItem, Series};
 use crate::document::Block;
 
 /// The chart engine.
 pub struct ChartBlock;
+
+/// Chart kinds.
+pub const KINDS: [&str; 6] = ["bar", "line", "heatmap", "forest", "likert", "scatter"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Spec {
     #[serde(default = "bar")]
     kind: String,
-    data: String,
-    x: XSpec,
-    y: String,
+    data: Option<String>,
+    x: Option<Names>,
+    y: Option<String>,
     group: Option<String>,
     ci: Option<(String, String)>,
     #[serde(default)]
     percent: bool,
     #[serde(default)]
     title: String,
+    xlabel: Option<String>,
     ylabel: Option<String>,
     width: Option<u32>,
     height: Option<u32>,
+    /// heatmap: the row column and the column-key columns.
+    rows: Option<String>,
+    columns: Option<Names>,
+    /// heatmap / forest: the value column (default `estimate`) and p column.
+    value: Option<String>,
+    p: Option<String>,
+    /// forest: label columns.
+    label: Option<Names>,
+    /// likert: item variables of the codebook, optionally for one area.
+    items: Option<Vec<String>>,
+    area: Option<String>,
+    /// scatter: draw the least-squares line.
+    #[serde(default)]
+    fit: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(untagged)]
-enum XSpec {
+enum Names {
     One(String),
     Many(Vec<String>),
+}
+
+impl Names {
+    fn list(&self) -> Vec<String> {
+        match self {
+            Names::One(x) => vec![x.clone()],
+            Names::Many(v) => v.clone(),
+        }
+    }
 }
 
 fn bar() -> String {
     "bar".into()
 }
 
+fn need<'a, T>(
+    v: &'a Option<T>,
+    what: &str,
+    kind: &str,
+    block: &Block,
+) -> Result<&'a T, BlockError> {
+    v.as_ref().ok_or_else(|| {
+        BlockError::new(format!("a `{kind}` chart needs `{what}`")).at(block.body_offset)
+    })
+}
+
 impl Engine for ChartBlock {
     fn reads(&self, _block: &Block, body: &str, _ctx: &Context) -> Vec<String> {
-        super::data_key(body)
+        let mut r = super::data_key(body);
+        if r.is_empty() {
+            r.push("respondents".into());
+        }
+        r
     }
 
     fn run(&self, block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError> {
         let spec: Spec = super::parse_spec("chart", block, body)?;
-        if spec.kind != "bar" {
-            return Err(
-                BlockError::new(format!("unknown chart kind `{}`", spec.kind))
-                    .hint("kinds: bar")
-                    .at(block.body_offset),
-            );
+        if !KINDS.contains(&spec.kind.as_str()) {
+            let e = BlockError::new(format!("unknown chart kind `{}`", spec.kind)).at(block
+                .body
+                .find(&spec.kind)
+                .map_or(block.body_offset, |i| block.body_offset + i));
+            return Err(match crate::document::closest(&spec.kind, &KINDS) {
+                Some(k) => e.hint(format!("did you mean `{k}`?")),
+                None => e.hint(format!("kinds: {}", KINDS.join(", "))),
+            });
         }
-        let named = ctx.frame(&spec.data, block)?;
+        if spec.kind == "likert" {
+            return likert(&spec, block, ctx);
+        }
+        let data = need(&spec.data, "data", &spec.kind, block)?;
+        let named = ctx.frame(data, block)?;
         let df = &named.frame;
-        let xs: Vec<String> = match &spec.x {
-            XSpec::One(x) => vec![x.clone()],
-            XSpec::Many(v) => v.clone(),
-        };
         let columns: Vec<String> = df
             .get_column_names()
             .iter()
             .map(|c| c.to_string())
             .collect();
-        for c in xs
-            .iter()
-            .chain([&spec.y])
-            .chain(spec.group.iter())
-            .chain(spec.ci.iter().flat_map(|(a, b)| [a, b]))
-        {
+        let mut wanted: Vec<String> = Vec::new();
+        wanted.extend(spec.x.iter().flat_map(Names::list));
+        wanted.extend(spec.y.iter().cloned());
+        wanted.extend(spec.group.iter().cloned());
+        wanted.extend(spec.ci.iter().flat_map(|(a, b)| [a.clone(), b.clone()]));
+        wanted.extend(spec.rows.iter().cloned());
+        wanted.extend(spec.columns.iter().flat_map(Names::list));
+        wanted.extend(spec.value.iter().cloned());
+        wanted.extend(spec.p.iter().cloned());
+        wanted.extend(spec.label.iter().flat_map(Names::list));
+        for c in &wanted {
             if !columns.contains(c) {
-                return Err(
-                    BlockError::new(format!("frame `{}` has no column `{c}`", spec.data))
-                        .hint(format!("columns: {}", columns.join(", ")))
-                        .at(block
-                            .body
-                            .find(c.as_str())
-                            .map_or(block.body_offset, |i| block.body_offset + i)),
-                );
+                let refs: Vec<&str> = columns.iter().map(String::as_str).collect();
+                let e = BlockError::new(format!("frame `{data}` has no column `{c}`")).at(block
+                    .body
+                    .find(c.as_str())
+                    .map_or(block.body_offset, |i| block.body_offset + i));
+                return Err(match crate::document::closest(c, &refs) {
+                    Some(s) => e.hint(format!("did you mean `{s}`?")),
+                    None => e.hint(format!("columns: {}", columns.join(", "))),
+                });
             }
         }
         let themes: BTreeMap<&str, &str> = ctx
@@ -106,84 +162,361 @@ impl Engine for ChartBlock {
             }
         };
         let rows = frames::rows(df);
-        let mut categories: Vec<String> = Vec::new();
-        let mut groups: Vec<String> = Vec::new();
-        for r in &rows {
-            let cat = xs
-                .iter()
-                .map(|x| text(x, r.get(x)))
+        let key = |r: &Value, cols: &[String], sep: &str| {
+            cols.iter()
+                .map(|c| text(c, r.get(c)))
                 .collect::<Vec<_>>()
-                .join("\n");
-            if !categories.contains(&cat) {
-                categories.push(cat);
-            }
-            let g = spec
-                .group
-                .as_ref()
-                .map_or(String::new(), |g| text(g, r.get(g)));
-            if !groups.contains(&g) {
-                groups.push(g);
-            }
-        }
-        let mut series: Vec<Series> = groups
-            .iter()
-            .map(|g| Series {
-                name: g.clone(),
-                values: vec![None; categories.len()],
-                intervals: spec.ci.as_ref().map(|_| vec![None; categories.len()]),
-            })
-            .collect();
-        for r in &rows {
-            let cat = xs
-                .iter()
-                .map(|x| text(x, r.get(x)))
-                .collect::<Vec<_>>()
-                .join("\n");
-            let ci = categories.iter().position(|c| *c == cat).unwrap_or(0);
-            let g = spec
-                .group
-                .as_ref()
-                .map_or(String::new(), |g| text(g, r.get(g)));
-            let si = groups.iter().position(|x| *x == g).unwrap_or(0);
-            series[si].values[ci] = r.get(&spec.y).and_then(Value::as_f64);
-            if let (Some((lo, hi)), Some(iv)) = (&spec.ci, series[si].intervals.as_mut()) {
-                iv[ci] = r
-                    .get(lo)
-                    .and_then(Value::as_f64)
-                    .zip(r.get(hi).and_then(Value::as_f64));
-            }
-        }
-        let chart = BarChart {
-            title: spec.title.clone(),
-            categories,
-            series,
-            y_label: spec.ylabel.clone().unwrap_or_else(|| {
-                if spec.percent {
-                    "%".into()
-                } else {
-                    spec.y.clone()
-                }
-            }),
-            percent: spec.percent,
-            size: (spec.width.unwrap_or(760), spec.height.unwrap_or(420)),
+                .join(sep)
         };
-        let svg = chart::bar(&chart).map_err(|e| BlockError::new(e.0).at(block.body_offset))?;
-        let alt = block
-            .option_str("alt")
-            .map(str::to_string)
-            .unwrap_or_else(|| describe(&chart, &spec.y));
+        let value_col = spec.value.clone().unwrap_or_else(|| "estimate".into());
+        let (svg, alt) = match spec.kind.as_str() {
+            "heatmap" => {
+                let row_col = need(&spec.rows, "rows", "heatmap", block)?.clone();
+                let col_cols = need(&spec.columns, "columns", "heatmap", block)?.list();
+                let mut row_keys: Vec<String> = Vec::new();
+                let mut col_keys: Vec<String> = Vec::new();
+                for r in &rows {
+                    let rk = text(&row_col, r.get(&row_col));
+                    let ck = key(r, &col_cols, "\n");
+                    if !row_keys.contains(&rk) {
+                        row_keys.push(rk);
+                    }
+                    if !col_keys.contains(&ck) {
+                        col_keys.push(ck);
+                    }
+                }
+                let mut cells = vec![vec![None; col_keys.len()]; row_keys.len()];
+                for r in &rows {
+                    let ri = row_keys
+                        .iter()
+                        .position(|k| *k == text(&row_col, r.get(&row_col)))
+                        .unwrap_or(0);
+                    let ci = col_keys
+                        .iter()
+                        .position(|k| *k == key(r, &col_cols, "\n"))
+                        .unwrap_or(0);
+                    if let Some(v) = r.get(&value_col).and_then(Value::as_f64) {
+                        let stars = spec
+                            .p
+                            .as_ref()
+                            .and_then(|p| r.get(p))
+                            .and_then(Value::as_f64)
+                            .map_or("", |p| {
+                                if p < 0.01 {
+                                    "**"
+                                } else if p < 0.05 {
+                                    "*"
+                                } else {
+                                    ""
+                                }
+                            });
+                        cells[ri][ci] = Some((
+                            v,
+                            format!(
+                                "{}{stars}",
+                                super::table::format_value(
+                                    r.get(&value_col).unwrap_or(&Value::Null),
+                                    Some("num"),
+                                    Some(2)
+                                )
+                            ),
+                        ));
+                    }
+                }
+                let positive = cells
+                    .iter()
+                    .flatten()
+                    .flatten()
+                    .filter(|(v, t)| *v > 0.0 && t.contains('*'))
+                    .count();
+                let negative = cells
+                    .iter()
+                    .flatten()
+                    .flatten()
+                    .filter(|(v, t)| *v < 0.0 && t.contains('*'))
+                    .count();
+                let total = cells.iter().flatten().flatten().count();
+                let alt = format!(
+                    "Heat map of {} by {} for {} correlates and {} columns: {positive} significant positive and {negative} significant negative of {total} values; blank cells were not asked.",
+                    super::labels::measure(&value_col).to_lowercase(),
+                    col_cols.join(" and "),
+                    row_keys.len(),
+                    col_keys.len()
+                );
+                let h = HeatMap {
+                    rows: row_keys,
+                    columns: col_keys,
+                    cells,
+                };
+                (
+                    chart::heatmap(&h).map_err(|e| BlockError::new(e.0).at(block.body_offset))?,
+                    alt,
+                )
+            }
+            "forest" => {
+                let label_cols = need(&spec.label, "label", "forest", block)?.list();
+                let (lo, hi) = need(&spec.ci, "ci", "forest", block)?.clone();
+                let out: Vec<ForestRow> = rows
+                    .iter()
+                    .filter_map(|r| {
+                        Some(ForestRow {
+                            label: key(r, &label_cols, " \u{b7} "),
+                            estimate: r.get(&value_col)?.as_f64()?,
+                            low: r.get(&lo)?.as_f64()?,
+                            high: r.get(&hi)?.as_f64()?,
+                            significant: spec
+                                .p
+                                .as_ref()
+                                .and_then(|p| r.get(p))
+                                .and_then(Value::as_f64)
+                                .is_some_and(|p| p < 0.05),
+                        })
+                    })
+                    .collect();
+                let sig = out.iter().filter(|r| r.significant).count();
+                let alt = format!(
+                    "Forest plot of {} effects with 95% intervals around a zero line; {sig} of {} are significant at 5% (filled points).",
+                    out.len(),
+                    out.len()
+                );
+                let scale = if spec.percent { 100.0 } else { 1.0 };
+                let xl = spec.xlabel.clone().unwrap_or_else(|| {
+                    if spec.percent {
+                        "Effect (percentage points)".into()
+                    } else {
+                        value_col.clone()
+                    }
+                });
+                (
+                    chart::forest(&out, &xl, scale)
+                        .map_err(|e| BlockError::new(e.0).at(block.body_offset))?,
+                    alt,
+                )
+            }
+            "scatter" => {
+                let xs = need(&spec.x, "x", "scatter", block)?.list();
+                let y = need(&spec.y, "y", "scatter", block)?.clone();
+                let pts: Vec<(f64, f64)> = rows
+                    .iter()
+                    .filter_map(|r| Some((r.get(&xs[0])?.as_f64()?, r.get(&y)?.as_f64()?)))
+                    .collect();
+                let alt = format!(
+                    "Scatter plot of {} against {} for {} points{}.",
+                    y,
+                    xs[0],
+                    pts.len(),
+                    if spec.fit {
+                        " with a least-squares line"
+                    } else {
+                        ""
+                    }
+                );
+                let svg = chart::scatter(
+                    &pts,
+                    spec.xlabel.as_deref().unwrap_or(&xs[0]),
+                    spec.ylabel.as_deref().unwrap_or(&y),
+                    spec.fit,
+                )
+                .map_err(|e| BlockError::new(e.0).at(block.body_offset))?;
+                (svg, alt)
+            }
+            _ => {
+                let xs = need(&spec.x, "x", &spec.kind, block)?.list();
+                let y = need(&spec.y, "y", &spec.kind, block)?.clone();
+                let mut categories: Vec<String> = Vec::new();
+                let mut groups: Vec<String> = Vec::new();
+                for r in &rows {
+                    let cat = key(r, &xs, "\n");
+                    if !categories.contains(&cat) {
+                        categories.push(cat);
+                    }
+                    let g = spec
+                        .group
+                        .as_ref()
+                        .map_or(String::new(), |g| text(g, r.get(g)));
+                    if !groups.contains(&g) {
+                        groups.push(g);
+                    }
+                }
+                let mut series: Vec<Series> = groups
+                    .iter()
+                    .map(|g| Series {
+                        name: g.clone(),
+                        values: vec![None; categories.len()],
+                        intervals: spec.ci.as_ref().map(|_| vec![None; categories.len()]),
+                    })
+                    .collect();
+                for r in &rows {
+                    let ci = categories
+                        .iter()
+                        .position(|c| *c == key(r, &xs, "\n"))
+                        .unwrap_or(0);
+                    let g = spec
+                        .group
+                        .as_ref()
+                        .map_or(String::new(), |g| text(g, r.get(g)));
+                    let si = groups.iter().position(|x| *x == g).unwrap_or(0);
+                    series[si].values[ci] = r.get(&y).and_then(Value::as_f64);
+                    if let (Some((lo, hi)), Some(iv)) = (&spec.ci, series[si].intervals.as_mut()) {
+                        iv[ci] = r
+                            .get(lo)
+                            .and_then(Value::as_f64)
+                            .zip(r.get(hi).and_then(Value::as_f64));
+                    }
+                }
+                let chart = BarChart {
+                    title: spec.title.clone(),
+                    categories,
+                    series,
+                    y_label: spec
+                        .ylabel
+                        .clone()
+                        .unwrap_or_else(|| if spec.percent { "%".into() } else { y.clone() }),
+                    percent: spec.percent,
+                    size: (spec.width.unwrap_or(760), spec.height.unwrap_or(420)),
+                };
+                let svg = if spec.kind == "line" {
+                    chart::line(
+                        &chart.categories,
+                        &chart.series,
+                        &chart.y_label,
+                        chart.percent,
+                    )
+                } else {
+                    chart::bar(&chart)
+                }
+                .map_err(|e| BlockError::new(e.0).at(block.body_offset))?;
+                let alt = describe(&chart, &y).replacen(
+                    "Bar chart",
+                    if spec.kind == "line" {
+                        "Line chart"
+                    } else {
+                        "Bar chart"
+                    },
+                    1,
+                );
+                (svg, alt)
+            }
+        };
         Ok(BlockOutput::Figure(FigureOut {
             label: block.option_str("label").map(str::to_string),
             number: None,
             caption: block.option_str("caption").map(str::to_string),
-            alt,
-            svg,
+            alt: block.option_str("alt").map(str::to_string).unwrap_or(alt),
+            svg: ctx.chart_style.apply(svg),
             csv: frames::to_csv(df),
         }))
     }
 }
 
-/// Alt text from the data: what is drawn, and the highest and lowest bars.
+/// Stacked Likert bars of codebook items from the respondent frame.
+fn likert(spec: &Spec, block: &Block, ctx: &Context) -> Result<BlockOutput, BlockError> {
+    let items = need(&spec.items, "items", "likert", block)?;
+    let cb = &ctx.survey.codebook;
+    let resp = &ctx.survey.respondents;
+    let area_col: Vec<Option<String>> = resp
+        .column("area")
+        .ok()
+        .and_then(|c| {
+            c.str()
+                .ok()
+                .map(|s| s.iter().map(|v| v.map(str::to_string)).collect())
+        })
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    let mut categories: Option<(String, Vec<String>)> = None;
+    let mut csv = String::from("item,answer,share\n");
+    for name in items {
+        let Some(var) = cb.variable(name) else {
+            let names: Vec<&str> = cb.variables.iter().map(|v| v.name.as_str()).collect();
+            let e = BlockError::new(format!("the codebook has no variable `{name}`")).at(block
+                .body
+                .find(name.as_str())
+                .map_or(block.body_offset, |i| block.body_offset + i));
+            return Err(match crate::document::closest(name, &names) {
+                Some(s) => e.hint(format!("did you mean `{s}`?")),
+                None => e,
+            });
+        };
+        let Some(set) = cb.values_of(var) else {
+            continue;
+        };
+        let cats: Vec<i64> = set
+            .labels
+            .keys()
+            .copied()
+            .filter(|c| set.score(*c).is_some())
+            .collect();
+        let names: Vec<String> = cats.iter().map(|c| set.labels[c].clone()).collect();
+        match &categories {
+            None => categories = Some((var.values.clone().unwrap_or_default(), names.clone())),
+            Some((vs, _)) if Some(vs) != var.values.as_ref() => {
+                return Err(BlockError::new(format!(
+                    "likert items must share one value set; `{name}` uses `{}`",
+                    var.values.as_deref().unwrap_or("?")
+                ))
+                .at(block.body_offset));
+            }
+            _ => {}
+        }
+        let codes: Vec<Option<f64>> = resp
+            .column(name)
+            .ok()
+            .and_then(|c| c.f64().ok().map(|f| f.iter().collect()))
+            .unwrap_or_default();
+        let mut counts = vec![0usize; cats.len()];
+        let (mut dk, mut asked) = (0usize, 0usize);
+        for (i, c) in codes.iter().enumerate() {
+            if spec
+                .area
+                .as_ref()
+                .is_some_and(|a| area_col.get(i).and_then(|x| x.as_ref()) != Some(a))
+            {
+                continue;
+            }
+            let Some(c) = c else { continue };
+            asked += 1;
+            let c = *c as i64;
+            if set.dont_know.contains(&c) {
+                dk += 1;
+            } else if let Some(k) = cats.iter().position(|x| *x == c) {
+                counts[k] += 1;
+            }
+        }
+        let answered: usize = counts.iter().sum();
+        if answered == 0 {
+            continue;
+        }
+        let shares: Vec<f64> = counts.iter().map(|k| *k as f64 / answered as f64).collect();
+        for (n, s) in names.iter().zip(&shares) {
+            csv.push_str(&format!("{},{},{s}\n", name, n.replace(',', " ")));
+        }
+        csv.push_str(&format!("{name},Don't know,{}\n", dk as f64 / asked as f64));
+        out.push(LikertItem {
+            label: var.label.clone(),
+            shares,
+            dont_know: dk as f64 / asked as f64,
+        });
+    }
+    let (_, cats) = categories.unwrap_or_default();
+    let svg = chart::likert(&out, &cats).map_err(|e| BlockError::new(e.0).at(block.body_offset))?;
+    let alt = format!(
+        "Stacked bars of the answers to {} items{}, each 100% of those answering, with the share answering don't know shown apart.",
+        out.len(),
+        spec.area
+            .as_ref()
+            .map_or(String::new(), |a| format!(" in {a}"))
+    );
+    Ok(BlockOutput::Figure(FigureOut {
+        label: block.option_str("label").map(str::to_string),
+        number: None,
+        caption: block.option_str("caption").map(str::to_string),
+        alt: block.option_str("alt").map(str::to_string).unwrap_or(alt),
+        svg: ctx.chart_style.apply(svg),
+        csv,
+    }))
+}
+
 fn describe(chart: &BarChart, y: &str) -> String {
     let fmt = |v: f64| {
         if chart.percent {

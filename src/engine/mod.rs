@@ -49,6 +49,8 @@ pub struct Context<'a> {
     pub min_base: u32,
     /// Directory of the template (files named in blocks are relative to it).
     pub base_dir: std::path::PathBuf,
+    /// House style of the charts (front matter `format.chart`).
+    pub chart_style: crate::chart::Style,
 }
 
 impl Context<'_> {
@@ -344,6 +346,7 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
         frames: BTreeMap::new(),
         params: params.clone(),
         min_base: doc.front.disclosure.min_base,
+        chart_style: crate::chart::Style::default(),
         base_dir: doc
             .path
             .parent()
@@ -394,6 +397,14 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
     }
     let mut problems = Vec::new();
     let mut log = Vec::new();
+    match crate::chart::Style::from_format(&doc.front.format) {
+        Ok(style) => ctx.chart_style = style,
+        Err(msg) => problems.push(Diagnostic::error(msg).at_offset(
+            &doc.path,
+            &doc.source,
+            doc.front_offset,
+        )),
+    }
     let mut failed: std::collections::HashSet<String> = std::collections::HashSet::new();
     // where the template's prose sits among the output nodes
     let mut prose_slots: Vec<(usize, &crate::document::Prose)> = Vec::new();
@@ -515,6 +526,10 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
                     .iter()
                     .filter_map(|n| ctx.frames.get(n).map(|f| (n.clone(), f.key.clone())))
                     .collect();
+                let mut input_keys = input_keys;
+                if block.engine == "chart" {
+                    input_keys.push(("chart style".into(), format!("{:?}", ctx.chart_style)));
+                }
                 let key = cache::block_key(block, &body, &input_keys, ctx.min_base);
                 let ident = block
                     .result_name()

@@ -1,0 +1,193 @@
+//! Charts: every kind draws parseable SVG whose text is text, golden SVG
+//! per kind, and awkward data draws something sensible or fails clearly.
+
+use coweave::chart::{self, BarChart, ForestRow, HeatMap, LikertItem, Series};
+
+fn parses_with_text(svg: &str, expected: &[&str]) {
+    let doc = roxmltree::Document::parse(svg).expect("SVG parses as XML");
+    let texts: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or("").to_string())
+        .collect();
+    for e in expected {
+        assert!(
+            texts.iter().any(|t| t.contains(e)),
+            "no <text> with {e:?} in {texts:?}"
+        );
+    }
+}
+
+fn bars(categories: usize, values: impl Fn(usize) -> Option<f64>) -> BarChart {
+    BarChart {
+        title: String::new(),
+        categories: (0..categories).map(|i| format!("Category {i}")).collect(),
+        series: vec![Series {
+            name: "Collective".into(),
+            values: (0..categories).map(&values).collect(),
+            intervals: Some(
+                (0..categories)
+                    .map(|i| values(i).map(|v| (v - 0.05, v + 0.05)))
+                    .collect(),
+            ),
+        }],
+        y_label: "Residents (%)".into(),
+        percent: true,
+        size: (760, 420),
+    }
+}
+
+#[test]
+fn every_kind_is_parseable_svg_with_text() {
+    let bar = chart::bar(&bars(3, |i| Some(0.2 + 0.1 * i as f64))).unwrap();
+    parses_with_text(&bar, &["Category 0", "Collective", "Residents (%)"]);
+    insta::assert_snapshot!("bar", bar);
+
+    let heat = chart::heatmap(&HeatMap {
+        rows: vec!["Self-efficacy".into(), "Age".into()],
+        columns: vec!["Barnet\nSafety".into(), "Bristol\nEnvironment".into()],
+        cells: vec![
+            vec![Some((0.35, "0.35**".into())), None],
+            vec![Some((-0.2, "-0.20*".into())), Some((0.01, "0.01".into()))],
+        ],
+    })
+    .unwrap();
+    parses_with_text(&heat, &["Self-efficacy", "0.35**", "Barnet Safety"]);
+    insta::assert_snapshot!("heatmap", heat);
+
+    let forest = chart::forest(
+        &[
+            ForestRow {
+                label: "Barnet · A".into(),
+                estimate: 0.064,
+                low: -0.01,
+                high: 0.14,
+                significant: false,
+            },
+            ForestRow {
+                label: "Bristol · A".into(),
+                estimate: 0.04,
+                low: 0.01,
+                high: 0.07,
+                significant: true,
+            },
+        ],
+        "Effect (percentage points)",
+        100.0,
+    )
+    .unwrap();
+    parses_with_text(&forest, &["Barnet · A", "Effect (percentage points)"]);
+    insta::assert_snapshot!("forest", forest);
+
+    let likert = chart::likert(
+        &[LikertItem {
+            label: "Satisfaction with information".into(),
+            shares: vec![0.1, 0.2, 0.3, 0.3, 0.1],
+            dont_know: 0.08,
+        }],
+        &[
+            "Very dissatisfied",
+            "Fairly dissatisfied",
+            "Neither",
+            "Fairly satisfied",
+            "Very satisfied",
+        ]
+        .map(String::from),
+    )
+    .unwrap();
+    parses_with_text(
+        &likert,
+        &[
+            "Satisfaction with information",
+            "Very satisfied",
+            "Don't know",
+            "8%",
+        ],
+    );
+    insta::assert_snapshot!("likert", likert);
+
+    let line = chart::line(
+        &["1".into(), "2".into(), "3".into()],
+        &[Series {
+            name: "Collective".into(),
+            values: vec![Some(0.3), Some(0.45), Some(0.6)],
+            intervals: Some(vec![Some((0.25, 0.35)), None, Some((0.55, 0.65))]),
+        }],
+        "Join groups (%)",
+        true,
+    )
+    .unwrap();
+    parses_with_text(&line, &["Join groups (%)"]);
+    insta::assert_snapshot!("line", line);
+
+    let scatter = chart::scatter(
+        &[(0.4, 0.1), (0.5, 0.3), (0.7, 0.9)],
+        "Individual",
+        "Collective",
+        true,
+    )
+    .unwrap();
+    parses_with_text(&scatter, &["Individual", "Collective"]);
+    insta::assert_snapshot!("scatter", scatter);
+}
+
+#[test]
+fn awkward_data_draws_or_fails_clearly() {
+    // nothing to draw: a clear error, never a panic
+    assert!(
+        chart::bar(&bars(0, |_| None))
+            .unwrap_err()
+            .0
+            .contains("no rows")
+    );
+    assert!(
+        chart::bar(&bars(4, |_| None))
+            .unwrap_err()
+            .0
+            .contains("every value is missing")
+    );
+    assert!(
+        chart::heatmap(&HeatMap {
+            rows: vec![],
+            columns: vec![],
+            cells: vec![]
+        })
+        .is_err()
+    );
+    assert!(chart::forest(&[], "x", 1.0).is_err());
+    assert!(chart::likert(&[], &[]).is_err());
+    assert!(chart::scatter(&[(f64::NAN, 1.0)], "x", "y", true).is_err());
+    assert!(
+        chart::line(
+            &["a".into()],
+            &[Series {
+                name: "s".into(),
+                values: vec![None],
+                intervals: None
+            }],
+            "y",
+            false
+        )
+        .is_err()
+    );
+    // one category, negative values, an extreme outlier, fifty categories
+    parses_with_text(
+        &chart::bar(&bars(1, |_| Some(0.4))).unwrap(),
+        &["Category 0"],
+    );
+    let mut neg = bars(3, |i| Some(i as f64 - 1.0));
+    neg.percent = false;
+    parses_with_text(&chart::bar(&neg).unwrap(), &["Category 2"]);
+    let mut outlier = bars(5, |i| Some(if i == 2 { 1e6 } else { 1.0 }));
+    outlier.percent = false;
+    assert!(chart::bar(&outlier).is_ok());
+    let mut many = bars(50, |i| Some(i as f64 / 100.0));
+    many.categories = (0..50)
+        .map(|i| format!("A very long category name that goes on and on, number {i}"))
+        .collect();
+    let svg = chart::bar(&many).unwrap();
+    // long labels are shortened with an ellipsis when rotated
+    parses_with_text(&svg, &["A very long category name tha\u{2026}"]);
+    // a constant x has no fitted line but still draws
+    assert!(chart::scatter(&[(1.0, 1.0), (1.0, 2.0)], "x", "y", true).is_ok());
+}
