@@ -34,6 +34,10 @@ fn bars(categories: usize, values: impl Fn(usize) -> Option<f64>) -> BarChart {
         y_label: "Residents (%)".into(),
         percent: true,
         size: (760, 420),
+        limits: None,
+        markers: None,
+        marker_label: String::new(),
+        annotations: Vec::new(),
     }
 }
 
@@ -190,4 +194,51 @@ fn awkward_data_draws_or_fails_clearly() {
     parses_with_text(&svg, &["A very long category name tha\u{2026}"]);
     // a constant x has no fitted line but still draws
     assert!(chart::scatter(&[(1.0, 1.0), (1.0, 2.0)], "x", "y", true).is_ok());
+}
+
+#[test]
+fn gallery_renders_every_kind() {
+    let out = tempfile::tempdir().unwrap();
+    let o = assert_cmd::Command::cargo_bin("coweave")
+        .unwrap()
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .args([
+            "render",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/reports/gallery.md"),
+            "--no-cache",
+            "--to",
+            "html",
+            "--out",
+            &out.path().display().to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(out.path().join("gallery.html")).unwrap();
+    for (id, alt) in [
+        ("fig-bars", "Bar chart"),
+        ("fig-sorted", "Bar chart"),
+        ("fig-heatmap", "Heat map"),
+        ("fig-forest", "Forest plot"),
+        ("fig-likert", "Stacked bars"),
+        ("fig-gradient", "Line chart"),
+        ("fig-scatter", "Scatter plot"),
+    ] {
+        let at = html
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("{id} missing"));
+        let figure = &html[at..at + html[at..].find("</figure>").unwrap()];
+        assert!(
+            figure.contains(&format!("aria-label=\"{alt}")),
+            "{id}: alt text does not start with {alt:?}"
+        );
+        assert!(figure.contains("<svg"), "{id}: no SVG");
+        assert!(
+            figure.contains("Data behind this chart"),
+            "{id}: no data table"
+        );
+    }
+    // one panel per area, with the published figures as markers
+    assert_eq!(html.matches("<svg x=\"0\"").count(), 5);
+    assert!(html.contains(">Published</text>") || html.contains("Published\n</text>"));
 }

@@ -105,6 +105,15 @@ pub struct BarChart {
     pub percent: bool,
     /// Size in pixels.
     pub size: (u32, u32),
+    /// Fixed y axis range in data units (before the percent scaling).
+    pub limits: Option<(f64, f64)>,
+    /// Reference values drawn as a marker on each bar (series x category),
+    /// e.g. the published figure.
+    pub markers: Option<Vec<Vec<Option<f64>>>>,
+    /// Legend name of the markers.
+    pub marker_label: String,
+    /// Notes printed above categories: (category index, text).
+    pub annotations: Vec<(usize, String)>,
 }
 
 /// Why a chart could not be drawn.
@@ -131,6 +140,53 @@ pub fn shorten(s: &str, max: usize) -> String {
 
 fn draw_err<E: std::fmt::Debug>(e: E) -> ChartError {
     ChartError(format!("drawing failed: {e:?}"))
+}
+
+/// A label's lines (split at newlines) wrapped at word boundaries to at
+/// most `width` characters, words longer than that shortened.
+fn wrap(label: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in label.split('\n') {
+        let mut line = String::new();
+        for word in part.split_whitespace() {
+            let word = shorten(word, width);
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                out.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(&word);
+        }
+        if !line.is_empty() {
+            out.push(line);
+        }
+    }
+    if out.is_empty() {
+        out.push(String::new());
+    }
+    out
+}
+
+/// Stacks charts vertically into one SVG (small multiples, one per facet).
+pub fn stack(charts: &[String]) -> String {
+    let size = |svg: &str, attr: &str| -> u32 {
+        svg.find(&format!("{attr}=\""))
+            .and_then(|i| svg[i + attr.len() + 2..].split('"').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let width = charts.iter().map(|c| size(c, "width")).max().unwrap_or(0);
+    let mut y = 0;
+    let mut inner = String::new();
+    for c in charts {
+        let body = c.find("<svg").map_or(c.as_str(), |i| &c[i..]);
+        inner.push_str(&body.replacen("<svg", &format!("<svg x=\"0\" y=\"{y}\""), 1));
+        y += size(c, "height");
+    }
+    format!(
+        "<svg width=\"{width}\" height=\"{y}\" viewBox=\"0 0 {width} {y}\" xmlns=\"http://www.w3.org/2000/svg\">{inner}</svg>"
+    )
 }
 
 /// Draws a grouped bar chart as SVG.
@@ -166,10 +222,10 @@ pub fn bar(chart: &BarChart) -> Result<String, ChartError> {
     let lo = all.iter().copied().fold(0.0f64, f64::min);
     let hi = all.iter().copied().fold(0.0f64, f64::max);
     let pad = ((hi - lo) * 0.08).max(if chart.percent { 1.0 } else { 1e-9 });
-    let (y0, y1) = if chart.percent && lo >= 0.0 && hi <= 100.0 {
-        (0.0, (hi + pad).clamp(10.0, 100.0))
-    } else {
-        (if lo < 0.0 { lo - pad } else { 0.0 }, hi + pad)
+    let (y0, y1) = match chart.limits {
+        Some((a, b)) if b > a => (a * scale, b * scale),
+        _ if chart.percent && lo >= 0.0 && hi <= 100.0 => (0.0, (hi + pad).clamp(10.0, 100.0)),
+        _ => (if lo < 0.0 { lo - pad } else { 0.0 }, hi + pad),
     };
     // rotated labels longer than this are shortened (the data table has them in full)
     const MAX_ROTATED: usize = 30;
@@ -179,19 +235,41 @@ pub fn bar(chart: &BarChart) -> Result<String, ChartError> {
         .map(|c| c.chars().count())
         .max()
         .unwrap_or(1);
-    let rotate = n > 6 || longest * n > 90;
+    // up to six categories are written horizontally, wrapped to the width
+    // each one has; more are rotated
+    let rotate = n > 6;
+    let per_line = ((chart.size.0.saturating_sub(90)) as usize / n.max(1) / 7).max(6);
+    let wrapped: Vec<Vec<String>> = chart.categories.iter().map(|c| wrap(c, per_line)).collect();
+    let max_lines = wrapped.iter().map(Vec::len).max().unwrap_or(1) as u32;
     let x_area = if rotate {
         longest.min(MAX_ROTATED) as u32 * 7 + 20
     } else {
-        48
+        16 + 16 * max_lines
     };
+    let legend: Vec<(String, RGBColor, bool)> =
+        if chart.series.len() > 1 || !chart.series[0].name.is_empty() || chart.markers.is_some() {
+            let mut l: Vec<(String, RGBColor, bool)> = chart
+                .series
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name.clone(), PALETTE[i % PALETTE.len()], false))
+                .collect();
+            if chart.markers.is_some() {
+                l.push((chart.marker_label.clone(), BLACK, true));
+            }
+            l
+        } else {
+            Vec::new()
+        };
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, chart.size).into_drawing_area();
         root.fill(&WHITE).map_err(draw_err)?;
         let mut builder = ChartBuilder::on(&root);
+        // the legend sits in its own row above the plot, never over the bars
         builder
             .margin(12)
+            .margin_top(if legend.is_empty() { 12 } else { 34 })
             .x_label_area_size(x_area)
             .y_label_area_size(56);
         if !chart.title.is_empty() {
@@ -267,15 +345,63 @@ pub fn bar(chart: &BarChart) -> Result<String, ChartError> {
                     .collect();
                 ctx.draw_series(whiskers).map_err(draw_err)?;
             }
+            if let Some(markers) = chart.markers.as_ref().and_then(|m| m.get(si)) {
+                let ticks: Vec<PathElement<(f64, f64)>> = markers
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(ci, m)| m.filter(|v| v.is_finite()).map(|v| (ci, v * scale)))
+                    .map(|(ci, v)| {
+                        PathElement::new(
+                            vec![(left(ci) - bar_w * 0.04, v), (left(ci) + bar_w * 0.96, v)],
+                            BLACK.stroke_width(3),
+                        )
+                    })
+                    .collect();
+                let first = si == 0;
+                let label = chart.marker_label.clone();
+                let drawn = ctx.draw_series(ticks).map_err(draw_err)?;
+                if first {
+                    drawn.label(label).legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 12, y)], BLACK.stroke_width(3))
+                    });
+                }
+            }
         }
-        if chart.series.len() > 1 || !chart.series[0].name.is_empty() {
-            ctx.configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(200, 200, 200))
-                .label_font(("sans-serif", 13))
-                .draw()
+        for (ci, text) in &chart.annotations {
+            if *ci < n {
+                ctx.draw_series(std::iter::once(Text::new(
+                    text.clone(),
+                    (*ci as f64 + 0.5, y1 - (y1 - y0) * 0.03),
+                    TextStyle::from(("sans-serif", 12).into_font())
+                        .pos(Pos::new(HPos::Center, VPos::Top)),
+                )))
                 .map_err(draw_err)?;
+            }
+        }
+        let mut lx = 68;
+        let ly = 10;
+        for (name, colour, is_marker) in &legend {
+            if *is_marker {
+                root.draw(&PathElement::new(
+                    vec![(lx, ly + 6), (lx + 12, ly + 6)],
+                    BLACK.stroke_width(3),
+                ))
+                .map_err(draw_err)?;
+            } else {
+                root.draw(&Rectangle::new(
+                    [(lx, ly), (lx + 12, ly + 12)],
+                    colour.filled(),
+                ))
+                .map_err(draw_err)?;
+            }
+            root.draw(&Text::new(
+                name.clone(),
+                (lx + 16, ly + 6),
+                TextStyle::from(("sans-serif", 13).into_font())
+                    .pos(Pos::new(HPos::Left, VPos::Center)),
+            ))
+            .map_err(draw_err)?;
+            lx += 16 + name.chars().count() as i32 * 7 + 18;
         }
         // category labels, as text, centred under each group (rotated when crowded)
         for (ci, label) in chart.categories.iter().enumerate() {
@@ -301,7 +427,7 @@ pub fn bar(chart: &BarChart) -> Result<String, ChartError> {
                 };
                 vec![short.as_str()]
             } else {
-                label.split('\n').collect()
+                wrapped[ci].iter().map(String::as_str).collect()
             };
             for (li, line) in lines.iter().enumerate() {
                 root.draw(&Text::new(

@@ -64,7 +64,7 @@ pub fn heatmap(h: &HeatMap) -> Result<String, ChartError> {
     let col_h = h
         .columns
         .iter()
-        .map(|c| c.chars().count().min(30))
+        .map(|c| c.chars().count().min(44))
         .max()
         .unwrap_or(4) as u32
         * 6
@@ -85,7 +85,7 @@ pub fn heatmap(h: &HeatMap) -> Result<String, ChartError> {
                 .transform(FontTransform::Rotate270)
                 .pos(Pos::new(HPos::Left, VPos::Center));
             root.draw(&Text::new(
-                shorten(&c.replace('\n', " "), 30),
+                shorten(&c.replace('\n', " "), 44),
                 (x, col_h as i32 - 6),
                 style,
             ))

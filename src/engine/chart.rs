@@ -53,6 +53,26 @@ struct Spec {
     /// scatter: draw the least-squares line.
     #[serde(default)]
     fit: bool,
+    /// bar / line: order categories by the first series' value.
+    sort: Option<String>,
+    /// bar / line: fixed y axis range, in data units.
+    limits: Option<(f64, f64)>,
+    /// bar: a column of reference values drawn as a marker on each bar.
+    marker: Option<String>,
+    /// bar: legend name of the markers (default "Published").
+    marker_label: Option<String>,
+    /// bar / line: notes over categories.
+    #[serde(default)]
+    annotate: Vec<Annotation>,
+    /// bar / line: one panel per value of this column.
+    facet: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Annotation {
+    x: String,
+    text: String,
 }
 
 #[derive(Deserialize, Clone)]
@@ -128,6 +148,8 @@ impl Engine for ChartBlock {
         wanted.extend(spec.value.iter().cloned());
         wanted.extend(spec.p.iter().cloned());
         wanted.extend(spec.label.iter().flat_map(Names::list));
+        wanted.extend(spec.marker.iter().cloned());
+        wanted.extend(spec.facet.iter().cloned());
         for c in &wanted {
             if !columns.contains(c) {
                 let refs: Vec<&str> = columns.iter().map(String::as_str).collect();
@@ -323,78 +345,83 @@ impl Engine for ChartBlock {
             _ => {
                 let xs = need(&spec.x, "x", &spec.kind, block)?.list();
                 let y = need(&spec.y, "y", &spec.kind, block)?.clone();
-                let mut categories: Vec<String> = Vec::new();
-                let mut groups: Vec<String> = Vec::new();
+                // one panel per facet value (a single panel without `facet`)
+                let mut facets: Vec<String> = Vec::new();
                 for r in &rows {
-                    let cat = key(r, &xs, "\n");
-                    if !categories.contains(&cat) {
-                        categories.push(cat);
-                    }
-                    let g = spec
-                        .group
+                    let f = spec
+                        .facet
                         .as_ref()
-                        .map_or(String::new(), |g| text(g, r.get(g)));
-                    if !groups.contains(&g) {
-                        groups.push(g);
+                        .map_or(String::new(), |f| text(f, r.get(f)));
+                    if !facets.contains(&f) {
+                        facets.push(f);
                     }
                 }
-                let mut series: Vec<Series> = groups
-                    .iter()
-                    .map(|g| Series {
-                        name: g.clone(),
-                        values: vec![None; categories.len()],
-                        intervals: spec.ci.as_ref().map(|_| vec![None; categories.len()]),
-                    })
-                    .collect();
-                for r in &rows {
-                    let ci = categories
+                let mut panels = Vec::new();
+                let mut alts = Vec::new();
+                for facet in &facets {
+                    let part: Vec<&Value> = rows
                         .iter()
-                        .position(|c| *c == key(r, &xs, "\n"))
-                        .unwrap_or(0);
-                    let g = spec
-                        .group
-                        .as_ref()
-                        .map_or(String::new(), |g| text(g, r.get(g)));
-                    let si = groups.iter().position(|x| *x == g).unwrap_or(0);
-                    series[si].values[ci] = r.get(&y).and_then(Value::as_f64);
-                    if let (Some((lo, hi)), Some(iv)) = (&spec.ci, series[si].intervals.as_mut()) {
-                        iv[ci] = r
-                            .get(lo)
-                            .and_then(Value::as_f64)
-                            .zip(r.get(hi).and_then(Value::as_f64));
-                    }
-                }
-                let chart = BarChart {
-                    title: spec.title.clone(),
-                    categories,
-                    series,
-                    y_label: spec
-                        .ylabel
-                        .clone()
-                        .unwrap_or_else(|| if spec.percent { "%".into() } else { y.clone() }),
-                    percent: spec.percent,
-                    size: (spec.width.unwrap_or(760), spec.height.unwrap_or(420)),
-                };
-                let svg = if spec.kind == "line" {
-                    chart::line(
-                        &chart.categories,
-                        &chart.series,
-                        &chart.y_label,
-                        chart.percent,
-                    )
-                } else {
-                    chart::bar(&chart)
-                }
-                .map_err(|e| BlockError::new(e.0).at(block.body_offset))?;
-                let alt = describe(&chart, &y).replacen(
-                    "Bar chart",
-                    if spec.kind == "line" {
-                        "Line chart"
+                        .filter(|r| {
+                            spec.facet
+                                .as_ref()
+                                .is_none_or(|f| text(f, r.get(f)) == *facet)
+                        })
+                        .collect();
+                    let chart = bar_chart(&spec, &part, &xs, &y, &key, &text, facet)?;
+                    let svg = if spec.kind == "line" {
+                        chart::line(
+                            &chart.categories,
+                            &chart.series,
+                            &chart.y_label,
+                            chart.percent,
+                        )
                     } else {
-                        "Bar chart"
-                    },
-                    1,
-                );
+                        chart::bar(&chart)
+                    }
+                    .map_err(|e| {
+                        BlockError::new(if facet.is_empty() {
+                            e.0
+                        } else {
+                            format!("{} (panel {facet})", e.0)
+                        })
+                        .at(block.body_offset)
+                    })?;
+                    panels.push(svg);
+                    let d = describe(&chart, &y).replacen(
+                        "Bar chart",
+                        if spec.kind == "line" {
+                            "Line chart"
+                        } else {
+                            "Bar chart"
+                        },
+                        1,
+                    );
+                    alts.push(if facet.is_empty() {
+                        d
+                    } else {
+                        format!("{facet}: {d}")
+                    });
+                }
+                let kind_name = if spec.kind == "line" {
+                    "Line chart"
+                } else {
+                    "Bar chart"
+                };
+                let alt = if panels.len() == 1 {
+                    alts.join(" ")
+                } else {
+                    format!(
+                        "{kind_name} in {} panels, one per {}. {}",
+                        panels.len(),
+                        spec.facet.as_deref().unwrap_or(""),
+                        alts.join(" ")
+                    )
+                };
+                let svg = if panels.len() == 1 {
+                    panels.remove(0)
+                } else {
+                    chart::stack(&panels)
+                };
                 (svg, alt)
             }
         };
@@ -407,6 +434,130 @@ impl Engine for ChartBlock {
             csv: frames::to_csv(df),
         }))
     }
+}
+
+/// The bar (or line) chart of some rows: categories from `xs`, one series
+/// per `group` value, intervals, markers, sorting, limits and annotations.
+fn bar_chart(
+    spec: &Spec,
+    rows: &[&Value],
+    xs: &[String],
+    y: &str,
+    key: &dyn Fn(&Value, &[String], &str) -> String,
+    text: &dyn Fn(&str, Option<&Value>) -> String,
+    facet: &str,
+) -> Result<BarChart, BlockError> {
+    let mut categories: Vec<String> = Vec::new();
+    let mut groups: Vec<String> = Vec::new();
+    for r in rows {
+        let cat = key(r, xs, "\n");
+        if !categories.contains(&cat) {
+            categories.push(cat);
+        }
+        let g = spec
+            .group
+            .as_ref()
+            .map_or(String::new(), |g| text(g, r.get(g)));
+        if !groups.contains(&g) {
+            groups.push(g);
+        }
+    }
+    let blank = || vec![None; categories.len()];
+    let mut series: Vec<Series> = groups
+        .iter()
+        .map(|g| Series {
+            name: g.clone(),
+            values: blank(),
+            intervals: spec.ci.as_ref().map(|_| vec![None; categories.len()]),
+        })
+        .collect();
+    let mut markers: Vec<Vec<Option<f64>>> = groups.iter().map(|_| blank()).collect();
+    for r in rows {
+        let ci = categories
+            .iter()
+            .position(|c| *c == key(r, xs, "\n"))
+            .unwrap_or(0);
+        let g = spec
+            .group
+            .as_ref()
+            .map_or(String::new(), |g| text(g, r.get(g)));
+        let si = groups.iter().position(|x| *x == g).unwrap_or(0);
+        series[si].values[ci] = r.get(y).and_then(Value::as_f64);
+        if let (Some((lo, hi)), Some(iv)) = (&spec.ci, series[si].intervals.as_mut()) {
+            iv[ci] = r
+                .get(lo)
+                .and_then(Value::as_f64)
+                .zip(r.get(hi).and_then(Value::as_f64));
+        }
+        if let Some(m) = &spec.marker {
+            markers[si][ci] = r.get(m).and_then(Value::as_f64);
+        }
+    }
+    if let Some(order) = &spec.sort {
+        let descending = match order.as_str() {
+            "descending" | "desc" => true,
+            "ascending" | "asc" => false,
+            other => {
+                return Err(BlockError::new(format!("unknown sort `{other}`"))
+                    .hint("use ascending or descending"));
+            }
+        };
+        let mut idx: Vec<usize> = (0..categories.len()).collect();
+        let v = |i: usize| series[0].values[i].unwrap_or(f64::NEG_INFINITY);
+        idx.sort_by(|a, b| {
+            if descending {
+                v(*b).total_cmp(&v(*a))
+            } else {
+                v(*a).total_cmp(&v(*b))
+            }
+        });
+        let reorder = |xs: &[Option<f64>]| idx.iter().map(|i| xs[*i]).collect::<Vec<_>>();
+        categories = idx.iter().map(|i| categories[*i].clone()).collect();
+        for s in &mut series {
+            s.values = reorder(&s.values);
+            if let Some(iv) = &s.intervals {
+                s.intervals = Some(idx.iter().map(|i| iv[*i]).collect());
+            }
+        }
+        for m in &mut markers {
+            *m = reorder(m);
+        }
+    }
+    let annotations = spec
+        .annotate
+        .iter()
+        .filter_map(|a| {
+            categories
+                .iter()
+                .position(|c| c.replace('\n', " ") == a.x)
+                .map(|i| (i, a.text.clone()))
+        })
+        .collect();
+    Ok(BarChart {
+        title: if facet.is_empty() {
+            spec.title.clone()
+        } else {
+            facet.to_string()
+        },
+        categories,
+        series,
+        y_label: spec.ylabel.clone().unwrap_or_else(|| {
+            if spec.percent {
+                "%".into()
+            } else {
+                y.to_string()
+            }
+        }),
+        percent: spec.percent,
+        size: (spec.width.unwrap_or(760), spec.height.unwrap_or(420)),
+        limits: spec.limits,
+        markers: spec.marker.as_ref().map(|_| markers),
+        marker_label: spec
+            .marker_label
+            .clone()
+            .unwrap_or_else(|| "Published".into()),
+        annotations,
+    })
 }
 
 /// Stacked Likert bars of codebook items from the respondent frame.
