@@ -36,6 +36,10 @@ fn main() {
         y_label: "%".into(),
         percent: true,
         size: (760, 420),
+        limits: None,
+        markers: None,
+        marker_label: String::new(),
+        annotations: Vec::new(),
     };
     let heat = HeatMap {
         rows: (0..8).map(|i| format!("Correlate {i}")).collect(),
