@@ -301,11 +301,13 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
         }
     };
     // render everything first, then write: all or nothing
-    let rendered: Vec<(PathBuf, Vec<u8>)> = req
-        .formats
-        .iter()
-        .map(|f| (output_path(req, *f), f.render(&evaluated)))
-        .collect();
+    let mut rendered: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    for f in &req.formats {
+        let bytes = f.render(&evaluated).map_err(|msg| {
+            Diagnostics::from(Diagnostic::error(msg).at(&req.template, None, None))
+        })?;
+        rendered.push((output_path(req, *f), bytes));
+    }
     let mut files = Vec::new();
     for (path, bytes) in rendered {
         crate::fsio::write_atomic(&path, |w| w.write_all(&bytes)).map_err(|e| {

@@ -39,7 +39,7 @@ pub struct RenderArgs {
     /// A parameter, `KEY=VALUE` (repeatable).
     #[arg(long = "param", short = 'p', value_parser = parse_param)]
     params: Vec<(String, String)>,
-    /// Output formats, comma-separated: html, json.
+    /// Output formats, comma-separated: html, json, pdf, typ.
     #[arg(long, default_value = "html,json")]
     to: String,
     /// Output directory.
@@ -241,7 +241,7 @@ fn run_render(args: &RenderArgs) -> Result<ExitCode, Diagnostics> {
             None => {
                 return Err(
                     Diagnostic::error(format!("unknown output format `{}`", f.trim()))
-                        .hint("formats: html, json")
+                        .hint("formats: html, json, pdf, typ")
                         .into(),
                 );
             }

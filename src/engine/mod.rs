@@ -314,6 +314,9 @@ pub struct Evaluated {
     /// Which blocks ran and why (for `-v`).
     #[serde(skip)]
     pub log: Vec<String>,
+    /// Paper size for the PDF (`format: { pdf: { paper: letter } }`; A4 by default).
+    #[serde(skip)]
+    pub pdf_paper: Option<String>,
 }
 
 /// Inputs of an evaluation besides the document.
@@ -709,6 +712,13 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
         provenance,
         warnings: Vec::new(),
         log,
+        pdf_paper: doc
+            .front
+            .format
+            .get("pdf")
+            .and_then(|p| p.get("paper"))
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
     })
 }
 

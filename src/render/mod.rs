@@ -3,6 +3,8 @@
 
 pub mod html;
 pub mod json;
+pub mod pdf;
+pub mod typst_markup;
 
 use crate::engine::Evaluated;
 
@@ -13,6 +15,10 @@ pub enum Format {
     Html,
     /// Every named result and the provenance, as JSON.
     Json,
+    /// PDF, typeset in-process with typst.
+    Pdf,
+    /// The typst source of the PDF, for restyling.
+    Typ,
 }
 
 impl Format {
@@ -21,6 +27,8 @@ impl Format {
         match self {
             Format::Html => "html",
             Format::Json => "json",
+            Format::Pdf => "pdf",
+            Format::Typ => "typ",
         }
     }
 
@@ -29,6 +37,8 @@ impl Format {
         match s.trim().to_ascii_lowercase().as_str() {
             "html" => Some(Format::Html),
             "json" => Some(Format::Json),
+            "pdf" => Some(Format::Pdf),
+            "typ" => Some(Format::Typ),
             _ => None,
         }
     }
@@ -36,15 +46,17 @@ impl Format {
 
 /// A renderer of evaluated documents.
 pub trait Renderer {
-    /// Renders the document.
-    fn render(&self, doc: &Evaluated) -> Vec<u8>;
+    /// Renders the document; a failure is a message for the user.
+    fn render(&self, doc: &Evaluated) -> Result<Vec<u8>, String>;
 }
 
 impl Renderer for Format {
-    fn render(&self, doc: &Evaluated) -> Vec<u8> {
+    fn render(&self, doc: &Evaluated) -> Result<Vec<u8>, String> {
         match self {
-            Format::Html => html::render(doc).into_bytes(),
-            Format::Json => json::render(doc).into_bytes(),
+            Format::Html => Ok(html::render(doc).into_bytes()),
+            Format::Json => Ok(json::render(doc).into_bytes()),
+            Format::Pdf => pdf::render(doc),
+            Format::Typ => Ok(typst_markup::source(doc).into_bytes()),
         }
     }
 }

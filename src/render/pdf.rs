@@ -1,0 +1,133 @@
+//! `--to pdf`: the typst markup of the document compiled in-process with the
+//! typst crates. Fonts come only from the repository (`fonts/`, DejaVu Sans)
+//! and typst-assets, never from the system; the date comes from the
+//! document (SOURCE_DATE_EPOCH), so the same inputs give the same bytes.
+
+use std::sync::OnceLock;
+
+use typst::diag::{FileError, FileResult};
+use typst::foundations::{Bytes, Datetime, Smart};
+use typst::syntax::{FileId, Source};
+use typst::text::{Font, FontBook};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, World};
+use typst_layout::PagedDocument;
+
+use super::typst_markup;
+use crate::engine::Evaluated;
+
+static FONT_FILES: [&[u8]; 4] = [
+    include_bytes!("../../fonts/DejaVuSans.ttf"),
+    include_bytes!("../../fonts/DejaVuSans-Bold.ttf"),
+    include_bytes!("../../fonts/DejaVuSans-Oblique.ttf"),
+    include_bytes!("../../fonts/DejaVuSans-BoldOblique.ttf"),
+];
+
+struct Fonts {
+    book: LazyHash<FontBook>,
+    fonts: Vec<Font>,
+}
+
+fn fonts() -> &'static Fonts {
+    static FONTS: OnceLock<Fonts> = OnceLock::new();
+    FONTS.get_or_init(|| {
+        let fonts: Vec<Font> = FONT_FILES
+            .iter()
+            .copied()
+            .chain(typst_assets::fonts())
+            .flat_map(|data| Font::iter(Bytes::new(data)))
+            .collect();
+        Fonts {
+            book: LazyHash::new(FontBook::from_fonts(&fonts)),
+            fonts,
+        }
+    })
+}
+
+fn library() -> &'static LazyHash<Library> {
+    static LIBRARY: OnceLock<LazyHash<Library>> = OnceLock::new();
+    LIBRARY.get_or_init(|| LazyHash::new(Library::default()))
+}
+
+/// The one-file world a document is compiled in.
+struct DocWorld {
+    main: Source,
+    today: Option<Datetime>,
+}
+
+impl World for DocWorld {
+    fn library(&self) -> &LazyHash<Library> {
+        library()
+    }
+
+    fn book(&self) -> &LazyHash<FontBook> {
+        &fonts().book
+    }
+
+    fn main(&self) -> FileId {
+        self.main.id()
+    }
+
+    fn source(&self, id: FileId) -> FileResult<Source> {
+        if id == self.main.id() {
+            Ok(self.main.clone())
+        } else {
+            Err(FileError::AccessDenied)
+        }
+    }
+
+    fn file(&self, _id: FileId) -> FileResult<Bytes> {
+        // charts are embedded as bytes; nothing is read from disk
+        Err(FileError::AccessDenied)
+    }
+
+    fn font(&self, index: usize) -> Option<Font> {
+        fonts().fonts.get(index).cloned()
+    }
+
+    fn today(&self, _offset: Option<typst::foundations::Duration>) -> Option<Datetime> {
+        self.today
+    }
+}
+
+fn date_of(doc: &Evaluated) -> Option<Datetime> {
+    let mut parts = doc
+        .provenance
+        .date
+        .split('-')
+        .map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
+    Datetime::from_ymd(y as i32, m as u8, d as u8)
+}
+
+/// Compiles the document to PDF bytes; a typesetting failure is a message.
+pub fn render(doc: &Evaluated) -> Result<Vec<u8>, String> {
+    let source = typst_markup::source(doc);
+    let world = DocWorld {
+        main: Source::detached(source),
+        today: date_of(doc),
+    };
+    let warned = typst::compile::<PagedDocument>(&world);
+    let document = warned.output.map_err(|errors| {
+        let first: Vec<String> = errors
+            .iter()
+            .take(3)
+            .map(|e| e.message.to_string())
+            .collect();
+        format!("PDF typesetting failed: {}", first.join("; "))
+    })?;
+    let today = date_of(doc);
+    let options = typst_pdf::PdfOptions {
+        ident: Smart::Custom(format!("coweave:{}", doc.provenance.template)),
+        timestamp: today.map(typst_pdf::Timestamp::new_utc),
+        ..typst_pdf::PdfOptions::default()
+    };
+    typst_pdf::pdf(&document, &options).map_err(|errors| {
+        let first: Vec<String> = errors
+            .iter()
+            .take(3)
+            .map(|e| e.message.to_string())
+            .collect();
+        format!("PDF export failed: {}", first.join("; "))
+    })
+}

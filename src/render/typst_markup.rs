@@ -1,0 +1,410 @@
+//! The evaluated document as typst markup (`--to typ`, and the input of the
+//! PDF renderer). Every string from data or templates enters typst as a
+//! string literal, so no user text can become markup.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+use crate::engine::{Emphasis, Evaluated, FigureOut, OutNode, TableOut};
+
+/// A typst string literal.
+pub fn lit(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Text as markup: a string literal ended by `;` so what follows stays markup.
+fn text(s: &str) -> String {
+    if s.is_empty() {
+        String::new()
+    } else {
+        format!("#{};", lit(s))
+    }
+}
+
+/// Markdown to typst markup.
+fn markdown(src: &str) -> String {
+    let opts = Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_HEADING_ATTRIBUTES;
+    let events: Vec<Event> = Parser::new_ext(src, opts).collect();
+    // footnote definitions first, so references can inline them
+    let mut notes: HashMap<String, String> = HashMap::new();
+    let mut i = 0;
+    while i < events.len() {
+        if let Event::Start(Tag::FootnoteDefinition(name)) = &events[i] {
+            let start = i + 1;
+            let mut depth = 1;
+            let mut j = start;
+            while j < events.len() && depth > 0 {
+                match &events[j] {
+                    Event::Start(Tag::FootnoteDefinition(_)) => depth += 1,
+                    Event::End(TagEnd::FootnoteDefinition) => depth -= 1,
+                    _ => {}
+                }
+                j += 1;
+            }
+            notes.insert(
+                name.to_string(),
+                convert(&events[start..j.saturating_sub(1)], &HashMap::new())
+                    .trim()
+                    .to_string(),
+            );
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    convert(&events, &notes)
+}
+
+fn convert(events: &[Event], notes: &HashMap<String, String>) -> String {
+    let mut out = String::new();
+    let mut lists: Vec<bool> = Vec::new(); // ordered?
+    let mut in_item = 0usize;
+    let mut skip_footnote = 0usize;
+    // a code block's text is gathered and emitted as one raw literal
+    let mut code: Option<(String, String)> = None;
+    for e in events {
+        if let Some((lang, buf)) = code.as_mut() {
+            match e {
+                Event::Text(t) => buf.push_str(t),
+                Event::End(TagEnd::CodeBlock) => {
+                    let lang = if lang.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", lang: {}", lit(lang))
+                    };
+                    let _ = write!(out, "#raw(block: true{lang}, {})\n\n", lit(buf));
+                    code = None;
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if skip_footnote > 0 {
+            match e {
+                Event::Start(Tag::FootnoteDefinition(_)) => skip_footnote += 1,
+                Event::End(TagEnd::FootnoteDefinition) => skip_footnote -= 1,
+                _ => {}
+            }
+            continue;
+        }
+        match e {
+            Event::Start(Tag::FootnoteDefinition(_)) => skip_footnote = 1,
+            Event::Start(Tag::Paragraph) => {}
+            Event::End(TagEnd::Paragraph) => out.push_str(if in_item > 0 { " " } else { "\n\n" }),
+            Event::Start(Tag::Heading { level, .. }) => {
+                let n = match level {
+                    HeadingLevel::H1 => 1,
+                    HeadingLevel::H2 => 1,
+                    HeadingLevel::H3 => 2,
+                    _ => 3,
+                };
+                let _ = write!(out, "#heading(level: {n})[");
+            }
+            Event::End(TagEnd::Heading(_)) => out.push_str("]\n\n"),
+            Event::Start(Tag::Emphasis) => out.push_str("#emph["),
+            Event::Start(Tag::Strong) => out.push_str("#strong["),
+            Event::Start(Tag::Strikethrough) => out.push_str("#strike["),
+            Event::End(TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough) => {
+                out.push_str("];")
+            }
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                if let Some(label) = dest_url.strip_prefix('#') {
+                    let _ = write!(out, "#link(label({}))[", lit(label));
+                } else {
+                    let _ = write!(out, "#link({})[", lit(dest_url));
+                }
+            }
+            Event::End(TagEnd::Link) => out.push_str("];"),
+            Event::Start(Tag::List(start)) => {
+                if !out.ends_with('\n') && !out.is_empty() {
+                    out.push('\n');
+                }
+                lists.push(start.is_some());
+            }
+            Event::End(TagEnd::List(_)) => {
+                lists.pop();
+                if lists.is_empty() {
+                    out.push('\n');
+                }
+            }
+            Event::Start(Tag::Item) => {
+                in_item += 1;
+                let indent = "  ".repeat(lists.len().saturating_sub(1));
+                let marker = if lists.last().copied().unwrap_or(false) {
+                    "+"
+                } else {
+                    "-"
+                };
+                let _ = write!(out, "{indent}{marker} ");
+            }
+            Event::End(TagEnd::Item) => {
+                in_item -= 1;
+                if !out.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+            Event::Start(Tag::BlockQuote(_)) => out.push_str("#quote(block: true)["),
+            Event::End(TagEnd::BlockQuote(_)) => out.push_str("]\n\n"),
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(l) => l.to_string(),
+                    CodeBlockKind::Indented => String::new(),
+                };
+                code = Some((lang, String::new()));
+            }
+            Event::Start(Tag::Table(aligns)) => {
+                let _ = writeln!(
+                    out,
+                    "#align(center)[#table(columns: {}, stroke: 0.4pt + luma(200), inset: 4pt,",
+                    aligns.len()
+                );
+            }
+            Event::End(TagEnd::Table) => out.push_str(")]\n\n"),
+            Event::Start(Tag::TableHead) => out.push_str("table.header("),
+            Event::End(TagEnd::TableHead) => out.push_str("),\n"),
+            Event::Start(Tag::TableRow) | Event::End(TagEnd::TableRow) => {}
+            Event::Start(Tag::TableCell) => out.push('['),
+            Event::End(TagEnd::TableCell) => out.push_str("],"),
+            Event::Text(t) => out.push_str(&text(t)),
+            Event::Code(c) => {
+                let _ = write!(out, "#raw({});", lit(c));
+            }
+            Event::Html(h) | Event::InlineHtml(h) => out.push_str(&text(h)),
+            Event::SoftBreak => out.push(' '),
+            Event::HardBreak => out.push_str("#linebreak();"),
+            Event::Rule => out.push_str("#line(length: 100%, stroke: 0.5pt + luma(180))\n\n"),
+            Event::FootnoteReference(name) => {
+                let body = notes.get(name.as_ref()).cloned().unwrap_or_default();
+                let _ = write!(out, "#footnote[{body}];");
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn table(t: &TableOut) -> String {
+    let cols = t
+        .rows
+        .first()
+        .map_or_else(
+            || {
+                t.header
+                    .first()
+                    .map_or(1, |h| h.iter().map(|(_, s)| s).sum())
+            },
+            Vec::len,
+        )
+        .max(1);
+    let size = if cols > 8 {
+        "7pt"
+    } else if cols > 5 {
+        "8pt"
+    } else {
+        "9pt"
+    };
+    let mut s = String::new();
+    let caption = match (t.number, &t.caption) {
+        (Some(n), Some(c)) => format!("#strong[{}] {}", text(&format!("Table {n}:")), text(c)),
+        (Some(n), None) => format!("#strong[{}]", text(&format!("Table {n}"))),
+        (None, Some(c)) => text(c),
+        (None, None) => String::new(),
+    };
+    let aligns: Vec<&str> = (0..cols)
+        .map(|i| {
+            if t.rows
+                .first()
+                .and_then(|r| r.get(i))
+                .is_some_and(|c| c.numeric)
+            {
+                "right"
+            } else {
+                "left"
+            }
+        })
+        .collect();
+    let _ = write!(
+        s,
+        "#figure(kind: table, supplement: none, numbering: none, caption: [{caption}],\n text(size: {size})[#table(columns: {cols}, align: ({}), stroke: none, inset: (x: 4pt, y: 3pt),\n table.hline(stroke: 0.8pt),\n",
+        aligns.join(", ")
+    );
+    s.push_str(" table.header(repeat: true,\n");
+    for line in &t.header {
+        for (h, span) in line {
+            let _ = writeln!(s, "  table.cell(colspan: {span})[#strong[{}]],", text(h));
+        }
+    }
+    s.push_str(" ),\n table.hline(stroke: 0.5pt),\n");
+    for row in &t.rows {
+        for (i, c) in row.iter().enumerate() {
+            let mut content = text(&c.text);
+            if c.emphasis == Emphasis::Bold || i < t.row_header_columns {
+                content = format!("#strong[{content}]");
+            }
+            let fill = if c.emphasis == Emphasis::Shade {
+                ", fill: rgb(\"#fde2cf\")"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                s,
+                "  table.cell(align: {}{fill})[{content}],",
+                aligns.get(i).copied().unwrap_or("left")
+            );
+        }
+    }
+    s.push_str(" table.hline(stroke: 0.8pt),\n)])");
+    if let Some(l) = &t.label {
+        let _ = write!(s, " #label({})", lit(l));
+    }
+    s.push('\n');
+    if !t.notes.is_empty() {
+        let _ = writeln!(
+            s,
+            "#text(size: 7.5pt, fill: luma(90))[{}]",
+            text(&t.notes.join(" "))
+        );
+    }
+    s.push('\n');
+    s
+}
+
+/// plotters writes generic `sans-serif`; the PDF names the bundled font.
+fn svg_for_pdf(svg: &str) -> String {
+    let start = svg.find("<svg").unwrap_or(0);
+    svg[start..]
+        .replace("font-family=\"sans-serif\"", "font-family=\"DejaVu Sans\"")
+        .replace(", sans-serif\"", ", DejaVu Sans\"")
+}
+
+fn figure(f: &FigureOut) -> String {
+    let caption = match (f.number, &f.caption) {
+        (Some(n), Some(c)) => format!("#strong[{}] {}", text(&format!("Figure {n}:")), text(c)),
+        (Some(n), None) => format!("#strong[{}]", text(&format!("Figure {n}"))),
+        (None, Some(c)) => text(c),
+        (None, None) => String::new(),
+    };
+    let mut s = format!(
+        "#figure(kind: image, supplement: none, numbering: none, caption: [{caption}],\n image(bytes({}), format: \"svg\", width: 100%, alt: {}))",
+        lit(&svg_for_pdf(&f.svg)),
+        lit(&f.alt)
+    );
+    if let Some(l) = &f.label {
+        let _ = write!(s, " #label({})", lit(l));
+    }
+    s.push_str("\n\n");
+    s
+}
+
+/// Paper size for `format: { pdf: { paper: letter } }` (A4 by default).
+fn paper(doc: &Evaluated) -> &'static str {
+    match doc.pdf_paper.as_deref() {
+        Some("letter" | "us-letter") => "us-letter",
+        _ => "a4",
+    }
+}
+
+/// The typst source of the document.
+pub fn source(doc: &Evaluated) -> String {
+    let mut s = String::new();
+    let lang = doc
+        .lang
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("en")
+        .to_ascii_lowercase();
+    let author = doc.author.as_deref().unwrap_or("");
+    let _ = writeln!(
+        s,
+        "#set document(title: {}, author: {})",
+        lit(&doc.title),
+        lit(author)
+    );
+    let _ = writeln!(
+        s,
+        "#set page(paper: {}, margin: (x: 2cm, y: 2.2cm), numbering: \"1\", number-align: center)",
+        lit(paper(doc))
+    );
+    let _ = writeln!(
+        s,
+        "#set text(font: \"DejaVu Sans\", size: 9.5pt, lang: {})",
+        lit(&lang)
+    );
+    s.push_str("#set par(leading: 0.62em, spacing: 0.9em)\n");
+    s.push_str("#show heading.where(level: 1): it => block(above: 1.4em, below: 0.7em, text(size: 14pt, weight: \"bold\", it.body))\n");
+    s.push_str("#show heading.where(level: 2): it => block(above: 1.1em, below: 0.5em, text(size: 11.5pt, weight: \"bold\", it.body))\n");
+    s.push_str("#show figure.where(kind: table): set figure.caption(position: top)\n");
+    s.push_str("#show figure: set block(breakable: true)\n");
+    s.push_str("#show link: set text(fill: rgb(\"#0072B2\"))\n\n");
+    let _ = writeln!(
+        s,
+        "#block(below: 1.2em)[#text(size: 19pt, weight: \"bold\")[{}]",
+        text(&doc.title)
+    );
+    if let Some(sub) = &doc.subtitle {
+        let _ = writeln!(
+            s,
+            "#v(0.2em)#text(size: 12pt, fill: luma(80))[{}]",
+            text(sub)
+        );
+    }
+    let byline: Vec<String> = doc
+        .author
+        .iter()
+        .cloned()
+        .chain([doc.date.clone()])
+        .filter(|x| !x.is_empty())
+        .collect();
+    let _ = writeln!(
+        s,
+        "#v(0.3em)#text(size: 9pt, fill: luma(90))[{}]]",
+        text(&byline.join(" \u{b7} "))
+    );
+    s.push_str("#line(length: 100%, stroke: 1.5pt + rgb(\"#0072B2\"))\n\n");
+    if doc.toc {
+        s.push_str("#outline(title: [Contents], depth: 2)\n\n");
+    }
+    for node in &doc.nodes {
+        match node {
+            OutNode::Markdown { text: t } => s.push_str(&markdown(t)),
+            OutNode::Code { engine, source } => {
+                let _ = writeln!(
+                    s,
+                    "#raw(block: true, lang: {}, {})\n",
+                    lit(engine),
+                    lit(source)
+                );
+            }
+            OutNode::Table(t) => s.push_str(&table(t)),
+            OutNode::Figure(f) => s.push_str(&figure(f)),
+        }
+    }
+    let p = &doc.provenance;
+    let _ = writeln!(
+        s,
+        "#v(1.5em)#line(length: 100%, stroke: 0.5pt + luma(180))\n#text(size: 7pt, fill: luma(100))[{}]",
+        text(&format!(
+            "Made with coweave {} from {} · data {} (SHA-256 {}) · codebook {} (SHA-256 {}) · rendered {}",
+            p.coweave, p.template, p.data, p.data_sha256, p.codebook, p.codebook_sha256, p.date
+        ))
+    );
+    s
+}

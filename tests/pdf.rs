@@ -1,0 +1,109 @@
+//! PDF output: typeset in-process, text extractable, fonts embedded,
+//! byte-identical across renders, user text verbatim (never markup).
+//! Needs poppler-utils (pdftotext, pdffonts), which .ci/run installs.
+
+use std::path::Path;
+use std::process::Command as Std;
+
+use assert_cmd::Command;
+
+fn render(template: &Path, out: &Path, extra: &[&str]) -> (bool, String) {
+    let o = Command::cargo_bin("coweave")
+        .unwrap()
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .args([
+            "render",
+            &template.display().to_string(),
+            "--no-cache",
+            "--out",
+            &out.display().to_string(),
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stderr).to_string(),
+    )
+}
+
+fn tool(name: &str, args: &[&str]) -> String {
+    let o = Std::new(name)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{name} is needed (poppler-utils): {e}"));
+    assert!(
+        o.status.success(),
+        "{name} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+#[test]
+fn pdf_has_text_embedded_fonts_and_stable_bytes() {
+    let first_look = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/first-look.md");
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (ok, err) = render(&first_look, a.path(), &["--to", "pdf,typ"]);
+    assert!(ok, "{err}");
+    assert!(render(&first_look, b.path(), &["--to", "pdf"]).0);
+    let pdf = a.path().join("first-look.pdf");
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    assert!(
+        bytes == std::fs::read(b.path().join("first-look.pdf")).unwrap(),
+        "two renders differ"
+    );
+    let text = tool("pdftotext", &[pdf.to_str().unwrap(), "-"]);
+    for needle in [
+        "Co-production in Bristol",
+        "Levels of co-production",
+        "Table 1:",
+        "Figure 1:",
+        "Collective co-production",
+        "Self-efficacy",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in the PDF text");
+    }
+    // chart text is text in the PDF too (the SVG's labels are typeset)
+    assert!(text.contains("Residents (%)"), "chart axis label missing");
+    let fonts = tool("pdffonts", &[pdf.to_str().unwrap()]);
+    let rows: Vec<&str> = fonts.lines().skip(2).collect();
+    assert!(!rows.is_empty());
+    for row in rows {
+        assert!(row.contains(" yes "), "font not embedded: {row}");
+    }
+    assert!(
+        std::fs::read_to_string(a.path().join("first-look.typ"))
+            .unwrap()
+            .contains("#set document(")
+    );
+}
+
+#[test]
+fn typst_special_characters_stay_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("odd.md");
+    let odd = r#"Costs #1 $5 [draft] back\slash *not bold* _x_ @someone <b>tag</b> = + - "quoted""#;
+    std::fs::write(
+        &template,
+        format!("---\ntitle: \"Odd # $ [ ] characters\"\n---\n\n## A heading with #hash\n\n{}\n\nCode `let x = \"a\";` inline.\n", odd.replace('*', "\\*").replace('_', "\\_")),
+    )
+    .unwrap();
+    let (ok, err) = render(&template, &dir.path().join("out"), &["--to", "pdf"]);
+    assert!(ok, "{err}");
+    let text = tool(
+        "pdftotext",
+        &[dir.path().join("out/odd.pdf").to_str().unwrap(), "-"],
+    );
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for needle in [
+        "Odd # $ [ ] characters",
+        "A heading with #hash",
+        "Costs #1 $5 [draft] back\\slash",
+        "*not bold* _x_ @someone <b>tag</b>",
+        "let x = \"a\";",
+    ] {
+        assert!(flat.contains(needle), "{needle:?} not verbatim in: {flat}");
+    }
+}
