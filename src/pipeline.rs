@@ -301,6 +301,49 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
         }
     };
     // render everything first, then write: all or nothing
+    let mut evaluated = evaluated;
+    // the PDF's house style: accent colour and logo, checked here so a bad
+    // value is reported against the front matter
+    let at_front = |msg: String| {
+        Diagnostics::from(Diagnostic::error(msg).at_offset(
+            &doc.path,
+            &doc.source,
+            doc.front_offset,
+        ))
+    };
+    if let Some(a) = &evaluated.pdf_accent
+        && !(a.len() == 7 && a.starts_with('#') && a[1..].chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        return Err(at_front(format!(
+            "format.pdf.accent `{a}` is not a colour like \"#0072B2\""
+        )));
+    }
+    if let Some(logo) = doc
+        .front
+        .format
+        .get("pdf")
+        .and_then(|p| p.get("logo"))
+        .and_then(|v| v.as_str())
+    {
+        let path = base.join(logo);
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        if !matches!(ext.as_str(), "png" | "jpg" | "jpeg" | "svg") {
+            return Err(at_front(format!(
+                "format.pdf.logo `{logo}` must be a .png, .jpg or .svg file"
+            )));
+        }
+        let bytes = std::fs::read(&path).map_err(|e| {
+            at_front(format!(
+                "format.pdf.logo `{logo}`: cannot read {}: {e}",
+                path.display()
+            ))
+        })?;
+        evaluated.pdf_logo = Some((ext, bytes));
+    }
     let mut rendered: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     for f in &req.formats {
         let bytes = f.render(&evaluated).map_err(|msg| {

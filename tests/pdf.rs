@@ -107,3 +107,35 @@ fn typst_special_characters_stay_text() {
         assert!(flat.contains(needle), "{needle:?} not verbatim in: {flat}");
     }
 }
+
+#[test]
+fn house_style_title_block_and_letter_paper() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("logo.svg"),
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="120" height="60"><rect width="120" height="60" fill="#AA3377"/></svg>"##,
+    )
+    .unwrap();
+    let template = dir.path().join("styled.md");
+    let front =
+        |pdf: &str| format!("---\ntitle: Styled\nformat:\n  pdf: {pdf}\n---\n\nSome text.\n");
+    std::fs::write(&template, front(r##"{ council: "Northtown Borough Council", accent: "#AA3377", logo: logo.svg, paper: letter }"##)).unwrap();
+    let out = dir.path().join("out");
+    let (ok, err) = render(&template, &out, &["--to", "pdf"]);
+    assert!(ok, "{err}");
+    let pdf = out.join("styled.pdf");
+    assert!(tool("pdftotext", &[pdf.to_str().unwrap(), "-"]).contains("Northtown Borough Council"));
+    assert!(tool("pdfinfo", &[pdf.to_str().unwrap()]).contains("(letter)"));
+    std::fs::write(&template, front("{ accent: teal }")).unwrap();
+    let (ok, err) = render(&template, &out, &["--to", "pdf"]);
+    assert!(
+        !ok && err.contains("format.pdf.accent `teal` is not a colour"),
+        "{err}"
+    );
+    std::fs::write(&template, front("{ logo: missing.png }")).unwrap();
+    let (ok, err) = render(&template, &out, &["--to", "pdf"]);
+    assert!(
+        !ok && err.contains("format.pdf.logo `missing.png`"),
+        "{err}"
+    );
+}

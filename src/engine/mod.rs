@@ -317,6 +317,15 @@ pub struct Evaluated {
     /// Paper size for the PDF (`format: { pdf: { paper: letter } }`; A4 by default).
     #[serde(skip)]
     pub pdf_paper: Option<String>,
+    /// Council name printed above the title in the PDF (`format.pdf.council`).
+    #[serde(skip)]
+    pub pdf_council: Option<String>,
+    /// Accent colour of the PDF (`format.pdf.accent`, `#RRGGBB`).
+    #[serde(skip)]
+    pub pdf_accent: Option<String>,
+    /// Logo image of the PDF title block: file extension and bytes (`format.pdf.logo`).
+    #[serde(skip)]
+    pub pdf_logo: Option<(String, Vec<u8>)>,
 }
 
 /// Inputs of an evaluation besides the document.
@@ -712,6 +721,9 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
         provenance,
         warnings: Vec::new(),
         log,
+        pdf_council: pdf_option(doc, "council"),
+        pdf_accent: pdf_option(doc, "accent"),
+        pdf_logo: None,
         pdf_paper: doc
             .front
             .format
@@ -720,6 +732,15 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
             .and_then(|v| v.as_str())
             .map(str::to_string),
     })
+}
+
+fn pdf_option(doc: &Document, key: &str) -> Option<String> {
+    doc.front
+        .format
+        .get("pdf")
+        .and_then(|p| p.get(key))
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
 }
 
 /// Where in a block's code the first `quoted` word of a message is.

@@ -49,10 +49,12 @@ fn library() -> &'static LazyHash<Library> {
     LIBRARY.get_or_init(|| LazyHash::new(Library::default()))
 }
 
-/// The one-file world a document is compiled in.
+/// The world a document is compiled in: its source and, optionally, the
+/// logo image as the one file it may read.
 struct DocWorld {
     main: Source,
     today: Option<Datetime>,
+    logo: Option<(FileId, Bytes)>,
 }
 
 impl World for DocWorld {
@@ -76,9 +78,12 @@ impl World for DocWorld {
         }
     }
 
-    fn file(&self, _id: FileId) -> FileResult<Bytes> {
-        // charts are embedded as bytes; nothing is read from disk
-        Err(FileError::AccessDenied)
+    fn file(&self, id: FileId) -> FileResult<Bytes> {
+        // charts are embedded as bytes; the logo is the only file
+        match &self.logo {
+            Some((logo, bytes)) if *logo == id => Ok(bytes.clone()),
+            _ => Err(FileError::AccessDenied),
+        }
     }
 
     fn font(&self, index: usize) -> Option<Font> {
@@ -103,9 +108,16 @@ fn date_of(doc: &Evaluated) -> Option<Datetime> {
 /// Compiles the document to PDF bytes; a typesetting failure is a message.
 pub fn render(doc: &Evaluated) -> Result<Vec<u8>, String> {
     let source = typst_markup::source(doc);
+    let logo = doc.pdf_logo.as_ref().and_then(|(ext, bytes)| {
+        let vpath = typst::syntax::VirtualPath::new(format!("/logo.{ext}")).ok()?;
+        let id =
+            typst::syntax::RootedPath::new(typst::syntax::VirtualRoot::Project, vpath).intern();
+        Some((id, Bytes::new(bytes.clone())))
+    });
     let world = DocWorld {
         main: Source::detached(source),
         today: date_of(doc),
+        logo,
     };
     let warned = typst::compile::<PagedDocument>(&world);
     let document = warned.output.map_err(|errors| {

@@ -353,7 +353,23 @@ pub fn source(doc: &Evaluated) -> String {
     s.push_str("#show heading.where(level: 2): it => block(above: 1.1em, below: 0.5em, text(size: 11.5pt, weight: \"bold\", it.body))\n");
     s.push_str("#show figure.where(kind: table): set figure.caption(position: top)\n");
     s.push_str("#show figure: set block(breakable: true)\n");
-    s.push_str("#show link: set text(fill: rgb(\"#0072B2\"))\n\n");
+    let accent = doc.pdf_accent.clone().unwrap_or_else(|| "#0072B2".into());
+    let _ = writeln!(s, "#show link: set text(fill: rgb({}))\n", lit(&accent));
+    if let Some((ext, _)) = &doc.pdf_logo {
+        let _ = writeln!(
+            s,
+            "#place(top + right, dy: -1.8cm, image({}, height: 1.4cm))",
+            lit(&format!("/logo.{ext}"))
+        );
+    }
+    if let Some(council) = &doc.pdf_council {
+        let _ = writeln!(
+            s,
+            "#text(size: 10pt, weight: \"bold\", fill: rgb({}))[{}]\n",
+            lit(&accent),
+            text(council)
+        );
+    }
     let _ = writeln!(
         s,
         "#block(below: 1.2em)[#text(size: 19pt, weight: \"bold\")[{}]",
@@ -378,7 +394,11 @@ pub fn source(doc: &Evaluated) -> String {
         "#v(0.3em)#text(size: 9pt, fill: luma(90))[{}]]",
         text(&byline.join(" \u{b7} "))
     );
-    s.push_str("#line(length: 100%, stroke: 1.5pt + rgb(\"#0072B2\"))\n\n");
+    let _ = writeln!(
+        s,
+        "#line(length: 100%, stroke: 1.5pt + rgb({}))\n",
+        lit(&accent)
+    );
     if doc.toc {
         s.push_str("#outline(title: [Contents], depth: 2)\n\n");
     }
