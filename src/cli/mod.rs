@@ -305,12 +305,15 @@ fn run_render(args: &RenderArgs) -> Result<ExitCode, Diagnostics> {
             cache: !args.no_cache,
             data: data.clone(),
         };
+        // render time goes to the terminal (-v), never into outputs, which stay byte-identical
+        let started = std::time::Instant::now();
         match crate::pipeline::render(&req) {
             Ok(outcome) => {
                 if args.verbose {
                     for line in &outcome.log {
                         eprintln!("  {line}");
                     }
+                    eprintln!("  rendered in {:.0} ms", started.elapsed().as_secs_f64() * 1e3);
                 }
                 let files: Vec<String> = outcome
                     .files

@@ -345,7 +345,7 @@ pub fn source(doc: &Evaluated) -> String {
     );
     let _ = writeln!(
         s,
-        "#set text(font: \"DejaVu Sans\", size: 9.5pt, lang: {})",
+        "#set text(font: \"DejaVu Sans\", size: 10.5pt, lang: {})",
         lit(&lang)
     );
     s.push_str("#set par(leading: 0.62em, spacing: 0.9em)\n");
