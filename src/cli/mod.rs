@@ -313,7 +313,10 @@ fn run_render(args: &RenderArgs) -> Result<ExitCode, Diagnostics> {
                     for line in &outcome.log {
                         eprintln!("  {line}");
                     }
-                    eprintln!("  rendered in {:.0} ms", started.elapsed().as_secs_f64() * 1e3);
+                    eprintln!(
+                        "  rendered in {:.0} ms",
+                        started.elapsed().as_secs_f64() * 1e3
+                    );
                 }
                 let files: Vec<String> = outcome
                     .files
