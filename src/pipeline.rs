@@ -63,6 +63,8 @@ pub struct Outcome {
     pub files: Vec<PathBuf>,
     /// Which blocks ran and why.
     pub log: Vec<String>,
+    /// Problems that did not stop the render.
+    pub warnings: Vec<Diagnostic>,
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -351,6 +353,18 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
         })?;
         rendered.push((output_path(req, *f), bytes));
     }
+    let mut warnings = Vec::new();
+    let has_data = evaluated
+        .nodes
+        .iter()
+        .any(|n| matches!(n, engine::OutNode::Table(_) | engine::OutNode::Figure(_)));
+    if req.formats.contains(&Format::Pdf) && has_data {
+        warnings.push(
+            Diagnostic::warning("the PDF leaves out the HTML page's CSV download links and the data tables behind charts")
+                .at(&req.template, None, None)
+                .hint("the HTML page and the JSON output (--to json) have every number"),
+        );
+    }
     let mut files = Vec::new();
     for (path, bytes) in rendered {
         crate::fsio::write_atomic(&path, |w| w.write_all(&bytes)).map_err(|e| {
@@ -364,6 +378,7 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
         let _ = c.save();
     }
     Ok(Outcome {
+        warnings,
         files,
         log: evaluated.log,
     })

@@ -139,3 +139,17 @@ fn house_style_title_block_and_letter_paper() {
         "{err}"
     );
 }
+
+#[test]
+fn what_the_pdf_leaves_out_is_a_warning() {
+    let first_look = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/first-look.md");
+    let out = tempfile::tempdir().unwrap();
+    let (ok, err) = render(&first_look, out.path(), &["--to", "pdf"]);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("warning: the PDF leaves out the HTML page's CSV download links"),
+        "{err}"
+    );
+    let (ok, err) = render(&first_look, out.path(), &["--to", "html"]);
+    assert!(ok && !err.contains("warning:"), "{err}");
+}

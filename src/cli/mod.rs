@@ -318,6 +318,12 @@ fn run_render(args: &RenderArgs) -> Result<ExitCode, Diagnostics> {
                         started.elapsed().as_secs_f64() * 1e3
                     );
                 }
+                if !outcome.warnings.is_empty() {
+                    let mut err = std::io::stderr().lock();
+                    for w in &outcome.warnings {
+                        let _ = write!(err, "{w}");
+                    }
+                }
                 let files: Vec<String> = outcome
                     .files
                     .iter()

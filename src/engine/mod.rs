@@ -314,6 +314,9 @@ pub struct Evaluated {
     /// Which blocks ran and why (for `-v`).
     #[serde(skip)]
     pub log: Vec<String>,
+    /// Where each node comes from in the template: (line, column).
+    #[serde(skip)]
+    pub origins: Vec<(usize, usize)>,
     /// Paper size for the PDF (`format: { pdf: { paper: letter } }`; A4 by default).
     #[serde(skip)]
     pub pdf_paper: Option<String>,
@@ -418,6 +421,12 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
         )),
     }
     let mut failed: std::collections::HashSet<String> = std::collections::HashSet::new();
+    // where each output node comes from in the template (line, column)
+    let mut origins: Vec<(usize, usize)> = Vec::new();
+    let place = |offset: usize| {
+        let (l, c, _) = crate::diag::line_col(&doc.source, offset);
+        (l, c)
+    };
     // where the template's prose sits among the output nodes
     let mut prose_slots: Vec<(usize, &crate::document::Prose)> = Vec::new();
     let labels = number_labels(doc, &mut problems);
@@ -428,6 +437,7 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
         match node {
             Node::Prose(p) => {
                 prose_slots.push((nodes.len(), p));
+                origins.push(place(p.offset));
                 nodes.push(OutNode::Markdown {
                     text: p.text.clone(),
                 });
@@ -528,6 +538,7 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
                     }
                 };
                 if block.option_bool("echo", false) {
+                    origins.push(place(block.offset));
                     nodes.push(OutNode::Code {
                         engine: block.engine.clone(),
                         source: body.clone(),
@@ -616,6 +627,7 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
                             .label
                             .as_ref()
                             .and_then(|l| labels.get(l).map(|(_, n)| *n));
+                        origins.push(place(block.offset));
                         nodes.push(OutNode::Table(t));
                     }
                     BlockOutput::Figure(mut f) => {
@@ -623,6 +635,7 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
                             .label
                             .as_ref()
                             .and_then(|l| labels.get(l).map(|(_, n)| *n));
+                        origins.push(place(block.offset));
                         nodes.push(OutNode::Figure(f));
                     }
                     BlockOutput::Prose { markdown, frame } => {
@@ -637,6 +650,7 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
                                 },
                             );
                         }
+                        origins.push(place(block.offset));
                         nodes.push(OutNode::Markdown { text: markdown });
                     }
                 }
@@ -721,6 +735,7 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
         provenance,
         warnings: Vec::new(),
         log,
+        origins,
         pdf_council: pdf_option(doc, "council"),
         pdf_accent: pdf_option(doc, "accent"),
         pdf_logo: None,

@@ -10,7 +10,7 @@ use typst::foundations::{Bytes, Datetime, Smart};
 use typst::syntax::{FileId, Source};
 use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
-use typst::{Library, LibraryExt, World};
+use typst::{Library, LibraryExt, World, WorldExt};
 use typst_layout::PagedDocument;
 
 use super::typst_markup;
@@ -107,7 +107,7 @@ fn date_of(doc: &Evaluated) -> Option<Datetime> {
 
 /// Compiles the document to PDF bytes; a typesetting failure is a message.
 pub fn render(doc: &Evaluated) -> Result<Vec<u8>, String> {
-    let source = typst_markup::source(doc);
+    let (source, ranges) = typst_markup::source_with_ranges(doc);
     let logo = doc.pdf_logo.as_ref().and_then(|(ext, bytes)| {
         let vpath = typst::syntax::VirtualPath::new(format!("/logo.{ext}")).ok()?;
         let id =
@@ -126,7 +126,20 @@ pub fn render(doc: &Evaluated) -> Result<Vec<u8>, String> {
             .take(3)
             .map(|e| e.message.to_string())
             .collect();
-        format!("PDF typesetting failed: {}", first.join("; "))
+        // trace the first error to the template content that produced it
+        let origin = errors
+            .first()
+            .and_then(|e| world.range(e.span))
+            .and_then(|r| ranges.iter().position(|n| n.contains(&r.start)))
+            .and_then(|i| doc.origins.get(i));
+        match origin {
+            Some((line, col)) => format!(
+                "PDF typesetting failed for the content at {}:{line}:{col}: {}",
+                doc.provenance.template,
+                first.join("; ")
+            ),
+            None => format!("PDF typesetting failed: {}", first.join("; ")),
+        }
     })?;
     let today = date_of(doc);
     let options = typst_pdf::PdfOptions {
@@ -142,4 +155,78 @@ pub fn render(doc: &Evaluated) -> Result<Vec<u8>, String> {
             .collect();
         format!("PDF export failed: {}", first.join("; "))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{FigureOut, OutNode, Provenance};
+
+    fn doc_with(nodes: Vec<OutNode>, origins: Vec<(usize, usize)>) -> Evaluated {
+        Evaluated {
+            title: "T".into(),
+            subtitle: None,
+            author: None,
+            date: "2026-11-24".into(),
+            lang: "en-GB".into(),
+            toc: false,
+            nodes,
+            results: Default::default(),
+            provenance: Provenance {
+                coweave: "0".into(),
+                template: "t.md".into(),
+                template_sha256: String::new(),
+                published: String::new(),
+                published_sha256: String::new(),
+                data: String::new(),
+                data_sha256: String::new(),
+                codebook: String::new(),
+                codebook_sha256: String::new(),
+                params: Default::default(),
+                date: "2026-11-24".into(),
+            },
+            warnings: Vec::new(),
+            log: Vec::new(),
+            origins,
+            pdf_paper: None,
+            pdf_council: None,
+            pdf_accent: None,
+            pdf_logo: None,
+        }
+    }
+
+    #[test]
+    fn a_typesetting_error_names_the_template_place() {
+        let broken = FigureOut {
+            label: None,
+            number: None,
+            caption: None,
+            alt: "a".into(),
+            svg: "<svg this is not svg".into(),
+            csv: String::new(),
+        };
+        let doc = doc_with(
+            vec![
+                OutNode::Markdown {
+                    text: "Fine.".into(),
+                },
+                OutNode::Figure(broken),
+            ],
+            vec![(3, 1), (7, 5)],
+        );
+        let err = render(&doc).unwrap_err();
+        assert!(err.contains("t.md:7:5"), "{err}");
+    }
+
+    #[test]
+    fn a_plain_document_typesets() {
+        let doc = doc_with(
+            vec![OutNode::Markdown {
+                text: "# Hello\n\nA *b* [c](https://x.org) `d`.\n\n- one\n- two\n".into(),
+            }],
+            vec![(1, 1)],
+        );
+        let pdf = render(&doc).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+    }
 }

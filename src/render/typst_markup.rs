@@ -324,6 +324,13 @@ fn paper(doc: &Evaluated) -> &'static str {
 
 /// The typst source of the document.
 pub fn source(doc: &Evaluated) -> String {
+    source_with_ranges(doc).0
+}
+
+/// The typst source and, per output node, the byte range of its markup
+/// (so a typesetting error can be traced to the template).
+pub fn source_with_ranges(doc: &Evaluated) -> (String, Vec<std::ops::Range<usize>>) {
+    let mut ranges = Vec::new();
     let mut s = String::new();
     let lang = doc
         .lang
@@ -403,6 +410,7 @@ pub fn source(doc: &Evaluated) -> String {
         s.push_str("#outline(title: [Contents], depth: 2)\n\n");
     }
     for node in &doc.nodes {
+        let start = s.len();
         match node {
             OutNode::Markdown { text: t } => s.push_str(&markdown(t)),
             OutNode::Code { engine, source } => {
@@ -416,6 +424,7 @@ pub fn source(doc: &Evaluated) -> String {
             OutNode::Table(t) => s.push_str(&table(t)),
             OutNode::Figure(f) => s.push_str(&figure(f)),
         }
+        ranges.push(start..s.len());
     }
     let p = &doc.provenance;
     let _ = writeln!(
@@ -426,5 +435,5 @@ pub fn source(doc: &Evaluated) -> String {
             p.coweave, p.template, p.data, p.data_sha256, p.codebook, p.codebook_sha256, p.date
         ))
     );
-    s
+    (s, ranges)
 }
