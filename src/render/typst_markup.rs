@@ -302,8 +302,19 @@ fn figure(f: &FigureOut) -> String {
         (None, Some(c)) => text(c),
         (None, None) => String::new(),
     };
+    // tall charts (stacked panels) are scaled to fit the page height
+    let attr = |name: &str| -> Option<f64> {
+        let svg = svg_for_pdf(&f.svg);
+        let head = &svg[..svg.find('>').unwrap_or(svg.len())];
+        let i = head.find(&format!(" {name}=\""))? + name.len() + 3;
+        head[i..].split('"').next()?.parse().ok()
+    };
+    let size = match (attr("width"), attr("height")) {
+        (Some(w), Some(h)) if w > 0.0 && h / w * 17.0 > 21.0 => "height: 21cm".to_string(),
+        _ => "width: 100%".to_string(),
+    };
     let mut s = format!(
-        "#figure(kind: image, supplement: none, numbering: none, caption: [{caption}],\n image(bytes({}), format: \"svg\", width: 100%, alt: {}))",
+        "#figure(kind: image, supplement: none, numbering: none, caption: [{caption}],\n image(bytes({}), format: \"svg\", {size}, alt: {}))",
         lit(&svg_for_pdf(&f.svg)),
         lit(&f.alt)
     );
