@@ -2,28 +2,12 @@
 //! recommendation carries its evidence, and rules that misbehave fail
 //! with their place.
 
+mod common;
+
 use std::path::Path;
 
-use assert_cmd::Command;
-
 fn render(template: &Path, out: &Path, extra: &[&str]) -> (bool, String) {
-    let o = Command::cargo_bin("coweave")
-        .unwrap()
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .args([
-            "render",
-            &template.display().to_string(),
-            "--no-cache",
-            "--out",
-            &out.display().to_string(),
-        ])
-        .args(extra)
-        .output()
-        .unwrap();
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stderr).to_string(),
-    )
+    common::render(template, out, &[&["--no-cache"], extra].concat())
 }
 
 fn briefing() -> std::path::PathBuf {

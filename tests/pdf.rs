@@ -2,29 +2,13 @@
 //! byte-identical across renders, user text verbatim (never markup).
 //! Needs poppler-utils (pdftotext, pdffonts), which .ci/run installs.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command as Std;
 
-use assert_cmd::Command;
-
 fn render(template: &Path, out: &Path, extra: &[&str]) -> (bool, String) {
-    let o = Command::cargo_bin("coweave")
-        .unwrap()
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .args([
-            "render",
-            &template.display().to_string(),
-            "--no-cache",
-            "--out",
-            &out.display().to_string(),
-        ])
-        .args(extra)
-        .output()
-        .unwrap();
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stderr).to_string(),
-    )
+    common::render(template, out, &[&["--no-cache"], extra].concat())
 }
 
 fn tool(name: &str, args: &[&str]) -> String {

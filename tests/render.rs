@@ -1,32 +1,11 @@
 //! Rendering end to end: byte-identical outputs, atomic writes, escaping,
 //! the cache, and golden results of the first report.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-
-fn coweave() -> Command {
-    let mut c = Command::cargo_bin("coweave").unwrap();
-    c.env("SOURCE_DATE_EPOCH", "1700000000");
-    c
-}
-
-fn render(template: &Path, out: &Path, extra: &[&str]) -> (bool, String) {
-    let o = coweave()
-        .args([
-            "render",
-            &template.display().to_string(),
-            "--out",
-            &out.display().to_string(),
-        ])
-        .args(extra)
-        .output()
-        .unwrap();
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stderr).to_string(),
-    )
-}
+use common::render;
 
 fn first_look() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/first-look.md")
