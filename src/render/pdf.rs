@@ -219,6 +219,18 @@ mod tests {
     }
 
     #[test]
+    fn links_to_missing_labels_and_headings_are_plain_text() {
+        let doc = doc_with(
+            vec![OutNode::Markdown {
+                text: "See [Table 9](#tbl-gone) and [the summary](#summary).".into(),
+            }],
+            vec![(1, 1)],
+        );
+        let pdf = render(&doc).expect("a dangling internal link does not break typesetting");
+        assert!(pdf.starts_with(b"%PDF-"));
+    }
+
+    #[test]
     fn a_plain_document_typesets() {
         let doc = doc_with(
             vec![OutNode::Markdown {

@@ -2,7 +2,7 @@
 //! PDF renderer). Every string from data or templates enters typst as a
 //! string literal, so no user text can become markup.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
@@ -37,7 +37,7 @@ fn text(s: &str) -> String {
 }
 
 /// Markdown to typst markup.
-fn markdown(src: &str) -> String {
+fn markdown(src: &str, labels: &HashSet<String>) -> String {
     let opts = Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
@@ -61,7 +61,7 @@ fn markdown(src: &str) -> String {
             }
             notes.insert(
                 name.to_string(),
-                convert(&events[start..j.saturating_sub(1)], &HashMap::new())
+                convert(&events[start..j.saturating_sub(1)], &HashMap::new(), labels)
                     .trim()
                     .to_string(),
             );
@@ -70,10 +70,12 @@ fn markdown(src: &str) -> String {
             i += 1;
         }
     }
-    convert(&events, &notes)
+    convert(&events, &notes, labels)
 }
 
-fn convert(events: &[Event], notes: &HashMap<String, String>) -> String {
+/// `labels`: the table and figure labels the document has; an internal link
+/// to anything else is printed as plain text (typst would reject it).
+fn convert(events: &[Event], notes: &HashMap<String, String>, labels: &HashSet<String>) -> String {
     let mut out = String::new();
     let mut lists: Vec<bool> = Vec::new(); // ordered?
     let mut in_item = 0usize;
@@ -127,7 +129,11 @@ fn convert(events: &[Event], notes: &HashMap<String, String>) -> String {
             }
             Event::Start(Tag::Link { dest_url, .. }) => {
                 if let Some(label) = dest_url.strip_prefix('#') {
-                    let _ = write!(out, "#link(label({}))[", lit(label));
+                    if labels.contains(label) {
+                        let _ = write!(out, "#link(label({}))[", lit(label));
+                    } else {
+                        out.push_str("#[");
+                    }
                 } else {
                     let _ = write!(out, "#link({})[", lit(dest_url));
                 }
@@ -343,6 +349,15 @@ pub fn source(doc: &Evaluated) -> String {
 pub fn source_with_ranges(doc: &Evaluated) -> (String, Vec<std::ops::Range<usize>>) {
     let mut ranges = Vec::new();
     let mut s = String::new();
+    let labels: HashSet<String> = doc
+        .nodes
+        .iter()
+        .filter_map(|n| match n {
+            OutNode::Table(t) => t.label.clone(),
+            OutNode::Figure(f) => f.label.clone(),
+            _ => None,
+        })
+        .collect();
     let lang = doc
         .lang
         .split(['-', '_'])
@@ -423,7 +438,7 @@ pub fn source_with_ranges(doc: &Evaluated) -> (String, Vec<std::ops::Range<usize
     for node in &doc.nodes {
         let start = s.len();
         match node {
-            OutNode::Markdown { text: t } => s.push_str(&markdown(t)),
+            OutNode::Markdown { text: t } => s.push_str(&markdown(t, &labels)),
             OutNode::Code { engine, source } => {
                 let _ = writeln!(
                     s,
