@@ -186,8 +186,18 @@ pub fn each_values(
     }
 }
 
-/// Renders one template.
-pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
+/// A template executed against its data: what every renderer reads.
+pub struct Evaluation {
+    /// The parsed template.
+    pub doc: document::Document,
+    /// The executed document.
+    pub evaluated: engine::Evaluated,
+    cache: Option<Cache>,
+}
+
+/// Reads, parses and executes one template (through the block cache when
+/// the request asks for it); writes nothing but cache entries.
+pub fn evaluate(req: &Request) -> Result<Evaluation, Diagnostics> {
     let source = std::fs::read_to_string(&req.template).map_err(|e| {
         Diagnostic::error(format!("cannot read template: {e}")).at(&req.template, None, None)
     })?;
@@ -239,8 +249,20 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
     let (published, published_name, published_sha) = match &data.published {
         Some(p) => {
             let path = base.join(p);
-            let sha = std::fs::read(&path).map(|b| sha256(&b)).unwrap_or_default();
-            (Published::load(&path), path.display().to_string(), sha)
+            match std::fs::read(&path) {
+                Ok(bytes) => (
+                    Published::parse(&path, &String::from_utf8_lossy(&bytes)),
+                    path.display().to_string(),
+                    sha256(&bytes),
+                ),
+                Err(e) => {
+                    problems.push(
+                        Diagnostic::error(format!("cannot read published tables: {e}"))
+                            .at(&path, None, None),
+                    );
+                    return Err(Diagnostics(problems));
+                }
+            }
         }
         None => (
             Published::parse(
@@ -294,7 +316,7 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
             cache: cache.as_mut(),
         },
     );
-    let evaluated = match evaluated {
+    let mut evaluated = match evaluated {
         Ok(e) if !broken => e,
         Ok(_) => return Err(Diagnostics(problems)),
         Err(more) => {
@@ -302,10 +324,25 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
             return Err(Diagnostics(problems));
         }
     };
-    // render everything first, then write: all or nothing
-    let mut evaluated = evaluated;
-    // the PDF's house style: accent colour and logo, checked here so a bad
-    // value is reported against the front matter
+    // the data's own warnings (columns not in the codebook, ...) come first
+    let mut warnings = survey.warnings.clone();
+    warnings.append(&mut evaluated.warnings);
+    evaluated.warnings = warnings;
+    pdf_house_style(&doc, &mut evaluated, base)?;
+    Ok(Evaluation {
+        doc,
+        evaluated,
+        cache,
+    })
+}
+
+/// The PDF's house style: accent colour and logo, checked here so that a
+/// bad value is reported against the front matter.
+fn pdf_house_style(
+    doc: &document::Document,
+    evaluated: &mut engine::Evaluated,
+    base: &Path,
+) -> Result<(), Diagnostics> {
     let at_front = |msg: String| {
         Diagnostics::from(Diagnostic::error(msg).at_offset(
             &doc.path,
@@ -346,14 +383,31 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
         })?;
         evaluated.pdf_logo = Some((ext, bytes));
     }
+    Ok(())
+}
+
+/// Renders one template into every requested format, then writes all files
+/// atomically: all or nothing.
+pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
+    let Evaluation {
+        doc,
+        evaluated,
+        cache,
+    } = evaluate(req)?;
     let mut rendered: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     for f in &req.formats {
-        let bytes = f.render(&evaluated).map_err(|msg| {
-            Diagnostics::from(Diagnostic::error(msg).at(&req.template, None, None))
+        let bytes = f.render(&evaluated).map_err(|mut ds| {
+            // a place in the template gets its line as snippet
+            for d in &mut ds.0 {
+                if let Some(line) = d.location.as_ref().and_then(|l| l.line) {
+                    d.snippet = doc.source.lines().nth(line - 1).map(str::to_string);
+                }
+            }
+            ds
         })?;
         rendered.push((output_path(req, *f), bytes));
     }
-    let mut warnings = Vec::new();
+    let mut warnings = evaluated.warnings.clone();
     let has_data = evaluated
         .nodes
         .iter()
@@ -374,8 +428,15 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
         })?;
         files.push(path);
     }
-    if let Some(c) = &cache {
-        let _ = c.save();
+    if let Some(c) = &cache
+        && let Err(e) = c.save()
+    {
+        warnings.push(
+            Diagnostic::warning(format!(
+                "the block cache could not be saved ({e}); blocks will run again next time"
+            ))
+            .at(&req.out_dir.join(".coweave-cache"), None, None),
+        );
     }
     Ok(Outcome {
         warnings,

@@ -1,5 +1,9 @@
 //! Charts: every kind draws parseable SVG whose text is text, golden SVG
 //! per kind, and awkward data draws something sensible or fails clearly.
+//! What backs the golden SVG: each is parsed as XML and its texts checked
+//! for the categories, series and axis labels given (`parses_with_text`);
+//! the snapshot guards the drawing itself (positions, colours), which was
+//! looked at when accepted.
 
 use coweave::chart::{self, BarChart, ForestRow, HeatMap, LikertItem, Series};
 

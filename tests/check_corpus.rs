@@ -1,6 +1,9 @@
 //! `coweave check` on a corpus of broken exports (tests/fixtures/broken/*):
 //! every problem is reported with its place, in one run, never a panic.
-//! Messages are snapshot-tested; refresh with `cargo insta review`.
+//! Messages are snapshot-tested; refresh with `cargo insta review`. What
+//! backs the snapshots: each case's fault is described in its fixture and
+//! the message was checked to name that row and column when accepted; the
+//! test itself asserts the exit code.
 
 use std::path::Path;
 

@@ -11,21 +11,117 @@ fn first_look() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/first-look.md")
 }
 
-#[test]
-fn same_inputs_give_the_same_bytes() {
-    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    assert!(render(&first_look(), a.path(), &["--no-cache"]).0);
-    assert!(render(&first_look(), b.path(), &["--no-cache"]).0);
-    for f in ["first-look.html", "first-look.json"] {
-        let x = std::fs::read(a.path().join(f)).unwrap();
-        let y = std::fs::read(b.path().join(f)).unwrap();
-        assert!(x == y, "{f} differs between two renders");
+/// Every file under `dir` (not the cache), by relative path.
+fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            out.insert(name, std::fs::read(&p).unwrap());
+        }
     }
-    let html = std::fs::read_to_string(a.path().join("first-look.html")).unwrap();
+    out
+}
+
+/// Every report in reports/, every area, as HTML, JSON and PDF, under one
+/// and two polars threads, with and without the cache: the same bytes.
+#[test]
+fn same_inputs_give_the_same_bytes_whatever_the_threads_and_cache() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = |threads: &str, out: &Path, cache: bool| {
+        let mut cmd = assert_cmd::Command::cargo_bin("coweave").unwrap();
+        cmd.current_dir(root)
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .env("POLARS_MAX_THREADS", threads)
+            .args(["render", "--each", "area", "--to", "html,json,pdf", "--out"])
+            .arg(out);
+        if !cache {
+            cmd.arg("--no-cache");
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        files(out)
+    };
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let one = run("1", dirs[0].path(), false);
+    let two = run("2", dirs[1].path(), false);
+    // the cache filled under two threads, then read under one
+    let filled = run("2", dirs[2].path(), true);
+    let from_cache = run("1", dirs[2].path(), true);
+    assert!(one.len() >= 20, "{:?}", one.keys());
+    for (name, other) in [
+        ("two threads", &two),
+        ("cache filled", &filled),
+        ("from the cache", &from_cache),
+    ] {
+        assert_eq!(
+            one.keys().collect::<Vec<_>>(),
+            other.keys().collect::<Vec<_>>()
+        );
+        for (f, bytes) in &one {
+            assert!(bytes == &other[f], "{f} differs ({name})");
+        }
+    }
+    let html = String::from_utf8(one["first-look--bristol.html"].clone()).unwrap();
     assert!(
         html.contains("2023-11-14"),
         "SOURCE_DATE_EPOCH not honoured"
     );
+}
+
+/// What backs the golden results: the collective levels are recomputed here
+/// from the raw export and the codebook alone (csv and toml, none of
+/// coweave's code): share answering a `positive` code among those giving a
+/// substantive answer, and that base. The other values come from the
+/// statistics functions that tests/stats_reference.rs checks against
+/// statsmodels/scipy; tests/downloads.rs checks the table's CSV against its
+/// frame.
+fn collective_by_hand(area: &str) -> Vec<(String, f64, i64)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cb: toml::Value =
+        toml::from_str(&std::fs::read_to_string(root.join("data/codebook.toml")).unwrap()).unwrap();
+    let code = cb["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"].as_str() == Some(area))
+        .unwrap()["code"]
+        .as_integer()
+        .unwrap();
+    let set = &cb["value_sets"]["frequency"];
+    let codes = |k: &str| -> Vec<i64> {
+        set[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_integer().unwrap())
+            .collect()
+    };
+    let (positive, dont_know) = (codes("positive"), codes("dont_know"));
+    let mut rdr = csv::Reader::from_path(root.join("data/survey.csv")).unwrap();
+    let header = rdr.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    let mut out = Vec::new();
+    for (theme, var) in [("community_safety", "cs_col"), ("environment", "env_col")] {
+        let (mut yes, mut n) = (0i64, 0i64);
+        for r in rows
+            .iter()
+            .filter(|r| r[col("area")].parse::<i64>().unwrap() == code)
+        {
+            let Ok(answer) = r[col(var)].parse::<i64>() else {
+                continue;
+            };
+            if dont_know.contains(&answer) {
+                continue;
+            }
+            n += 1;
+            yes += i64::from(positive.contains(&answer));
+        }
+        out.push((theme.to_string(), yes as f64 / n as f64, n));
+    }
+    out
 }
 
 #[test]
@@ -43,6 +139,20 @@ fn results_are_golden() {
         &std::fs::read(out.path().join("first-look--wolverhampton.json")).unwrap(),
     )
     .unwrap();
+    for (theme, share, n) in collective_by_hand("Wolverhampton") {
+        let row = json["results"]["area_levels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["theme"] == theme.as_str() && r["variable"] == "collective")
+            .unwrap();
+        assert_eq!(row["n"], n, "{theme}");
+        let got = row["estimate"].as_f64().unwrap();
+        assert!(
+            (got - share).abs() < 1e-15,
+            "{theme}: {got} vs {share} by hand"
+        );
+    }
     insta::assert_snapshot!(
         "first_look_wolverhampton_results",
         serde_json::to_string_pretty(&json["results"]).unwrap()
@@ -258,5 +368,112 @@ fn house_style_sets_chart_accent_and_font() {
     assert!(
         err.contains("format.chart.accent `teal` is not a colour"),
         "{err}"
+    );
+}
+
+/// Template values enter SQL as literals: a quote in a parameter is data,
+/// not SQL; the old quoted form is an error at the quote.
+#[test]
+fn parameters_enter_sql_as_literals_never_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("who.md");
+    let write = |query: &str| {
+        std::fs::write(
+            &template,
+            format!("---\ntitle: Who\nparams:\n  who: {{ type: string, default: Bristol }}\n---\n\n```{{sql}}\n#| name: rows\n{query}\n```\n"),
+        )
+        .unwrap()
+    };
+    let rows = |extra: &[&str]| -> Vec<serde_json::Value> {
+        let out = dir.path().join("out");
+        let (ok, err) = render(
+            &template,
+            &out,
+            &[&["--no-cache", "--to", "json"], extra].concat(),
+        );
+        assert!(ok, "{err}");
+        let file = std::fs::read_dir(&out)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        std::fs::remove_file(file).unwrap();
+        json["results"]["rows"].as_array().unwrap().clone()
+    };
+    write(
+        "SELECT area, respondents FROM published_areas WHERE area = {{ params.who }} ORDER BY area",
+    );
+    assert_eq!(rows(&[]).len(), 1, "the default finds its area");
+    assert_eq!(
+        rows(&["--param", "who=x' OR '1'='1"]).len(),
+        0,
+        "injection returns no rows"
+    );
+    assert_eq!(rows(&["--param", "who=Bristol' --"]).len(), 0);
+    // a trusted identifier is spliced with `ident`
+    write("SELECT {{ 'area' | ident }} FROM published_areas WHERE area = {{ params.who }}");
+    assert_eq!(rows(&[]), vec![serde_json::json!({ "area": "Bristol" })]);
+    // the quoted form of earlier templates is pointed at
+    write("SELECT area FROM published_areas WHERE area = '{{ params.who }}'");
+    let (ok, err) = render(&template, &dir.path().join("out"), &["--no-cache"]);
+    assert!(!ok);
+    assert!(
+        err.contains("written without quotes") && err.contains("who.md:9:47"),
+        "{err}"
+    );
+}
+
+/// A warning (here: a column of the export the codebook does not know)
+/// reaches the reader three ways: the CLI, the JSON and the HTML footer.
+#[test]
+fn warnings_reach_the_cli_the_json_and_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/templates/xss");
+    std::fs::copy(
+        fixtures.join("codebook.toml"),
+        dir.path().join("codebook.toml"),
+    )
+    .unwrap();
+    let data: String = std::fs::read_to_string(fixtures.join("data.csv"))
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{l},stray\n")
+            } else {
+                format!("{l},1\n")
+            }
+        })
+        .collect();
+    std::fs::write(dir.path().join("data.csv"), data).unwrap();
+    let template = dir.path().join("w.md");
+    std::fs::write(
+        &template,
+        "---\ntitle: W\ndata: { survey: data.csv, codebook: codebook.toml }\n---\n\nText.\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let (ok, err) = render(&template, &out, &["--no-cache", "--to", "html,json"]);
+    assert!(ok, "{err}");
+    assert!(err.contains("warning:") && err.contains("stray"), "{err}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("w.json")).unwrap()).unwrap();
+    let warnings = json["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0]["message"].as_str().unwrap().contains("stray"));
+    assert!(
+        warnings[0]["location"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("data.csv")
+    );
+    let html = std::fs::read_to_string(out.join("w.html")).unwrap();
+    assert!(
+        html.contains("<dt>Warnings</dt><dd>1 (also in the JSON output)"),
+        "footer"
     );
 }

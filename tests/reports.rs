@@ -83,6 +83,13 @@ fn replication_table2_within_two_points() {
     );
 }
 
+/// What backs these golden values: every figure is produced by statistics
+/// functions checked against statsmodels/scipy fixtures
+/// (tests/stats_reference.rs) and NIST StRD (tests/stats_nist.rs); the
+/// levels reach the same numbers as a recomputation from the raw export in
+/// tests/render.rs; the CSV behind every table is checked against its frame
+/// in tests/downloads.rs. The snapshot guards what the template selects and
+/// how the reports combine those results: a change must be explained.
 #[test]
 fn briefing_results_are_golden() {
     let r = results("council-briefing.md", &["--param", "area=Bristol"]);
@@ -102,6 +109,9 @@ fn briefing_results_are_golden() {
     );
 }
 
+/// Backed as the briefing's above; the trial statistics (Newcombe
+/// intervals, Welch tests, HC2 regressions, BH/Holm adjustment) are those
+/// of tests/stats_reference.rs.
 #[test]
 fn nudge_evaluation_results_are_golden() {
     let r = results("nudge-evaluation.md", &[]);

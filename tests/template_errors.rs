@@ -2,7 +2,10 @@
 //! reported with the template's file, line and column, a snippet and a hint
 //! where one helps; exit code 1; nothing written. Messages are snapshots
 //! (`cargo insta review` to refresh). A `NAME.args` file holds extra
-//! command-line arguments for `NAME.md`.
+//! command-line arguments for `NAME.md`. What backs the snapshots: each
+//! fixture holds one fault at a known place, and the message was checked to
+//! point there when accepted; the test asserts the exit code and that no
+//! output was written.
 
 use std::path::Path;
 

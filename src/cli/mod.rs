@@ -211,7 +211,15 @@ fn run_simulate(args: &SimulateArgs) -> Result<ExitCode, Diagnostics> {
     };
     let io_err = |path: &Path| {
         let path = path.to_path_buf();
+        let codebook_path = args.codebook.clone();
         move |e: std::io::Error| {
+            if e.kind() == std::io::ErrorKind::InvalidInput {
+                return Diagnostics::from(Diagnostic::error(format!("cannot simulate: {e}")).at(
+                    &codebook_path,
+                    None,
+                    None,
+                ));
+            }
             Diagnostics::from(Diagnostic::error(format!("cannot write: {e}")).at(&path, None, None))
         }
     };

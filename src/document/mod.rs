@@ -74,8 +74,8 @@ pub struct Block {
 }
 
 /// Options every block understands.
-pub const COMMON_OPTIONS: [&str; 9] = [
-    "label", "caption", "alt", "echo", "cache", "name", "keys", "eval", "include",
+pub const COMMON_OPTIONS: [&str; 10] = [
+    "label", "caption", "alt", "echo", "cache", "name", "keys", "eval", "include", "base",
 ];
 
 impl Block {

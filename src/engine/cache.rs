@@ -1,8 +1,12 @@
 //! The block cache: a block's output is stored under a key made of its
-//! code, its options, the keys of the frames it reads (the data file's hash
-//! for the survey frames, the producing block's key for results) and the
-//! coweave version. A changed data file thus invalidates exactly the blocks
-//! that read it, directly or through other blocks.
+//! code, its options, the keys of the frames it reads (the data and
+//! codebook hash for the survey frames, the published file's hash for the
+//! published tables, the producing block's key for results), the content of
+//! the files it reads (rules files, files named in SQL) and the identity of
+//! the coweave build (a hash of its sources, `build.rs`). A changed input
+//! thus invalidates exactly the blocks that read it, directly or through
+//! other blocks. Frames are stored as Parquet, so a cached frame is the
+//! computed frame bit for bit.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,10 +23,13 @@ pub struct Cache {
     dirty: bool,
 }
 
+/// The identity of this build: version and a hash of its sources.
+pub const BUILD: &str = concat!(env!("CARGO_PKG_VERSION"), "+", env!("COWEAVE_BUILD_ID"));
+
 /// The key of a block run.
 pub fn block_key(block: &Block, body: &str, inputs: &[(String, String)], min_base: u32) -> String {
     let mut h = blake3::Hasher::new();
-    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(BUILD.as_bytes());
     h.update(block.engine.as_bytes());
     h.update(body.as_bytes());
     let options: BTreeMap<&String, &Value> =
@@ -62,29 +69,28 @@ impl Cache {
         }
         let text = std::fs::read_to_string(self.dir.join(format!("{key}.json"))).ok()?;
         let v: Value = serde_json::from_str(&text).ok()?;
+        let frame = || {
+            std::fs::read(self.dir.join(format!("{key}.parquet")))
+                .ok()
+                .and_then(|b| frames::from_parquet(&b).ok())
+        };
         match v.get("kind")?.as_str()? {
             "frame" => Some(BlockOutput::Frame {
-                frame: frames::from_json(v.get("frame")?)?,
+                frame: frame()?,
                 keys: serde_json::from_value(v.get("keys")?.clone()).ok()?,
             }),
             "table" => Some(BlockOutput::Table(table_from(v.get("table")?)?)),
             "figure" => Some(BlockOutput::Figure(figure_from(v.get("figure")?)?)),
             "prose" => Some(BlockOutput::Prose {
                 markdown: v.get("markdown")?.as_str()?.to_string(),
-                frame: frames::from_json(v.get("frame")?)?,
+                frame: frame()?,
             }),
             _ => None,
         }
     }
 
     /// Why `ident` has to run: no entry, its code changed, or an input changed.
-    pub fn why(
-        &self,
-        ident: &str,
-        _block: &Block,
-        body: &str,
-        inputs: &[(String, String)],
-    ) -> String {
+    pub fn why(&self, ident: &str, body: &str, inputs: &[(String, String)]) -> String {
         let Some(entry) = self.index.get(ident) else {
             return "not in the cache".into();
         };
@@ -102,43 +108,48 @@ impl Cache {
             .map(|(n, _)| n.as_str())
             .collect();
         if changed.is_empty() {
-            "its options or coweave changed".into()
+            "its options, the disclosure threshold or coweave changed".into()
         } else {
             format!("input changed: {}", changed.join(", "))
         }
     }
 
-    /// Stores an output.
+    /// Stores an output; an error says why it could not be stored.
     pub fn put(
         &mut self,
         ident: &str,
         key: &str,
-        _block: &Block,
         body: &str,
         inputs: &[(String, String)],
         out: &BlockOutput,
-    ) {
-        let value = match out {
+    ) -> Result<(), String> {
+        let (value, frame) = match out {
             BlockOutput::Frame { frame, keys } => {
-                json!({ "kind": "frame", "frame": frames::to_json(frame), "keys": keys })
+                (json!({ "kind": "frame", "keys": keys }), Some(frame))
             }
-            BlockOutput::Table(t) => json!({ "kind": "table", "table": t }),
-            BlockOutput::Figure(f) => json!({ "kind": "figure", "figure": f }),
-            BlockOutput::Prose { markdown, frame } => {
-                json!({ "kind": "prose", "markdown": markdown, "frame": frames::to_json(frame) })
-            }
+            BlockOutput::Table(t) => (json!({ "kind": "table", "table": t }), None),
+            BlockOutput::Figure(f) => (json!({ "kind": "figure", "figure": f }), None),
+            BlockOutput::Prose { markdown, frame } => (
+                json!({ "kind": "prose", "markdown": markdown }),
+                Some(frame),
+            ),
         };
-        let path = self.dir.join(format!("{key}.json"));
-        let ok =
-            crate::fsio::write_atomic(&path, |w| w.write_all(value.to_string().as_bytes())).is_ok();
-        if ok {
-            let inputs: BTreeMap<&String, &String> = inputs.iter().map(|(a, b)| (a, b)).collect();
-            self.index.insert(
-                ident.to_string(),
-                json!({ "key": key, "body": blake3::hash(body.as_bytes()).to_hex().to_string(), "inputs": inputs }),
-            );
-            self.dirty = true;
+        if let Some(frame) = frame {
+            let bytes = frames::to_parquet(frame).map_err(|e| e.to_string())?;
+            let path = self.dir.join(format!("{key}.parquet"));
+            crate::fsio::write_atomic(&path, |w| w.write_all(&bytes))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
         }
+        let path = self.dir.join(format!("{key}.json"));
+        crate::fsio::write_atomic(&path, |w| w.write_all(value.to_string().as_bytes()))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let inputs: BTreeMap<&String, &String> = inputs.iter().map(|(a, b)| (a, b)).collect();
+        self.index.insert(
+            ident.to_string(),
+            json!({ "key": key, "body": blake3::hash(body.as_bytes()).to_hex().to_string(), "inputs": inputs }),
+        );
+        self.dirty = true;
+        Ok(())
     }
 
     /// Writes the index back.

@@ -116,6 +116,24 @@ impl Engine for ChartBlock {
     }
 
     fn run(&self, block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError> {
+        self.draw(block, body, ctx).map_err(|e| {
+            let suppressed = super::data_key(body).first().and_then(|d| ctx.frames.get(d)).is_some_and(|n| {
+                n.frame.column(super::disclosure::COLUMN).is_ok()
+            });
+            if e.message.starts_with("nothing to draw") && suppressed {
+                e.hint(format!(
+                    "values resting on fewer than {} respondents are suppressed (front matter `disclosure.min_base`)",
+                    ctx.min_base
+                ))
+            } else {
+                e
+            }
+        })
+    }
+}
+
+impl ChartBlock {
+    fn draw(&self, block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError> {
         let spec: Spec = super::parse_spec("chart", block, body)?;
         if !KINDS.contains(&spec.kind.as_str()) {
             let e = BlockError::new(format!("unknown chart kind `{}`", spec.kind)).at(block
@@ -184,6 +202,27 @@ impl Engine for ChartBlock {
             }
         };
         let rows = frames::rows(df);
+        if rows.is_empty() {
+            return Err(BlockError::new(format!(
+                "nothing to draw: frame `{data}` has no rows"
+            ))
+            .at(block.body_offset)
+            .hint("check the filter of the block that made it (an area or theme with no answers?)"));
+        }
+        for (what, names) in [
+            ("x", &spec.x),
+            ("columns", &spec.columns),
+            ("label", &spec.label),
+        ] {
+            if names.as_ref().is_some_and(|n| n.list().is_empty()) {
+                return Err(
+                    BlockError::new(format!("`{what}` names no column")).at(block
+                        .body
+                        .find(&format!("{what}:"))
+                        .map_or(block.body_offset, |i| block.body_offset + i)),
+                );
+            }
+        }
         let key = |r: &Value, cols: &[String], sep: &str| {
             cols.iter()
                 .map(|c| text(c, r.get(c)))
@@ -429,6 +468,7 @@ impl Engine for ChartBlock {
             label: block.option_str("label").map(str::to_string),
             number: None,
             caption: block.option_str("caption").map(str::to_string),
+            data: Some(data.clone()),
             alt: block.option_str("alt").map(str::to_string).unwrap_or(alt),
             svg: ctx.chart_style.apply(svg),
             csv: frames::to_csv(df),
@@ -576,7 +616,8 @@ fn likert(spec: &Spec, block: &Block, ctx: &Context) -> Result<BlockOutput, Bloc
         .unwrap_or_default();
     let mut out = Vec::new();
     let mut categories: Option<(String, Vec<String>)> = None;
-    let mut csv = String::from("item,answer,share\n");
+    // the data behind the chart: one row per item and answer
+    let (mut item_col, mut answer_col, mut share_col) = (Vec::new(), Vec::new(), Vec::new());
     for name in items {
         let Some(var) = cb.variable(name) else {
             let names: Vec<&str> = cb.variables.iter().map(|v| v.name.as_str()).collect();
@@ -640,9 +681,13 @@ fn likert(spec: &Spec, block: &Block, ctx: &Context) -> Result<BlockOutput, Bloc
         }
         let shares: Vec<f64> = counts.iter().map(|k| *k as f64 / answered as f64).collect();
         for (n, s) in names.iter().zip(&shares) {
-            csv.push_str(&format!("{},{},{s}\n", name, n.replace(',', " ")));
+            item_col.push(name.clone());
+            answer_col.push(n.clone());
+            share_col.push(*s);
         }
-        csv.push_str(&format!("{name},Don't know,{}\n", dk as f64 / asked as f64));
+        item_col.push(name.clone());
+        answer_col.push("Don't know".to_string());
+        share_col.push(dk as f64 / asked as f64);
         out.push(LikertItem {
             label: var.label.clone(),
             shares,
@@ -650,6 +695,16 @@ fn likert(spec: &Spec, block: &Block, ctx: &Context) -> Result<BlockOutput, Bloc
         });
     }
     let (_, cats) = categories.unwrap_or_default();
+    let behind = polars::prelude::DataFrame::new(
+        item_col.len(),
+        vec![
+            polars::prelude::Column::new("item".into(), item_col),
+            polars::prelude::Column::new("answer".into(), answer_col),
+            polars::prelude::Column::new("share".into(), share_col),
+        ],
+    )
+    .map_err(|e| BlockError::new(e.to_string()).at(block.body_offset))?;
+    let csv = frames::to_csv(&behind);
     let svg = chart::likert(&out, &cats).map_err(|e| BlockError::new(e.0).at(block.body_offset))?;
     let alt = format!(
         "Stacked bars of the answers to {} items{}, each 100% of those answering, with the share answering don't know shown apart.",
@@ -662,6 +717,7 @@ fn likert(spec: &Spec, block: &Block, ctx: &Context) -> Result<BlockOutput, Bloc
         label: block.option_str("label").map(str::to_string),
         number: None,
         caption: block.option_str("caption").map(str::to_string),
+        data: None,
         alt: block.option_str("alt").map(str::to_string).unwrap_or(alt),
         svg: ctx.chart_style.apply(svg),
         csv,

@@ -1,5 +1,5 @@
 //! Frames as values: JSON rows for prose and outputs, nested views by key
-//! columns, and a small lossless-enough JSON form for the cache.
+//! columns, CSV for downloads, and Parquet for the cache.
 
 use polars::prelude::*;
 use serde_json::{Map, Value};
@@ -76,84 +76,41 @@ pub fn nested(df: &DataFrame, keys: &[String]) -> Value {
     Value::Object(root)
 }
 
-/// The frame as CSV text (for download links and the data behind charts).
+/// The frame as CSV text (for download links and the data behind charts):
+/// the frame's columns in the frame's order, one record per row, written by
+/// the `csv` crate (RFC 4180 quoting). Numbers are written as the shortest
+/// text that reads back to the same double; missing values are empty.
 pub fn to_csv(df: &DataFrame) -> String {
-    let mut out = String::new();
-    let names: Vec<String> = df.get_column_names().iter().map(|n| csv_field(n)).collect();
-    out.push_str(&names.join(","));
-    out.push('\n');
-    for row in rows(df) {
-        let Value::Object(m) = row else { continue };
-        let fields: Vec<String> = m
-            .values()
-            .map(|v| match v {
-                Value::Null => String::new(),
-                Value::String(s) => csv_field(s),
-                other => other.to_string(),
-            })
-            .collect();
-        out.push_str(&fields.join(","));
-        out.push('\n');
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let cols = df.columns();
+    // writing into memory cannot fail; a failure would be a bug in the csv crate
+    let names = cols.iter().map(|c| c.name().as_str());
+    w.write_record(names).expect("CSV into memory");
+    let mut record: Vec<String> = Vec::with_capacity(cols.len());
+    for r in 0..df.height() {
+        record.clear();
+        record.extend(cols.iter().map(|c| match cell(c, r) {
+            Value::Null => String::new(),
+            Value::String(s) => s,
+            other => other.to_string(),
+        }));
+        w.write_record(&record).expect("CSV into memory");
     }
-    out
+    String::from_utf8(w.into_inner().expect("CSV into memory")).expect("CSV of UTF-8 fields")
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+/// A frame as Parquet bytes (for the cache): every value, dtype and column
+/// order round-trips exactly, doubles bit for bit.
+pub fn to_parquet(df: &DataFrame) -> PolarsResult<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let mut df = df.clone();
+    ParquetWriter::new(&mut bytes).finish(&mut df)?;
+    Ok(bytes)
 }
 
-/// Serialises a frame for the cache: column names, kinds and values.
-pub fn to_json(df: &DataFrame) -> Value {
-    let cols: Vec<Value> = df
-        .columns()
-        .iter()
-        .map(|c| {
-            let kind = match c.dtype() {
-                DataType::String => "str",
-                DataType::Boolean => "bool",
-                d if d.is_integer() => "int",
-                _ => "float",
-            };
-            let values: Vec<Value> = (0..df.height()).map(|r| cell(c, r)).collect();
-            serde_json::json!({ "name": c.name().as_str(), "kind": kind, "values": values })
-        })
-        .collect();
-    serde_json::json!({ "height": df.height(), "columns": cols })
-}
-
-/// Reads a frame written by [`to_json`].
-pub fn from_json(v: &Value) -> Option<DataFrame> {
-    let height = v.get("height")?.as_u64()? as usize;
-    let mut cols = Vec::new();
-    for c in v.get("columns")?.as_array()? {
-        let name = c.get("name")?.as_str()?;
-        let values = c.get("values")?.as_array()?;
-        let col = match c.get("kind")?.as_str()? {
-            "str" => Column::new(
-                name.into(),
-                values
-                    .iter()
-                    .map(|v| v.as_str().map(str::to_string))
-                    .collect::<Vec<_>>(),
-            ),
-            "bool" => Column::new(
-                name.into(),
-                values.iter().map(Value::as_bool).collect::<Vec<_>>(),
-            ),
-            "int" => Column::new(
-                name.into(),
-                values.iter().map(Value::as_i64).collect::<Vec<_>>(),
-            ),
-            _ => Column::new(
-                name.into(),
-                values.iter().map(Value::as_f64).collect::<Vec<_>>(),
-            ),
-        };
-        cols.push(col);
-    }
-    DataFrame::new(height, cols).ok()
+/// Reads a frame written by [`to_parquet`].
+pub fn from_parquet(bytes: &[u8]) -> PolarsResult<DataFrame> {
+    ParquetReader::new(std::io::Cursor::new(bytes)).finish()
 }

@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod chart;
+pub mod disclosure;
 pub mod frames;
 pub mod labels;
 pub mod params;
@@ -161,6 +162,11 @@ pub trait Engine {
     fn run(&self, block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError>;
     /// Names of the context frames the block reads (for cache keys).
     fn reads(&self, block: &Block, body: &str, ctx: &Context) -> Vec<String>;
+    /// Files the block reads besides frames (for cache keys): their content
+    /// is part of the block's key.
+    fn files(&self, _block: &Block, _body: &str, _ctx: &Context) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
 }
 
 /// The engine for a block's engine name.
@@ -209,6 +215,8 @@ pub struct TableOut {
     pub number: Option<usize>,
     /// Caption.
     pub caption: Option<String>,
+    /// The frame the table shows (its CSV is that frame, after disclosure control).
+    pub data: Option<String>,
     /// Header rows (one, or two for pivoted column groups): (text, colspan).
     pub header: Vec<Vec<(String, usize)>>,
     /// How many leading columns are row headers.
@@ -230,6 +238,8 @@ pub struct FigureOut {
     pub number: Option<usize>,
     /// Caption.
     pub caption: Option<String>,
+    /// The frame the chart draws, when it draws one (its CSV is that frame).
+    pub data: Option<String>,
     /// Alt text.
     pub alt: String,
     /// The chart as SVG.
@@ -308,12 +318,16 @@ pub struct Evaluated {
     pub results: BTreeMap<String, Value>,
     /// Provenance.
     pub provenance: Provenance,
-    /// Non-fatal problems.
-    #[serde(skip)]
+    /// Non-fatal problems (of the data and of the template), with their places.
     pub warnings: Vec<Diagnostic>,
     /// Which blocks ran and why (for `-v`).
     #[serde(skip)]
     pub log: Vec<String>,
+    /// Every frame of the context at the end (results, published tables,
+    /// input descriptions; not the survey frames): what tables, charts and
+    /// downloads were made from.
+    #[serde(skip)]
+    pub frames: BTreeMap<String, DataFrame>,
     /// Where each node comes from in the template: (line, column).
     #[serde(skip)]
     pub origins: Vec<(usize, usize)>,
@@ -388,7 +402,15 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
     )
     .to_hex()
     .to_string();
-    for (name, frame) in about_frames(survey, &provenance) {
+    let mut problems = Vec::new();
+    let frame_error = |what: &str, e: PolarsError| {
+        Diagnostic::error(format!("building the {what} frames: {e}")).at(&doc.path, None, None)
+    };
+    let about = about_frames(survey, &provenance).unwrap_or_else(|e| {
+        problems.push(frame_error("input description", e));
+        Vec::new()
+    });
+    for (name, frame) in about {
         ctx.frames.insert(
             name,
             Named {
@@ -399,18 +421,22 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
         );
     }
     if let Some(p) = published {
-        for (name, frame) in published_frames(p) {
+        let published = published_frames(p).unwrap_or_else(|e| {
+            problems.push(frame_error("published tables'", e));
+            Vec::new()
+        });
+        for (name, frame) in published {
             ctx.frames.insert(
                 name,
                 Named {
                     frame,
                     keys: vec![],
-                    key: "published".into(),
+                    key: format!("published:{}", provenance.published_sha256),
                 },
             );
         }
     }
-    let mut problems = Vec::new();
+    let mut warnings: Vec<Diagnostic> = Vec::new();
     let mut log = Vec::new();
     match crate::chart::Style::from_format(&doc.front.format) {
         Ok(style) => ctx.chart_style = style,
@@ -522,17 +548,13 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
                 // block code may use parameters: {{ params.area }}
                 let body = match prose::render_block_body(&env, block, &ctx) {
                     Ok(b) => b,
-                    Err(msg) => {
+                    Err((msg, at)) => {
                         problems.push(
                             Diagnostic::error(format!(
                                 "{}: in the block's code: {msg}",
                                 block.describe()
                             ))
-                            .at_offset(
-                                &doc.path,
-                                &doc.source,
-                                block.body_offset,
-                            ),
+                            .at_offset(&doc.path, &doc.source, at),
                         );
                         continue;
                     }
@@ -553,12 +575,18 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
                 if block.engine == "chart" {
                     input_keys.push(("chart style".into(), format!("{:?}", ctx.chart_style)));
                 }
+                for file in engine.files(block, &body, &ctx) {
+                    let content = std::fs::read(&file).map_or_else(
+                        |e| format!("unreadable: {e}"),
+                        |b| blake3::hash(&b).to_hex().to_string(),
+                    );
+                    input_keys.push((format!("file {}", file.display()), content));
+                }
                 let key = cache::block_key(block, &body, &input_keys, ctx.min_base);
                 let ident = block
                     .result_name()
                     .unwrap_or_else(|| format!("block{}", block.index + 1));
-                // recommendation rules live in a file the cache key does not see
-                let use_cache = block.option_bool("cache", true) && block.engine != "recommend";
+                let use_cache = block.option_bool("cache", true);
                 let cached = match (&mut cache, use_cache) {
                     (Some(c), true) => c.get(&ident, &key),
                     _ => None,
@@ -570,15 +598,26 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
                     }
                     None => {
                         let reason = match (&cache, use_cache) {
-                            (Some(c), true) => c.why(&ident, block, &body, &input_keys),
+                            (Some(c), true) => c.why(&ident, &body, &input_keys),
                             (Some(_), false) => "cache: false".to_string(),
                             (None, _) => "cache off".to_string(),
                         };
                         log.push(format!("{}: ran ({reason})", block.describe()));
-                        match engine.run(block, &body, &ctx) {
+                        match engine
+                            .run(block, &body, &ctx)
+                            .and_then(|out| suppress(out, block, ctx.min_base))
+                        {
                             Ok(out) => {
-                                if let (Some(c), true) = (&mut cache, use_cache) {
-                                    c.put(&ident, &key, block, &body, &input_keys, &out);
+                                if let (Some(c), true) = (&mut cache, use_cache)
+                                    && let Err(e) = c.put(&ident, &key, &body, &input_keys, &out)
+                                {
+                                    warnings.push(
+                                        Diagnostic::warning(format!(
+                                            "{}: its result could not be cached ({e}); it will run again next time",
+                                            block.describe()
+                                        ))
+                                        .at_offset(&doc.path, &doc.source, block.offset),
+                                    );
                                 }
                                 out
                             }
@@ -733,8 +772,14 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
         nodes,
         results,
         provenance,
-        warnings: Vec::new(),
+        warnings,
         log,
+        frames: ctx
+            .frames
+            .iter()
+            .filter(|(n, _)| !matches!(n.as_str(), "long" | "respondents"))
+            .map(|(n, f)| (n.clone(), f.frame.clone()))
+            .collect(),
         origins,
         pdf_council: pdf_option(doc, "council"),
         pdf_accent: pdf_option(doc, "accent"),
@@ -746,6 +791,30 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
             .and_then(|p| p.get("paper"))
             .and_then(|v| v.as_str())
             .map(str::to_string),
+    })
+}
+
+/// Disclosure control on a block's frame, before anything reads it
+/// (`#| base: column` names the base; default `n`).
+fn suppress(out: BlockOutput, block: &Block, min_base: u32) -> Result<BlockOutput, BlockError> {
+    let base = block.option_str("base");
+    let fail = |e: PolarsError| {
+        let e = BlockError::new(format!("disclosure control: {e}"));
+        match block.options.get("base") {
+            Some(o) => e.at(o.offset),
+            None => e,
+        }
+    };
+    Ok(match out {
+        BlockOutput::Frame { frame, keys } => BlockOutput::Frame {
+            frame: disclosure::apply(frame, base, &keys, min_base).map_err(fail)?,
+            keys,
+        },
+        BlockOutput::Prose { markdown, frame } => BlockOutput::Prose {
+            markdown,
+            frame: disclosure::apply(frame, base, &[], min_base).map_err(fail)?,
+        },
+        other => other,
     })
 }
 
@@ -834,11 +903,11 @@ fn number_labels(
 /// Frames describing the inputs: `codebook` (one row per variable),
 /// `software` (coweave and its core crates, versions from Cargo.lock) and
 /// `inputs` (every input file with its SHA-256).
-pub fn about_frames(survey: &Survey, p: &Provenance) -> Vec<(String, DataFrame)> {
+pub fn about_frames(survey: &Survey, p: &Provenance) -> PolarsResult<Vec<(String, DataFrame)>> {
     let cb = &survey.codebook;
     let vars = &cb.variables;
     let mut out = Vec::new();
-    if let Ok(df) = df![
+    let df = df![
         "variable" => vars.iter().map(|v| v.name.clone()).collect::<Vec<_>>(),
         "role" => vars.iter().map(|v| v.role.name().to_string()).collect::<Vec<_>>(),
         "theme" => vars.iter().map(|v| v.theme.clone()).collect::<Vec<_>>(),
@@ -846,38 +915,33 @@ pub fn about_frames(survey: &Survey, p: &Provenance) -> Vec<(String, DataFrame)>
         "label" => vars.iter().map(|v| v.label.clone()).collect::<Vec<_>>(),
         "values" => vars.iter().map(|v| v.values.clone()).collect::<Vec<_>>(),
         "areas_asked" => vars.iter().map(|v| v.areas.len() as i64).collect::<Vec<_>>(),
-    ] {
-        out.push(("codebook".into(), df));
-    }
+    ]?;
+    out.push(("codebook".into(), df));
     let crates = crate::bundled::crate_versions();
-    if let Ok(df) = df![
+    let df = df![
         "name" => crates.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
         "version" => crates.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>(),
-    ] {
-        out.push(("software".into(), df));
-    }
-    if let Ok(df) = df![
+    ]?;
+    out.push(("software".into(), df));
+    let df = df![
         "input" => ["template", "survey data", "codebook", "published tables"],
         "file" => [p.template.clone(), p.data.clone(), p.codebook.clone(), p.published.clone()],
         "sha256" => [p.template_sha256.clone(), p.data_sha256.clone(), p.codebook_sha256.clone(), p.published_sha256.clone()],
-    ] {
-        out.push(("inputs".into(), df));
-    }
-    out
+    ]?;
+    out.push(("inputs".into(), df));
+    Ok(out)
 }
 
 /// The published tables as frames: `published_areas`, `published_levels`,
 /// `published_correlates`, `published_nudges`.
-pub fn published_frames(p: &Published) -> Vec<(String, DataFrame)> {
+pub fn published_frames(p: &Published) -> PolarsResult<Vec<(String, DataFrame)>> {
     let mut out = Vec::new();
     let areas = df![
         "area" => p.areas.iter().map(|a| a.area.clone()).collect::<Vec<_>>(),
         "respondents" => p.areas.iter().map(|a| a.respondents as i64).collect::<Vec<_>>(),
         "nudge_experiment" => p.areas.iter().map(|a| a.nudge_experiment).collect::<Vec<_>>(),
     ];
-    if let Ok(df) = areas {
-        out.push(("published_areas".into(), df));
-    }
+    out.push(("published_areas".into(), areas?));
     let levels = df![
         "area" => p.levels.iter().map(|l| l.area.clone()).collect::<Vec<_>>(),
         "theme" => p.levels.iter().map(|l| l.theme.clone()).collect::<Vec<_>>(),
@@ -886,9 +950,7 @@ pub fn published_frames(p: &Published) -> Vec<(String, DataFrame)> {
         "time_pct" => p.levels.iter().map(|l| l.time_pct).collect::<Vec<_>>(),
         "note" => p.levels.iter().map(|l| l.note.clone()).collect::<Vec<_>>(),
     ];
-    if let Ok(df) = levels {
-        out.push(("published_levels".into(), df));
-    }
+    out.push(("published_levels".into(), levels?));
     let cells: Vec<(
         &crate::survey::published::CorrelateRow,
         &crate::survey::published::CorrelateCell,
@@ -907,9 +969,7 @@ pub fn published_frames(p: &Published) -> Vec<(String, DataFrame)> {
         "stars" => cells.iter().map(|(_, c)| i64::from(c.stars)).collect::<Vec<_>>(),
         "note" => cells.iter().map(|(r, c)| c.note.clone().or_else(|| r.note.clone())).collect::<Vec<_>>(),
     ];
-    if let Ok(df) = correlates {
-        out.push(("published_correlates".into(), df));
-    }
+    out.push(("published_correlates".into(), correlates?));
     let rows: Vec<(
         &crate::survey::published::NudgeBlock,
         &crate::survey::published::NudgeRow,
@@ -928,8 +988,6 @@ pub fn published_frames(p: &Published) -> Vec<(String, DataFrame)> {
         "collective" => rows.iter().map(|(_, r)| r.collective).collect::<Vec<_>>(),
         "collective_stars" => rows.iter().map(|(_, r)| i64::from(r.collective_stars)).collect::<Vec<_>>(),
     ];
-    if let Ok(df) = nudges {
-        out.push(("published_nudges".into(), df));
-    }
-    out
+    out.push(("published_nudges".into(), nudges?));
+    Ok(out)
 }

@@ -64,7 +64,38 @@ fn digits(kwargs: &Kwargs, positional: Option<i64>, default: i64) -> Result<usiz
     Ok(d.clamp(0, 10) as usize)
 }
 
+/// What prose prints for a value that disclosure control withheld.
+pub fn withheld_phrase(min_base: u32) -> String {
+    format!("{WITHHELD} {min_base} respondents")
+}
+
+const WITHHELD: &str = "fewer than";
+
+/// The phrase, when `v` is a withheld value or a suppressed row.
+fn withheld(v: &Value) -> Option<String> {
+    if let Some(s) = v.as_str() {
+        return s.starts_with(WITHHELD).then(|| s.to_string());
+    }
+    if v.kind() != ValueKind::Map {
+        return None;
+    }
+    let marked = v
+        .get_attr(super::disclosure::COLUMN)
+        .is_ok_and(|m| m.is_true());
+    if !marked {
+        return None;
+    }
+    let phrase = ["estimate", "p"]
+        .iter()
+        .filter_map(|k| v.get_attr(k).ok())
+        .find_map(|x| x.as_str().map(str::to_string));
+    Some(phrase.unwrap_or_else(|| format!("{WITHHELD} the disclosure threshold")))
+}
+
 fn pct(v: Value, d: Option<i64>, kwargs: Kwargs) -> Result<String, Error> {
+    if let Some(w) = withheld(&v) {
+        return Ok(w);
+    }
     let x = estimate(&v, "pct")?;
     let digits = digits(&kwargs, d, 0)?;
     kwargs.assert_all_used()?;
@@ -72,6 +103,9 @@ fn pct(v: Value, d: Option<i64>, kwargs: Kwargs) -> Result<String, Error> {
 }
 
 fn num(v: Value, d: Option<i64>, kwargs: Kwargs) -> Result<String, Error> {
+    if let Some(w) = withheld(&v) {
+        return Ok(w);
+    }
     let x = estimate(&v, "num")?;
     let digits = digits(&kwargs, d, 2)?;
     kwargs.assert_all_used()?;
@@ -87,6 +121,9 @@ fn minus(s: String) -> String {
 
 /// `{{ x | ci }}`: "41% to 47%" for proportions, "0.12 to 0.30" otherwise.
 fn ci(v: Value, d: Option<i64>, kwargs: Kwargs) -> Result<String, Error> {
+    if let Some(w) = withheld(&v) {
+        return Ok(w);
+    }
     let lo = f64::try_from(v.get_attr("ci_low")?).map_err(|_| {
         Error::new(
             ErrorKind::InvalidOperation,
@@ -140,6 +177,9 @@ fn p_of(v: &Value) -> Result<f64, Error> {
 }
 
 fn pvalue(v: Value) -> Result<String, Error> {
+    if let Some(w) = withheld(&v) {
+        return Ok(w);
+    }
     let p = p_of(&v)?;
     Ok(if p < 0.001 {
         "p < 0.001".into()
@@ -149,6 +189,9 @@ fn pvalue(v: Value) -> Result<String, Error> {
 }
 
 fn stars(v: Value) -> Result<String, Error> {
+    if withheld(&v).is_some() {
+        return Ok(String::new());
+    }
     let p = p_of(&v)?;
     Ok(if p < 0.01 {
         "**".into()
@@ -160,6 +203,9 @@ fn stars(v: Value) -> Result<String, Error> {
 }
 
 fn signed(v: Value, d: Option<i64>, kwargs: Kwargs) -> Result<String, Error> {
+    if let Some(w) = withheld(&v) {
+        return Ok(w);
+    }
     let x = estimate(&v, "signed")?;
     let scale = if kwargs.get::<Option<bool>>("points")?.unwrap_or(false) {
         100.0
@@ -213,11 +259,14 @@ pub fn values(ctx: &Context, doc: &Document) -> Value {
         if matches!(name.as_str(), "long" | "respondents") {
             continue;
         }
-        let v = if named.keys.is_empty() {
+        let mut v = if named.keys.is_empty() {
             serde_json::Value::Array(frames::rows(&named.frame))
         } else {
             frames::nested(&named.frame, &named.keys)
         };
+        if named.frame.column(super::disclosure::COLUMN).is_ok() {
+            mark_withheld(&mut v, &withheld_phrase(ctx.min_base));
+        }
         map.insert(name.clone(), v);
     }
     map.insert(
@@ -240,6 +289,26 @@ pub fn values(ctx: &Context, doc: &Document) -> Value {
         }),
     );
     Value::from(minijinja::value::Serde(&map))
+}
+
+/// In every suppressed row, the withheld values become the phrase, so that
+/// prose prints "fewer than 10 respondents" where the table prints "–".
+fn mark_withheld(v: &mut serde_json::Value, phrase: &str) {
+    match v {
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|i| mark_withheld(i, phrase)),
+        serde_json::Value::Object(m) => {
+            if m.get(super::disclosure::COLUMN) == Some(&serde_json::Value::Bool(true)) {
+                for x in m.values_mut() {
+                    if x.is_null() {
+                        *x = serde_json::Value::String(phrase.to_string());
+                    }
+                }
+            } else {
+                m.values_mut().for_each(|x| mark_withheld(x, phrase));
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Renders one prose segment; on failure the message and the byte offset
@@ -277,16 +346,21 @@ pub fn render_params(
         .map_err(|e| e.detail().unwrap_or("template error").to_string())
 }
 
-/// A block's code with `{{ params.* }}` filled in.
+/// A block's code with `{{ params.* }}` filled in (as SQL literals in
+/// `{sql}` blocks); on failure the message and the absolute byte offset.
 pub fn render_block_body(
     env: &Environment,
     block: &Block,
     ctx: &Context,
-) -> Result<String, String> {
+) -> Result<String, (String, usize)> {
     if !block.body.contains("{{") && !block.body.contains("{%") {
         return Ok(block.body.clone());
     }
-    render_params(env, &block.body, &ctx.params)
+    if block.engine == "sql" {
+        return super::sql::render(&block.body, &ctx.params)
+            .map_err(|(m, at)| (m, block.body_offset + at));
+    }
+    render_params(env, &block.body, &ctx.params).map_err(|m| (m, block.body_offset))
 }
 
 /// Replaces `@tbl-x` / `@fig-x` by Markdown links "[Table 2](#tbl-x)";

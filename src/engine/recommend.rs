@@ -66,6 +66,12 @@ impl Engine for Recommend {
         ctx.frames.keys().cloned().collect()
     }
 
+    fn files(&self, _block: &Block, body: &str, ctx: &Context) -> Vec<std::path::PathBuf> {
+        crate::yaml::from_str::<Spec>(body)
+            .map(|s| vec![ctx.base_dir.join(s.rules)])
+            .unwrap_or_default()
+    }
+
     fn run(&self, _block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError> {
         let spec: Spec = crate::yaml::from_str(body).map_err(|e| {
             BlockError::new(format!(
@@ -102,7 +108,7 @@ impl Engine for Recommend {
                 ))
                 .hint(format!("types: {}", TYPES.join(", "))));
             }
-            let when = prose::render_params(&env, &rule.when, &ctx.params).map_err(|m| {
+            let when = sql::render(&rule.when, &ctx.params).map_err(|(m, _)| {
                 BlockError::new(format!("rule `{}` ({place}): in `when`: {m}", rule.id))
             })?;
             let rows = sql::query(ctx, &when).map_err(|e| {

@@ -713,6 +713,7 @@ fn crosstab(s: Crosstab, ctx: &Context, block: &Block) -> Result<Tidy, BlockErro
     let mut out: Vec<Vec<String>> = vec![Vec::new(); by.len()];
     let (mut rl, mut cl, mut count, mut col_pct, mut letters, mut chi_p) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut hidden: Vec<bool> = Vec::new();
     for (key, idx) in groups(&df, &by)? {
         let rows: Vec<Option<&str>> = idx.iter().map(|i| r_all[*i].as_deref()).collect();
         let cols: Vec<Option<&str>> = idx.iter().map(|i| c_all[*i].as_deref()).collect();
@@ -723,6 +724,8 @@ fn crosstab(s: Crosstab, ctx: &Context, block: &Block) -> Result<Tidy, BlockErro
         let col_totals: Vec<f64> = (0..table.col_labels.len())
             .map(|c| table.counts.iter().map(|r| r[c]).sum())
             .collect();
+        // small cells and their complements (see engine::disclosure)
+        let small = super::disclosure::cells_to_suppress(&table.counts, ctx.min_base);
         for (ri, r) in table.row_labels.iter().enumerate() {
             for (ci, c) in table.col_labels.iter().enumerate() {
                 for (o, k) in out.iter_mut().zip(&key) {
@@ -743,6 +746,7 @@ fn crosstab(s: Crosstab, ctx: &Context, block: &Block) -> Result<Tidy, BlockErro
                         .unwrap_or_default(),
                 );
                 chi_p.push(chi.as_ref().map(|c| c.p));
+                hidden.push(small[ri][ci]);
             }
         }
     }
@@ -759,6 +763,9 @@ fn crosstab(s: Crosstab, ctx: &Context, block: &Block) -> Result<Tidy, BlockErro
         Column::new("letters".into(), letters),
         Column::new("chi2_p".into(), chi_p),
     ]);
+    if hidden.iter().any(|h| *h) {
+        columns.push(Column::new(super::disclosure::COLUMN.into(), hidden));
+    }
     let height = columns[0].len();
     let frame = DataFrame::new(height, columns).map_err(err)?;
     let mut keys = by.clone();

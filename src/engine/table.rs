@@ -266,7 +266,7 @@ impl Engine for TableBlock {
                     if let Some(n) = base {
                         track_base(n);
                     }
-                    if base.is_some_and(|n| n < min_base) {
+                    if base.is_some_and(|n| n < min_base) || marked(r) {
                         suppressed_any = true;
                         line.push(suppressed_cell());
                         continue;
@@ -294,6 +294,7 @@ impl Engine for TableBlock {
             let cols: Vec<ColumnFull> = if spec.columns.is_empty() {
                 names
                     .iter()
+                    .filter(|n| n.as_str() != super::disclosure::COLUMN)
                     .map(|n| ColumnFull {
                         name: Some(n.clone()),
                         ..ColumnFull::default()
@@ -361,7 +362,7 @@ impl Engine for TableBlock {
                 if let Some(n) = base {
                     track_base(n);
                 }
-                let suppress = base.is_some_and(|n| n < min_base);
+                let suppress = base.is_some_and(|n| n < min_base) || marked(r);
                 let mut line = Vec::new();
                 for (i, c) in cols.iter().enumerate() {
                     if suppress && i >= key_cols && c.name.as_deref() != spec.base.as_deref() {
@@ -444,6 +445,7 @@ impl Engine for TableBlock {
             label: block.option_str("label").map(str::to_string),
             number: None,
             caption: block.option_str("caption").map(str::to_string),
+            data: Some(spec.data.clone()),
             header,
             row_header_columns,
             rows: body_rows,
@@ -451,6 +453,11 @@ impl Engine for TableBlock {
             csv: frames::to_csv(df),
         }))
     }
+}
+
+/// Whether disclosure control blanked the row (engine::disclosure).
+fn marked(row: &Value) -> bool {
+    row.get(super::disclosure::COLUMN) == Some(&Value::Bool(true))
 }
 
 fn text_cell(t: &str) -> Cell {

@@ -26,6 +26,28 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// The footer's count of the render's warnings, each with its message.
+fn warnings_note(warnings: &[crate::diag::Diagnostic]) -> String {
+    if warnings.is_empty() {
+        return "none".into();
+    }
+    let items: Vec<String> = warnings
+        .iter()
+        .map(|w| {
+            let place = w.location.as_ref().map_or(String::new(), |l| match l.line {
+                Some(line) => format!(" ({}:{line})", l.file.display()),
+                None => format!(" ({})", l.file.display()),
+            });
+            format!("<li>{}{}</li>", escape(&w.message), escape(&place))
+        })
+        .collect();
+    format!(
+        "{} (also in the JSON output)<ul>{}</ul>",
+        warnings.len(),
+        items.concat()
+    )
+}
+
 /// Percent-encodes text for a `data:` URI.
 fn data_uri(mime: &str, text: &str) -> String {
     let mut out = format!("data:{mime};charset=utf-8,");
@@ -403,6 +425,7 @@ pub fn render(doc: &Evaluated) -> String {
 <dt>Data</dt><dd>{} (SHA-256 {})</dd>\
 <dt>Codebook</dt><dd>{} (SHA-256 {})</dd>\
 <dt>Rendered</dt><dd>{}</dd>\
+<dt>Warnings</dt><dd>{}</dd>\
 </dl></footer>\n</main>\n</body>\n</html>\n",
         escape(&p.coweave),
         escape(&p.template),
@@ -411,7 +434,8 @@ pub fn render(doc: &Evaluated) -> String {
         escape(&p.data_sha256),
         escape(&p.codebook),
         escape(&p.codebook_sha256),
-        escape(&p.date)
+        escape(&p.date),
+        warnings_note(&doc.warnings)
     );
     page
 }

@@ -1,5 +1,5 @@
-//! `--to json`: every named result (frames as lists of row objects) and the
-//! provenance, for dashboards and checking.
+//! `--to json`: every named result (frames as lists of row objects), the
+//! provenance and the warnings of the render, for dashboards and checking.
 
 use crate::engine::Evaluated;
 
@@ -10,6 +10,7 @@ pub fn render(doc: &Evaluated) -> String {
         "date": doc.date,
         "results": doc.results,
         "provenance": doc.provenance,
+        "warnings": doc.warnings,
     });
     let mut s = serde_json::to_string_pretty(&value).unwrap_or_default();
     s.push('\n');

@@ -46,16 +46,17 @@ impl Format {
 
 /// A renderer of evaluated documents.
 pub trait Renderer {
-    /// Renders the document; a failure is a message for the user.
-    fn render(&self, doc: &Evaluated) -> Result<Vec<u8>, String>;
+    /// Renders the document; a failure is a diagnostic placed in the
+    /// template where the renderer can trace it.
+    fn render(&self, doc: &Evaluated) -> Result<Vec<u8>, crate::diag::Diagnostics>;
 }
 
 impl Renderer for Format {
-    fn render(&self, doc: &Evaluated) -> Result<Vec<u8>, String> {
+    fn render(&self, doc: &Evaluated) -> Result<Vec<u8>, crate::diag::Diagnostics> {
         match self {
             Format::Html => Ok(html::render(doc).into_bytes()),
             Format::Json => Ok(json::render(doc).into_bytes()),
-            Format::Pdf => pdf::render(doc),
+            Format::Pdf => pdf::render(doc).map_err(|d| crate::diag::Diagnostics(vec![*d])),
             Format::Typ => Ok(typst_markup::source(doc).into_bytes()),
         }
     }

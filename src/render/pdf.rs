@@ -3,6 +3,7 @@
 //! and typst-assets, never from the system; the date comes from the
 //! document (SOURCE_DATE_EPOCH), so the same inputs give the same bytes.
 
+use crate::diag::Diagnostic;
 use std::sync::OnceLock;
 
 use typst::diag::{FileError, FileResult};
@@ -105,8 +106,10 @@ fn date_of(doc: &Evaluated) -> Option<Datetime> {
     Datetime::from_ymd(y as i32, m as u8, d as u8)
 }
 
-/// Compiles the document to PDF bytes; a typesetting failure is a message.
-pub fn render(doc: &Evaluated) -> Result<Vec<u8>, String> {
+/// Compiles the document to PDF bytes; a typesetting failure is a
+/// diagnostic at the template content that produced it, when it can be traced.
+pub fn render(doc: &Evaluated) -> Result<Vec<u8>, Box<Diagnostic>> {
+    let template = std::path::Path::new(&doc.provenance.template);
     let (source, ranges) = typst_markup::source_with_ranges(doc);
     let logo = doc.pdf_logo.as_ref().and_then(|(ext, bytes)| {
         let vpath = typst::syntax::VirtualPath::new(format!("/logo.{ext}")).ok()?;
@@ -132,14 +135,11 @@ pub fn render(doc: &Evaluated) -> Result<Vec<u8>, String> {
             .and_then(|e| world.range(e.span))
             .and_then(|r| ranges.iter().position(|n| n.contains(&r.start)))
             .and_then(|i| doc.origins.get(i));
-        match origin {
-            Some((line, col)) => format!(
-                "PDF typesetting failed for the content at {}:{line}:{col}: {}",
-                doc.provenance.template,
-                first.join("; ")
-            ),
-            None => format!("PDF typesetting failed: {}", first.join("; ")),
-        }
+        let d = Diagnostic::error(format!("PDF typesetting failed: {}", first.join("; ")));
+        Box::new(match origin {
+            Some((line, col)) => d.at(template, Some(*line), Some(*col)),
+            None => d.at(template, None, None),
+        })
     })?;
     let today = date_of(doc);
     let options = typst_pdf::PdfOptions {
@@ -153,7 +153,10 @@ pub fn render(doc: &Evaluated) -> Result<Vec<u8>, String> {
             .take(3)
             .map(|e| e.message.to_string())
             .collect();
-        format!("PDF export failed: {}", first.join("; "))
+        Box::new(
+            Diagnostic::error(format!("PDF export failed: {}", first.join("; ")))
+                .at(template, None, None),
+        )
     })
 }
 
@@ -187,6 +190,7 @@ mod tests {
             },
             warnings: Vec::new(),
             log: Vec::new(),
+            frames: Default::default(),
             origins,
             pdf_paper: None,
             pdf_council: None,
@@ -201,6 +205,7 @@ mod tests {
             label: None,
             number: None,
             caption: None,
+            data: None,
             alt: "a".into(),
             svg: "<svg this is not svg".into(),
             csv: String::new(),
@@ -215,7 +220,12 @@ mod tests {
             vec![(3, 1), (7, 5)],
         );
         let err = render(&doc).unwrap_err();
-        assert!(err.contains("t.md:7:5"), "{err}");
+        let at = err.location.clone().expect("a place");
+        assert_eq!(
+            (at.file.to_str(), at.line, at.column),
+            (Some("t.md"), Some(7), Some(5)),
+            "{err}"
+        );
     }
 
     #[test]

@@ -512,6 +512,7 @@ pub fn simulate<W: Write>(
     options: &Options,
     out: W,
 ) -> io::Result<u64> {
+    check(codebook).map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?;
     let mut out = io::BufWriter::with_capacity(1 << 20, out);
     let mut rng = Rng::new(options.seed);
     let plans = plan(codebook, published, &mut rng.fork(1));
@@ -549,6 +550,51 @@ pub fn simulate<W: Write>(
     }
     out.flush()?;
     Ok(written)
+}
+
+/// What the simulator needs of a codebook beyond what the codebook check
+/// asks: every drawn variable has scored codes to draw, and every yes/no
+/// measure has both positive codes and codes that are not.
+fn check(codebook: &Codebook) -> Result<(), String> {
+    for var in &codebook.variables {
+        let drawn = matches!(
+            var.role,
+            Role::Age
+                | Role::Gender
+                | Role::Ethnicity
+                | Role::Conditions
+                | Role::SatResponse
+                | Role::SatInformation
+                | Role::SatConsultation
+                | Role::Efficacy
+        ) || var.role.is_binary_measure();
+        let Some(set) = codebook.values_of(var).filter(|_| drawn) else {
+            continue;
+        };
+        let cats = categories(set);
+        if cats.is_empty() {
+            return Err(format!(
+                "variable `{}`: value set `{}` has no scored codes to simulate answers from",
+                var.name,
+                var.values.as_deref().unwrap_or("")
+            ));
+        }
+        if var.role.is_binary_measure() && cats.iter().all(|c| set.positive.contains(c)) {
+            return Err(format!(
+                "variable `{}`: every code of value set `{}` is positive; the simulator needs codes that are not (\"never\") too",
+                var.name,
+                var.values.as_deref().unwrap_or("")
+            ));
+        }
+        if var.role.is_binary_measure() && set.positive.is_empty() {
+            return Err(format!(
+                "variable `{}`: value set `{}` has no positive codes",
+                var.name,
+                var.values.as_deref().unwrap_or("")
+            ));
+        }
+    }
+    Ok(())
 }
 
 struct Chunk {

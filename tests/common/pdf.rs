@@ -3,6 +3,8 @@
 //! outside cargo is needed. Included with `#[path]` by the tests that
 //! inspect PDFs, so that other tests do not carry it.
 
+#![allow(dead_code)] // each test that includes it uses part of it
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use lopdf::content::Content;
