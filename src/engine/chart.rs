@@ -467,7 +467,7 @@ impl ChartBlock {
         Ok(BlockOutput::Figure(FigureOut {
             label: block.option_str("label").map(str::to_string),
             number: None,
-            caption: block.option_str("caption").map(str::to_string),
+            caption: with_suppression_note(block.option_str("caption"), df, ctx.min_base),
             data: Some(data.clone()),
             alt: block.option_str("alt").map(str::to_string).unwrap_or(alt),
             svg: ctx.chart_style.apply(svg),
@@ -722,6 +722,39 @@ fn likert(spec: &Spec, block: &Block, ctx: &Context) -> Result<BlockOutput, Bloc
         svg: ctx.chart_style.apply(svg),
         csv,
     }))
+}
+
+/// The caption, with a sentence saying that values were withheld when the
+/// frame has suppressed rows (a missing bar must not read as zero).
+fn with_suppression_note(
+    caption: Option<&str>,
+    df: &polars::prelude::DataFrame,
+    min_base: u32,
+) -> Option<String> {
+    let withheld = df
+        .column(super::disclosure::COLUMN)
+        .ok()
+        .and_then(|c| c.bool().ok().map(|b| b.sum().unwrap_or(0)))
+        .unwrap_or(0);
+    if withheld == 0 {
+        return caption.map(str::to_string);
+    }
+    let note = format!(
+        "{withheld} value{} not shown: fewer than {min_base} respondents.",
+        if withheld == 1 { "" } else { "s" }
+    );
+    Some(match caption {
+        Some(c) => {
+            let c = c.trim_end();
+            let stop = if c.ends_with(['.', '!', '?']) {
+                ""
+            } else {
+                "."
+            };
+            format!("{c}{stop} {note}")
+        }
+        None => note,
+    })
 }
 
 fn describe(chart: &BarChart, y: &str) -> String {

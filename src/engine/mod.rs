@@ -556,6 +556,9 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
                             ))
                             .at_offset(&doc.path, &doc.source, at),
                         );
+                        if let Some(name) = block.result_name() {
+                            failed.insert(name);
+                        }
                         continue;
                     }
                 };
@@ -720,6 +723,11 @@ pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnos
                     problems.push(d);
                 }
             },
+            // a value of a block that failed is missing: its error says why
+            Err((msg, _))
+                if quoted_words(&msg)
+                    .iter()
+                    .any(|w| failed.contains(w.as_str())) => {}
             Err((msg, offset)) => {
                 problems.push(
                     Diagnostic::error(format!("in prose: {msg}"))
