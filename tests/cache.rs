@@ -153,14 +153,8 @@ fn ran(dir: &Path) -> Vec<String> {
     names
 }
 
-fn append(path: PathBuf, text: &str) {
-    let mut s = std::fs::read_to_string(&path).unwrap();
-    s.push_str(text);
-    std::fs::write(path, s).unwrap();
-}
-
-#[test]
-fn each_input_reruns_exactly_the_blocks_that_read_it() {
+/// A folder with the template above and every input it reads.
+fn project() -> tempfile::TempDir {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -174,6 +168,19 @@ fn each_input_reruns_exactly_the_blocks_that_read_it() {
     std::fs::write(d.join("rules.toml"), RULES).unwrap();
     std::fs::write(d.join("extra.csv"), "a,b\n1,x\n").unwrap();
     std::fs::write(d.join("t.md"), TEMPLATE).unwrap();
+    dir
+}
+
+fn append(path: PathBuf, text: &str) {
+    let mut s = std::fs::read_to_string(&path).unwrap();
+    s.push_str(text);
+    std::fs::write(path, s).unwrap();
+}
+
+#[test]
+fn each_input_reruns_exactly_the_blocks_that_read_it() {
+    let dir = project();
+    let d = dir.path();
     let all = ["extra", "from_levels", "levels", "pub_areas", "recs"];
     assert_eq!(ran(d), all, "first render");
     assert!(ran(d).is_empty(), "nothing changed");
@@ -208,19 +215,8 @@ fn each_input_reruns_exactly_the_blocks_that_read_it() {
 
 #[test]
 fn verbose_says_why_a_block_ran() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = tempfile::tempdir().unwrap();
+    let dir = project();
     let d = dir.path();
-    std::fs::copy(root.join("data/survey.csv"), d.join("survey.csv")).unwrap();
-    std::fs::copy(root.join("data/codebook.toml"), d.join("codebook.toml")).unwrap();
-    std::fs::copy(
-        root.join("data/published_tables.toml"),
-        d.join("published.toml"),
-    )
-    .unwrap();
-    std::fs::write(d.join("rules.toml"), RULES).unwrap();
-    std::fs::write(d.join("extra.csv"), "a,b\n1,x\n").unwrap();
-    std::fs::write(d.join("t.md"), TEMPLATE).unwrap();
     ran(d);
     std::fs::write(d.join("extra.csv"), "a,b\n3,z\n").unwrap();
     let outcome = pipeline::render(&request(&d.join("t.md"), &d.join("out"), true)).unwrap();

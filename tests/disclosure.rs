@@ -8,6 +8,8 @@
 mod common;
 #[path = "common/pdf.rs"]
 mod pdf;
+#[path = "common/uri.rs"]
+mod uri;
 
 use serde_json::Value;
 
@@ -136,31 +138,11 @@ fn outputs(min_base: u32) -> (Vec<(String, String)>, Value) {
         ("JSON".to_string(), json.clone()),
         ("PDF".to_string(), pdf_text),
     ];
-    let marker = "href=\"data:text/csv;charset=utf-8,";
-    for (k, (i, _)) in html.match_indices(marker).enumerate() {
-        let rest = &html[i + marker.len()..];
-        let encoded = &rest[..rest.find('"').unwrap()];
-        texts.push((format!("CSV {}", k + 1), decode(encoded)));
+    for (k, csv) in uri::downloads(&html).into_iter().enumerate() {
+        texts.push((format!("CSV {}", k + 1), csv));
     }
     assert!(texts.len() >= 5, "two CSV links expected");
     (texts, serde_json::from_str(&json).unwrap())
-}
-
-fn decode(s: &str) -> String {
-    let s = s.replace("&amp;", "&");
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
 }
 
 fn smallville(json: &Value) -> &Value {

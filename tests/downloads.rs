@@ -7,9 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
+#[path = "common/uri.rs"]
+mod uri;
+
 use coweave::engine::{Evaluated, OutNode};
 use coweave::pipeline::{self, Request};
 use polars::prelude::*;
+use uri::{downloads, unescape};
 
 fn request(template: &Path, params: Vec<(String, String)>) -> Request {
     Request {
@@ -92,41 +96,6 @@ fn assert_csv_is_frame(csv: &str, df: &DataFrame, what: &str) {
             }
         }
     }
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
-/// The CSV of every download link on the page, in page order.
-fn downloads(html: &str) -> Vec<String> {
-    let marker = "href=\"data:text/csv;charset=utf-8,";
-    html.match_indices(marker)
-        .map(|(i, _)| {
-            let rest = &html[i + marker.len()..];
-            percent_decode(&unescape(&rest[..rest.find('"').unwrap()]))
-        })
-        .collect()
 }
 
 /// The cells of every "Data behind this chart" table, in page order.

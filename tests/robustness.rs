@@ -94,15 +94,8 @@ fn run(engine_name: &str, body: &str) -> Result<(), TestCaseError> {
     let provenance = Provenance {
         coweave: "test".into(),
         template: "prop.md".into(),
-        template_sha256: String::new(),
-        published: String::new(),
-        published_sha256: String::new(),
-        data: String::new(),
-        data_sha256: String::new(),
-        codebook: String::new(),
-        codebook_sha256: String::new(),
-        params: BTreeMap::new(),
         date: "2026-12-03".into(),
+        ..Provenance::default()
     };
     let result = engine::evaluate(
         &doc,

@@ -271,7 +271,7 @@ pub enum OutNode {
 }
 
 /// Where the numbers come from.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Provenance {
     /// coweave version.
     pub coweave: String,

@@ -178,15 +178,8 @@ mod tests {
             provenance: Provenance {
                 coweave: "0".into(),
                 template: "t.md".into(),
-                template_sha256: String::new(),
-                published: String::new(),
-                published_sha256: String::new(),
-                data: String::new(),
-                data_sha256: String::new(),
-                codebook: String::new(),
-                codebook_sha256: String::new(),
-                params: Default::default(),
                 date: "2026-11-24".into(),
+                ..Provenance::default()
             },
             warnings: Vec::new(),
             log: Vec::new(),
