@@ -134,7 +134,7 @@ pub fn each_values(
     let source = std::fs::read_to_string(template).map_err(|e| {
         Diagnostic::error(format!("cannot read template: {e}")).at(template, None, None)
     })?;
-    let (doc, problems) = document::parse(template, &source);
+    let (doc, problems) = engine::parse(template, &source);
     if problems.iter().any(Diagnostic::is_error) {
         return Err(Diagnostics(problems));
     }
@@ -193,6 +193,7 @@ pub struct Evaluation {
     /// The executed document.
     pub evaluated: engine::Evaluated,
     cache: Option<Cache>,
+    renderers: Vec<(Format, Box<dyn Renderer>)>,
 }
 
 /// Reads, parses and executes one template (through the block cache when
@@ -201,7 +202,15 @@ pub fn evaluate(req: &Request) -> Result<Evaluation, Diagnostics> {
     let source = std::fs::read_to_string(&req.template).map_err(|e| {
         Diagnostic::error(format!("cannot read template: {e}")).at(&req.template, None, None)
     })?;
-    let (doc, mut problems) = document::parse(&req.template, &source);
+    let (doc, mut problems) = engine::parse(&req.template, &source);
+    // each format reads and checks its own settings before any block runs
+    let mut renderers = Vec::new();
+    for f in &req.formats {
+        match f.renderer(&doc) {
+            Ok(r) => renderers.push((*f, r)),
+            Err(d) => problems.extend(d.0),
+        }
+    }
     let base = req.template.parent().unwrap_or(Path::new("."));
     // data: the front matter's files (relative to the template), else the bundled survey
     let data = &effective_data(&doc.front.data, &req.data);
@@ -328,62 +337,12 @@ pub fn evaluate(req: &Request) -> Result<Evaluation, Diagnostics> {
     let mut warnings = survey.warnings.clone();
     warnings.append(&mut evaluated.warnings);
     evaluated.warnings = warnings;
-    pdf_house_style(&doc, &mut evaluated, base)?;
     Ok(Evaluation {
         doc,
         evaluated,
         cache,
+        renderers,
     })
-}
-
-/// The PDF's house style: accent colour and logo, checked here so that a
-/// bad value is reported against the front matter.
-fn pdf_house_style(
-    doc: &document::Document,
-    evaluated: &mut engine::Evaluated,
-    base: &Path,
-) -> Result<(), Diagnostics> {
-    let at_front = |msg: String| {
-        Diagnostics::from(Diagnostic::error(msg).at_offset(
-            &doc.path,
-            &doc.source,
-            doc.front_offset,
-        ))
-    };
-    if let Some(a) = &evaluated.pdf_accent
-        && !(a.len() == 7 && a.starts_with('#') && a[1..].chars().all(|c| c.is_ascii_hexdigit()))
-    {
-        return Err(at_front(format!(
-            "format.pdf.accent `{a}` is not a colour like \"#0072B2\""
-        )));
-    }
-    if let Some(logo) = doc
-        .front
-        .format
-        .get("pdf")
-        .and_then(|p| p.get("logo"))
-        .and_then(|v| v.as_str())
-    {
-        let path = base.join(logo);
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .unwrap_or_default();
-        if !matches!(ext.as_str(), "png" | "jpg" | "jpeg" | "svg") {
-            return Err(at_front(format!(
-                "format.pdf.logo `{logo}` must be a .png, .jpg or .svg file"
-            )));
-        }
-        let bytes = std::fs::read(&path).map_err(|e| {
-            at_front(format!(
-                "format.pdf.logo `{logo}`: cannot read {}: {e}",
-                path.display()
-            ))
-        })?;
-        evaluated.pdf_logo = Some((ext, bytes));
-    }
-    Ok(())
 }
 
 /// Renders one template into every requested format, then writes all files
@@ -393,10 +352,11 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
         doc,
         evaluated,
         cache,
+        renderers,
     } = evaluate(req)?;
     let mut rendered: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-    for f in &req.formats {
-        let bytes = f.render(&evaluated).map_err(|mut ds| {
+    for (f, renderer) in &renderers {
+        let bytes = renderer.render(&evaluated).map_err(|mut ds| {
             // a place in the template gets its line as snippet
             for d in &mut ds.0 {
                 if let Some(line) = d.location.as_ref().and_then(|l| l.line) {

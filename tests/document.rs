@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use coweave::diag::line_col;
-use coweave::document::{Node, parse};
+use coweave::document::Node;
+use coweave::engine::parse;
 
 fn outline(path: &str) -> String {
     let source = std::fs::read_to_string(path).unwrap();
@@ -81,4 +82,33 @@ fn code_fences_without_braces_are_prose() {
     let (doc, problems) = parse(Path::new("t.md"), src);
     assert!(problems.is_empty());
     assert!(doc.nodes.iter().all(|n| matches!(n, Node::Prose(_))));
+}
+
+/// The engine registry is the one list of engines: every registered engine
+/// has its section in docs/templates.md, and the docs describe no other.
+#[test]
+fn the_docs_describe_exactly_the_registered_engines() {
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/templates.md")).unwrap();
+    let documented: Vec<&str> = docs
+        .lines()
+        .filter_map(|l| l.strip_prefix("### `{"))
+        .filter_map(|l| l.split('}').next())
+        .collect();
+    let mut registered = coweave::engine::names();
+    registered.sort();
+    let mut documented_sorted = documented.clone();
+    documented_sorted.sort();
+    assert_eq!(documented_sorted, registered);
+    // and the parser knows them: each parses, an unknown one is an error naming them all
+    for name in &registered {
+        let (_, problems) = parse(Path::new("t.md"), &format!("```{{{name}}}\n```\n"));
+        assert!(problems.is_empty(), "{name}: {problems:?}");
+    }
+    let (_, problems) = parse(Path::new("t.md"), "```{quote}\n```\n");
+    assert!(problems[0].message.contains("unknown block engine `quote`"));
+    assert_eq!(
+        problems[0].hints[0],
+        format!("engines: {}", coweave::engine::names().join(", "))
+    );
 }

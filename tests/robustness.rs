@@ -84,7 +84,7 @@ fn run(engine_name: &str, body: &str) -> Result<(), TestCaseError> {
         "---\ntitle: P\n---\n\n{SQL_PRELUDE}```{{{engine_name}}}\n#| name: out\n{body}```\n"
     );
     let path = Path::new("prop.md");
-    let (doc, problems) = coweave::document::parse(path, &source);
+    let (doc, problems) = coweave::engine::parse(path, &source);
     for p in &problems {
         prop_assert!(
             p.location.as_ref().is_some_and(|l| l.line.is_some()),

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub use front::{DataSpec, FrontMatter, ParamSpec, ParamType};
-pub use parse::{ENGINES, closest, parse, yaml_message};
+pub use parse::{closest, parse, yaml_message};
 
 /// A parsed template.
 #[derive(Debug, Clone)]

@@ -8,12 +8,10 @@ use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
 use super::{Block, BlockOption, COMMON_OPTIONS, Document, FrontMatter, Node, Prose};
 use crate::diag::Diagnostic;
 
-/// The engines blocks may name.
-pub const ENGINES: [&str; 5] = ["sql", "stats", "table", "chart", "recommend"];
-
-/// Parses a template. Always returns a document (possibly partial) and
-/// every problem found.
-pub fn parse(path: &Path, source: &str) -> (Document, Vec<Diagnostic>) {
+/// Parses a template whose blocks may name the `engines` given (the
+/// engine registry's names). Always returns a document (possibly partial)
+/// and every problem found.
+pub fn parse(path: &Path, source: &str, engines: &[&str]) -> (Document, Vec<Diagnostic>) {
     let mut problems = Vec::new();
     let (front, front_offset, body_start) = front_matter(path, source, &mut problems);
     let mut nodes = Vec::new();
@@ -44,11 +42,11 @@ pub fn parse(path: &Path, source: &str) -> (Document, Vec<Diagnostic>) {
         cursor = range.end;
         let block_text = &source[start..body_start + range.end];
         let engine_offset = start + block_text.find('{').map_or(0, |i| i + 1);
-        if !ENGINES.contains(&engine.as_str()) {
+        if !engines.contains(&engine.as_str()) {
             problems.push(
                 Diagnostic::error(format!("unknown block engine `{engine}`"))
                     .at_offset(path, source, engine_offset)
-                    .hint(format!("engines: {}", ENGINES.join(", "))),
+                    .hint(format!("engines: {}", engines.join(", "))),
             );
         }
         let block = block_parts(

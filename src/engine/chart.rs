@@ -107,6 +107,21 @@ fn need<'a, T>(
 }
 
 impl Engine for ChartBlock {
+    fn name(&self) -> &'static str {
+        "chart"
+    }
+
+    fn label(&self) -> Option<super::LabelKind> {
+        Some(super::LabelKind {
+            prefix: "fig",
+            word: "Figure",
+        })
+    }
+
+    fn settings(&self, ctx: &Context) -> Vec<(String, String)> {
+        vec![("chart style".into(), format!("{:?}", ctx.chart_style))]
+    }
+
     fn reads(&self, _block: &Block, body: &str, _ctx: &Context) -> Vec<String> {
         let mut r = super::data_key(body);
         if r.is_empty() {

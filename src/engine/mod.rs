@@ -7,6 +7,7 @@
 pub mod cache;
 pub mod chart;
 pub mod disclosure;
+mod driver;
 pub mod frames;
 pub mod labels;
 pub mod params;
@@ -156,8 +157,22 @@ pub enum BlockOutput {
     },
 }
 
-/// One block engine.
-pub trait Engine {
+/// How an engine's outputs are labelled and numbered (`#| label: tbl-x`
+/// on a `{table}` block is "Table 2").
+#[derive(Debug, Clone, Copy)]
+pub struct LabelKind {
+    /// The label prefix (`tbl`).
+    pub prefix: &'static str,
+    /// The word in captions and references (`Table`).
+    pub word: &'static str,
+}
+
+/// One block engine: what the driver (`evaluate`) needs to know of it,
+/// so that the driver names no engine. To add one, write a type that
+/// implements this trait in its own file and list it in [`ENGINES`].
+pub trait Engine: Sync {
+    /// The name in the fence: ` ```{name} `.
+    fn name(&self) -> &'static str;
     /// Runs the block; `body` is its code after parameter substitution.
     fn run(&self, block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError>;
     /// Names of the context frames the block reads (for cache keys).
@@ -167,18 +182,51 @@ pub trait Engine {
     fn files(&self, _block: &Block, _body: &str, _ctx: &Context) -> Vec<std::path::PathBuf> {
         Vec::new()
     }
+    /// Settings outside the block that change its output (for cache keys).
+    fn settings(&self, _ctx: &Context) -> Vec<(String, String)> {
+        Vec::new()
+    }
+    /// The labels its outputs take, if they are numbered.
+    fn label(&self) -> Option<LabelKind> {
+        None
+    }
+    /// The block's code with `{{ params.* }}` filled in; on failure the
+    /// message and the absolute byte offset of the failing part.
+    fn body(
+        &self,
+        env: &minijinja::Environment,
+        block: &Block,
+        ctx: &Context,
+    ) -> Result<String, (String, usize)> {
+        prose::render_params(env, &block.body, &ctx.params).map_err(|m| (m, block.body_offset))
+    }
+}
+
+pub use driver::evaluate;
+
+/// The engine registry: every block engine, the one list the parser, the
+/// documentation test and the driver read.
+pub static ENGINES: [&dyn Engine; 5] = [
+    &sql::Sql,
+    &stats::StatsBlock,
+    &table::TableBlock,
+    &chart::ChartBlock,
+    &recommend::Recommend,
+];
+
+/// The names of the registered engines.
+pub fn names() -> Vec<&'static str> {
+    ENGINES.iter().map(|e| e.name()).collect()
 }
 
 /// The engine for a block's engine name.
 pub fn engine_for(name: &str) -> Option<&'static dyn Engine> {
-    match name {
-        "sql" => Some(&sql::Sql),
-        "stats" => Some(&stats::StatsBlock),
-        "table" => Some(&table::TableBlock),
-        "chart" => Some(&chart::ChartBlock),
-        "recommend" => Some(&recommend::Recommend),
-        _ => None,
-    }
+    ENGINES.iter().copied().find(|e| e.name() == name)
+}
+
+/// Parses a template against the registered engines.
+pub fn parse(path: &std::path::Path, source: &str) -> (Document, Vec<Diagnostic>) {
+    crate::document::parse(path, source, &names())
 }
 
 /// How a table cell is emphasised (the paper's convention).
@@ -331,18 +379,6 @@ pub struct Evaluated {
     /// Where each node comes from in the template: (line, column).
     #[serde(skip)]
     pub origins: Vec<(usize, usize)>,
-    /// Paper size for the PDF (`format: { pdf: { paper: letter } }`; A4 by default).
-    #[serde(skip)]
-    pub pdf_paper: Option<String>,
-    /// Council name printed above the title in the PDF (`format.pdf.council`).
-    #[serde(skip)]
-    pub pdf_council: Option<String>,
-    /// Accent colour of the PDF (`format.pdf.accent`, `#RRGGBB`).
-    #[serde(skip)]
-    pub pdf_accent: Option<String>,
-    /// Logo image of the PDF title block: file extension and bytes (`format.pdf.logo`).
-    #[serde(skip)]
-    pub pdf_logo: Option<(String, Vec<u8>)>,
 }
 
 /// Inputs of an evaluation besides the document.
@@ -357,449 +393,6 @@ pub struct Inputs<'a> {
     pub params: BTreeMap<String, Value>,
     /// Block cache, if used.
     pub cache: Option<&'a mut cache::Cache>,
-}
-
-/// Runs every block, then renders the prose; all independent problems are
-/// reported together.
-pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnostic>> {
-    let Inputs {
-        survey,
-        published,
-        provenance,
-        params,
-        mut cache,
-    } = inputs;
-    let data_key = format!("{}:{}", provenance.data_sha256, provenance.codebook_sha256);
-    let mut ctx = Context {
-        survey,
-        frames: BTreeMap::new(),
-        params: params.clone(),
-        min_base: doc.front.disclosure.min_base,
-        chart_style: crate::chart::Style::default(),
-        base_dir: doc
-            .path
-            .parent()
-            .map(std::path::Path::to_path_buf)
-            .unwrap_or_default(),
-    };
-    for (name, frame, keys) in [
-        ("long", &survey.long, vec![]),
-        ("respondents", &survey.respondents, vec![]),
-    ] {
-        ctx.frames.insert(
-            name.into(),
-            Named {
-                frame: frame.clone(),
-                keys,
-                key: data_key.clone(),
-            },
-        );
-    }
-    let about_key = blake3::hash(
-        serde_json::to_string(&provenance)
-            .unwrap_or_default()
-            .as_bytes(),
-    )
-    .to_hex()
-    .to_string();
-    let mut problems = Vec::new();
-    let frame_error = |what: &str, e: PolarsError| {
-        Diagnostic::error(format!("building the {what} frames: {e}")).at(&doc.path, None, None)
-    };
-    let about = about_frames(survey, &provenance).unwrap_or_else(|e| {
-        problems.push(frame_error("input description", e));
-        Vec::new()
-    });
-    for (name, frame) in about {
-        ctx.frames.insert(
-            name,
-            Named {
-                frame,
-                keys: vec![],
-                key: about_key.clone(),
-            },
-        );
-    }
-    if let Some(p) = published {
-        let published = published_frames(p).unwrap_or_else(|e| {
-            problems.push(frame_error("published tables'", e));
-            Vec::new()
-        });
-        for (name, frame) in published {
-            ctx.frames.insert(
-                name,
-                Named {
-                    frame,
-                    keys: vec![],
-                    key: format!("published:{}", provenance.published_sha256),
-                },
-            );
-        }
-    }
-    let mut warnings: Vec<Diagnostic> = Vec::new();
-    let mut log = Vec::new();
-    match crate::chart::Style::from_format(&doc.front.format) {
-        Ok(style) => ctx.chart_style = style,
-        Err(msg) => problems.push(Diagnostic::error(msg).at_offset(
-            &doc.path,
-            &doc.source,
-            doc.front_offset,
-        )),
-    }
-    let mut failed: std::collections::HashSet<String> = std::collections::HashSet::new();
-    // where each output node comes from in the template (line, column)
-    let mut origins: Vec<(usize, usize)> = Vec::new();
-    let place = |offset: usize| {
-        let (l, c, _) = crate::diag::line_col(&doc.source, offset);
-        (l, c)
-    };
-    // where the template's prose sits among the output nodes
-    let mut prose_slots: Vec<(usize, &crate::document::Prose)> = Vec::new();
-    let labels = number_labels(doc, &mut problems);
-    let mut nodes = Vec::new();
-    let mut results = BTreeMap::new();
-    let env = prose::environment(survey);
-    for node in &doc.nodes {
-        match node {
-            Node::Prose(p) => {
-                prose_slots.push((nodes.len(), p));
-                origins.push(place(p.offset));
-                nodes.push(OutNode::Markdown {
-                    text: p.text.clone(),
-                });
-            }
-            Node::Block(original) => {
-                let Some(engine) = engine_for(&original.engine) else {
-                    continue;
-                };
-                // `#| eval: false`, or a condition on earlier results, skips the block
-                if let Some(opt) = original.options.get("eval") {
-                    let run = match &opt.value {
-                        Value::Bool(b) => Ok(*b),
-                        Value::String(cond) => {
-                            let values = prose::values(&ctx, doc);
-                            let expr = cond.trim().trim_start_matches("{{").trim_end_matches("}}");
-                            env.compile_expression(expr)
-                                .and_then(|e| e.eval(values))
-                                .map(|v| v.is_true())
-                                .map_err(|e| {
-                                    e.detail()
-                                        .map_or_else(|| e.kind().to_string(), str::to_string)
-                                })
-                        }
-                        other => Err(format!(
-                            "`eval` must be true, false or a condition, not {other}"
-                        )),
-                    };
-                    match run {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            log.push(format!("{}: skipped (eval is false)", original.describe()));
-                            continue;
-                        }
-                        Err(msg) => {
-                            problems.push(
-                                Diagnostic::error(format!(
-                                    "{}: in `eval`: {msg}",
-                                    original.describe()
-                                ))
-                                .at_offset(
-                                    &doc.path,
-                                    &doc.source,
-                                    opt.offset,
-                                ),
-                            );
-                            continue;
-                        }
-                    }
-                }
-                // a block that uses the result of a failed block is skipped:
-                // its error would only repeat the first one
-                let mentions_failed = original
-                    .body
-                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                    .any(|w| failed.contains(w));
-                if mentions_failed {
-                    if let Some(name) = original.result_name() {
-                        failed.insert(name);
-                    }
-                    continue;
-                }
-                // captions and alt text may use parameters too
-                let mut block = original.clone();
-                for key in ["caption", "alt"] {
-                    if let Some(opt) = block.options.get_mut(key)
-                        && let Some(text) = opt.value.as_str()
-                        && text.contains("{{")
-                    {
-                        match prose::render_params(&env, text, &ctx.params) {
-                            Ok(t) => opt.value = Value::String(t),
-                            Err(msg) => problems.push(
-                                Diagnostic::error(format!("in `{key}`: {msg}")).at_offset(
-                                    &doc.path,
-                                    &doc.source,
-                                    opt.offset,
-                                ),
-                            ),
-                        }
-                    }
-                }
-                let block = &block;
-                // block code may use parameters: {{ params.area }}
-                let body = match prose::render_block_body(&env, block, &ctx) {
-                    Ok(b) => b,
-                    Err((msg, at)) => {
-                        problems.push(
-                            Diagnostic::error(format!(
-                                "{}: in the block's code: {msg}",
-                                block.describe()
-                            ))
-                            .at_offset(&doc.path, &doc.source, at),
-                        );
-                        if let Some(name) = block.result_name() {
-                            failed.insert(name);
-                        }
-                        continue;
-                    }
-                };
-                if block.option_bool("echo", false) {
-                    origins.push(place(block.offset));
-                    nodes.push(OutNode::Code {
-                        engine: block.engine.clone(),
-                        source: body.clone(),
-                    });
-                }
-                let reads = engine.reads(block, &body, &ctx);
-                let input_keys: Vec<(String, String)> = reads
-                    .iter()
-                    .filter_map(|n| ctx.frames.get(n).map(|f| (n.clone(), f.key.clone())))
-                    .collect();
-                let mut input_keys = input_keys;
-                if block.engine == "chart" {
-                    input_keys.push(("chart style".into(), format!("{:?}", ctx.chart_style)));
-                }
-                for file in engine.files(block, &body, &ctx) {
-                    let content = std::fs::read(&file).map_or_else(
-                        |e| format!("unreadable: {e}"),
-                        |b| blake3::hash(&b).to_hex().to_string(),
-                    );
-                    input_keys.push((format!("file {}", file.display()), content));
-                }
-                let key = cache::block_key(block, &body, &input_keys, ctx.min_base);
-                let ident = block
-                    .result_name()
-                    .unwrap_or_else(|| format!("block{}", block.index + 1));
-                let use_cache = block.option_bool("cache", true);
-                let cached = match (&mut cache, use_cache) {
-                    (Some(c), true) => c.get(&ident, &key),
-                    _ => None,
-                };
-                let output = match cached {
-                    Some(out) => {
-                        log.push(format!("{}: cached", block.describe()));
-                        out
-                    }
-                    None => {
-                        let reason = match (&cache, use_cache) {
-                            (Some(c), true) => c.why(&ident, &body, &input_keys),
-                            (Some(_), false) => "cache: false".to_string(),
-                            (None, _) => "cache off".to_string(),
-                        };
-                        log.push(format!("{}: ran ({reason})", block.describe()));
-                        match engine
-                            .run(block, &body, &ctx)
-                            .and_then(|out| suppress(out, block, ctx.min_base))
-                        {
-                            Ok(out) => {
-                                if let (Some(c), true) = (&mut cache, use_cache)
-                                    && let Err(e) = c.put(&ident, &key, &body, &input_keys, &out)
-                                {
-                                    warnings.push(
-                                        Diagnostic::warning(format!(
-                                            "{}: its result could not be cached ({e}); it will run again next time",
-                                            block.describe()
-                                        ))
-                                        .at_offset(&doc.path, &doc.source, block.offset),
-                                    );
-                                }
-                                out
-                            }
-                            Err(e) => {
-                                let mut d = Diagnostic::error(format!(
-                                    "{}: {}",
-                                    block.describe(),
-                                    e.message
-                                ))
-                                .at_offset(
-                                    &doc.path,
-                                    &doc.source,
-                                    e.offset
-                                        .or_else(|| locate_in_body(block, &e.message))
-                                        .unwrap_or(block.engine_offset),
-                                );
-                                d.hints = e.hints;
-                                problems.push(d);
-                                if let Some(name) = block.result_name() {
-                                    failed.insert(name);
-                                }
-                                continue;
-                            }
-                        }
-                    }
-                };
-                match output {
-                    BlockOutput::Frame { frame, keys } => {
-                        if let Some(name) = block.result_name() {
-                            // `include: false` keeps an intermediate frame out of the outputs
-                            if block.option_bool("include", true) {
-                                results.insert(name.clone(), Value::Array(frames::rows(&frame)));
-                            }
-                            ctx.frames.insert(
-                                name,
-                                Named {
-                                    frame,
-                                    keys,
-                                    key: key.clone(),
-                                },
-                            );
-                        }
-                    }
-                    BlockOutput::Table(mut t) => {
-                        t.number = t
-                            .label
-                            .as_ref()
-                            .and_then(|l| labels.get(l).map(|(_, n)| *n));
-                        origins.push(place(block.offset));
-                        nodes.push(OutNode::Table(t));
-                    }
-                    BlockOutput::Figure(mut f) => {
-                        f.number = f
-                            .label
-                            .as_ref()
-                            .and_then(|l| labels.get(l).map(|(_, n)| *n));
-                        origins.push(place(block.offset));
-                        nodes.push(OutNode::Figure(f));
-                    }
-                    BlockOutput::Prose { markdown, frame } => {
-                        if let Some(name) = block.result_name() {
-                            results.insert(name.clone(), Value::Array(frames::rows(&frame)));
-                            ctx.frames.insert(
-                                name,
-                                Named {
-                                    frame,
-                                    keys: vec![],
-                                    key: key.clone(),
-                                },
-                            );
-                        }
-                        origins.push(place(block.offset));
-                        nodes.push(OutNode::Markdown { text: markdown });
-                    }
-                }
-            }
-        }
-    }
-    // prose: values filled in, cross-references resolved
-    let values = prose::values(&ctx, doc);
-    for (index, p) in prose_slots {
-        let OutNode::Markdown { text } = &mut nodes[index] else {
-            continue;
-        };
-        match prose::render(&env, &p.text, &values) {
-            Ok(rendered) => match prose::cross_references(&rendered, &labels) {
-                Ok(t) => *text = t,
-                Err(bad) => {
-                    let at = p
-                        .text
-                        .find(&format!("@{bad}"))
-                        .map_or(p.offset, |i| p.offset + i);
-                    let known: Vec<&str> = labels.keys().map(String::as_str).collect();
-                    let mut d = Diagnostic::error(format!("unknown cross-reference `@{bad}`"))
-                        .at_offset(&doc.path, &doc.source, at);
-                    d = match crate::document::closest(&bad, &known) {
-                        Some(s) => d.hint(format!("did you mean `@{s}`?")),
-                        None => d.hint("label a table block `#| label: tbl-...` or a chart block `#| label: fig-...`"),
-                    };
-                    problems.push(d);
-                }
-            },
-            // a value of a block that failed is missing: its error says why
-            Err((msg, _))
-                if quoted_words(&msg)
-                    .iter()
-                    .any(|w| failed.contains(w.as_str())) => {}
-            Err((msg, offset)) => {
-                problems.push(
-                    Diagnostic::error(format!("in prose: {msg}"))
-                        .at_offset(&doc.path, &doc.source, p.offset + offset.unwrap_or(0))
-                        .hint("values are the names of blocks (`#| name: ...`) and `params`; filters: pct, num, ci, pvalue, stars, signed, plural"),
-                );
-            }
-        }
-    }
-    let title = doc.front.title.clone().unwrap_or_else(|| {
-        doc.path
-            .file_stem()
-            .map_or("Report".into(), |s| s.to_string_lossy().to_string())
-    });
-    let render_meta =
-        |s: &str, what: &str, problems: &mut Vec<Diagnostic>| match prose::render(&env, s, &values)
-        {
-            Ok(t) => t,
-            Err((msg, _)) => {
-                problems.push(
-                    Diagnostic::error(format!("in the {what}: {msg}")).at_offset(
-                        &doc.path,
-                        &doc.source,
-                        doc.front_offset,
-                    ),
-                );
-                s.to_string()
-            }
-        };
-    let title = render_meta(&title, "title", &mut problems);
-    let subtitle = doc
-        .front
-        .subtitle
-        .as_ref()
-        .map(|s| render_meta(s, "subtitle", &mut problems));
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    let date = match doc.front.date.as_deref() {
-        None | Some("today") => provenance.date.clone(),
-        Some(d) => d.to_string(),
-    };
-    Ok(Evaluated {
-        title,
-        subtitle,
-        author: doc.front.author.clone(),
-        date,
-        lang: doc.front.lang.clone(),
-        toc: doc.front.toc,
-        nodes,
-        results,
-        provenance,
-        warnings,
-        log,
-        frames: ctx
-            .frames
-            .iter()
-            .filter(|(n, _)| !matches!(n.as_str(), "long" | "respondents"))
-            .map(|(n, f)| (n.clone(), f.frame.clone()))
-            .collect(),
-        origins,
-        pdf_council: pdf_option(doc, "council"),
-        pdf_accent: pdf_option(doc, "accent"),
-        pdf_logo: None,
-        pdf_paper: doc
-            .front
-            .format
-            .get("pdf")
-            .and_then(|p| p.get("paper"))
-            .and_then(|v| v.as_str())
-            .map(str::to_string),
-    })
 }
 
 /// Disclosure control on a block's frame, before anything reads it
@@ -824,15 +417,6 @@ fn suppress(out: BlockOutput, block: &Block, min_base: u32) -> Result<BlockOutpu
         },
         other => other,
     })
-}
-
-fn pdf_option(doc: &Document, key: &str) -> Option<String> {
-    doc.front
-        .format
-        .get("pdf")
-        .and_then(|p| p.get(key))
-        .and_then(|v| v.as_str())
-        .map(str::to_string)
 }
 
 /// Where in a block's code the first `quoted` word of a message is.
@@ -861,40 +445,49 @@ pub(crate) fn quoted_words(message: &str) -> Vec<String> {
     out
 }
 
-/// Numbers `tbl-` and `fig-` labels in document order: label -> (kind, n).
+/// Numbers labels in document order, per kind (`tbl-`, `fig-`, as the
+/// engines declare them): label -> (word, n).
 fn number_labels(
     doc: &Document,
     problems: &mut Vec<Diagnostic>,
 ) -> BTreeMap<String, (&'static str, usize)> {
     let mut labels = BTreeMap::new();
-    let (mut tables, mut figures) = (0, 0);
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for node in &doc.nodes {
         let Node::Block(b) = node else { continue };
         let Some(label) = b.option_str("label") else {
             continue;
         };
         let offset = b.options.get("label").map_or(b.offset, |o| o.offset);
-        let kind = match (label.split('-').next(), b.engine.as_str()) {
-            (Some("tbl"), "table") => {
-                tables += 1;
-                ("Table", tables)
-            }
-            (Some("fig"), "chart") => {
-                figures += 1;
-                ("Figure", figures)
-            }
-            (Some("tbl" | "fig"), engine) => {
-                problems.push(
-                    Diagnostic::error(format!("label `{label}` is on a {{{engine}}} block"))
-                        .at_offset(&doc.path, &doc.source, offset)
-                        .hint(
-                            "`tbl-` labels go on {table} blocks, `fig-` labels on {chart} blocks",
-                        ),
-                );
-                continue;
-            }
-            _ => continue,
+        let prefix = label.split('-').next().unwrap_or("");
+        let Some(wanted) = ENGINES
+            .iter()
+            .filter_map(|e| e.label())
+            .find(|k| k.prefix == prefix)
+        else {
+            continue;
         };
+        let here = engine_for(&b.engine).and_then(|e| e.label());
+        if here.is_none_or(|k| k.prefix != prefix) {
+            let places: Vec<String> = ENGINES
+                .iter()
+                .filter_map(|e| e.label().map(|k| (k.prefix, e.name())))
+                .enumerate()
+                .map(|(i, (p, e))| {
+                    let verb = if i == 0 { " go" } else { "" };
+                    format!("`{p}-` labels{verb} on {{{e}}} blocks")
+                })
+                .collect();
+            problems.push(
+                Diagnostic::error(format!("label `{label}` is on a {{{}}} block", b.engine))
+                    .at_offset(&doc.path, &doc.source, offset)
+                    .hint(places.join(", ")),
+            );
+            continue;
+        }
+        let n = counts.entry(wanted.prefix).or_insert(0);
+        *n += 1;
+        let kind = (wanted.word, *n);
         if labels.insert(label.to_string(), kind).is_some() {
             problems.push(
                 Diagnostic::error(format!("label `{label}` is used twice")).at_offset(

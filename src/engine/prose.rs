@@ -7,7 +7,7 @@ use minijinja::value::{Kwargs, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, Value};
 
 use super::{Context, frames};
-use crate::document::{Block, Document};
+use crate::document::Document;
 use crate::survey::Survey;
 
 /// The environment with coweave's filters and functions.
@@ -344,23 +344,6 @@ pub fn render_params(
     ));
     env.render_str(text, v)
         .map_err(|e| e.detail().unwrap_or("template error").to_string())
-}
-
-/// A block's code with `{{ params.* }}` filled in (as SQL literals in
-/// `{sql}` blocks); on failure the message and the absolute byte offset.
-pub fn render_block_body(
-    env: &Environment,
-    block: &Block,
-    ctx: &Context,
-) -> Result<String, (String, usize)> {
-    if !block.body.contains("{{") && !block.body.contains("{%") {
-        return Ok(block.body.clone());
-    }
-    if block.engine == "sql" {
-        return super::sql::render(&block.body, &ctx.params)
-            .map_err(|(m, at)| (m, block.body_offset + at));
-    }
-    render_params(env, &block.body, &ctx.params).map_err(|m| (m, block.body_offset))
 }
 
 /// Replaces `@tbl-x` / `@fig-x` by Markdown links "[Table 2](#tbl-x)";

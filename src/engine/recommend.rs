@@ -61,6 +61,10 @@ const TYPES: [&str; 4] = [
 ];
 
 impl Engine for Recommend {
+    fn name(&self) -> &'static str {
+        "recommend"
+    }
+
     fn reads(&self, _block: &Block, _body: &str, ctx: &Context) -> Vec<String> {
         // conditions may read any result
         ctx.frames.keys().cloned().collect()

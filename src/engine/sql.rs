@@ -308,6 +308,20 @@ pub fn render(
 }
 
 impl Engine for Sql {
+    fn name(&self) -> &'static str {
+        "sql"
+    }
+
+    /// Values enter the query as SQL literals (see the module docs).
+    fn body(
+        &self,
+        _env: &Environment,
+        block: &Block,
+        ctx: &Context,
+    ) -> Result<String, (String, usize)> {
+        render(&block.body, &ctx.params).map_err(|(m, at)| (m, block.body_offset + at))
+    }
+
     fn run(&self, block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError> {
         if body.trim().is_empty() {
             return Err(BlockError::new("the query is empty"));

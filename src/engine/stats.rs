@@ -301,6 +301,10 @@ fn with_str_column(mut df: DataFrame, name: &str, value: &str) -> Result<DataFra
 }
 
 impl Engine for StatsBlock {
+    fn name(&self) -> &'static str {
+        "stats"
+    }
+
     fn reads(&self, _block: &Block, body: &str, ctx: &Context) -> Vec<String> {
         let spec: Option<BTreeMap<String, Value>> = crate::yaml::from_str(body).ok();
         let data = spec

@@ -131,6 +131,17 @@ fn emphasis_for(row: &Value, spec: Option<&EmphasisSpec>) -> Emphasis {
 }
 
 impl Engine for TableBlock {
+    fn name(&self) -> &'static str {
+        "table"
+    }
+
+    fn label(&self) -> Option<super::LabelKind> {
+        Some(super::LabelKind {
+            prefix: "tbl",
+            word: "Table",
+        })
+    }
+
     fn reads(&self, _block: &Block, body: &str, _ctx: &Context) -> Vec<String> {
         super::data_key(body)
     }

@@ -4,8 +4,13 @@
 pub mod html;
 pub mod json;
 pub mod pdf;
+pub mod style;
 pub mod typst_markup;
 
+pub use style::PdfStyle;
+
+use crate::diag::Diagnostics;
+use crate::document::Document;
 use crate::engine::Evaluated;
 
 /// Output formats.
@@ -44,20 +49,71 @@ impl Format {
     }
 }
 
-/// A renderer of evaluated documents.
+/// A renderer: one output format, made from the template's front matter
+/// (its own `format.<name>` settings, checked before any block runs), then
+/// turning executed documents into bytes. Adding a format is one more type
+/// here and one more `Format`; no engine code changes.
 pub trait Renderer {
+    /// The format's name (`--to NAME`, `format.NAME` in the front matter).
+    fn name(&self) -> &'static str;
     /// Renders the document; a failure is a diagnostic placed in the
     /// template where the renderer can trace it.
-    fn render(&self, doc: &Evaluated) -> Result<Vec<u8>, crate::diag::Diagnostics>;
+    fn render(&self, doc: &Evaluated) -> Result<Vec<u8>, Diagnostics>;
 }
 
-impl Renderer for Format {
-    fn render(&self, doc: &Evaluated) -> Result<Vec<u8>, crate::diag::Diagnostics> {
-        match self {
-            Format::Html => Ok(html::render(doc).into_bytes()),
-            Format::Json => Ok(json::render(doc).into_bytes()),
-            Format::Pdf => pdf::render(doc).map_err(|d| crate::diag::Diagnostics(vec![*d])),
-            Format::Typ => Ok(typst_markup::source(doc).into_bytes()),
-        }
+/// The self-contained HTML page.
+pub struct Html;
+/// Every named result, the provenance and the warnings, as JSON.
+pub struct Json;
+/// The PDF, typeset in-process with typst.
+pub struct Pdf(pub PdfStyle);
+/// The typst source of the PDF.
+pub struct Typ(pub PdfStyle);
+
+impl Renderer for Html {
+    fn name(&self) -> &'static str {
+        "html"
+    }
+    fn render(&self, doc: &Evaluated) -> Result<Vec<u8>, Diagnostics> {
+        Ok(html::render(doc).into_bytes())
+    }
+}
+
+impl Renderer for Json {
+    fn name(&self) -> &'static str {
+        "json"
+    }
+    fn render(&self, doc: &Evaluated) -> Result<Vec<u8>, Diagnostics> {
+        Ok(json::render(doc).into_bytes())
+    }
+}
+
+impl Renderer for Pdf {
+    fn name(&self) -> &'static str {
+        "pdf"
+    }
+    fn render(&self, doc: &Evaluated) -> Result<Vec<u8>, Diagnostics> {
+        pdf::render(doc, &self.0).map_err(|d| Diagnostics(vec![*d]))
+    }
+}
+
+impl Renderer for Typ {
+    fn name(&self) -> &'static str {
+        "typ"
+    }
+    fn render(&self, doc: &Evaluated) -> Result<Vec<u8>, Diagnostics> {
+        Ok(typst_markup::source(doc, &self.0).into_bytes())
+    }
+}
+
+impl Format {
+    /// The format's renderer, configured from the template's front matter.
+    pub fn renderer(self, doc: &Document) -> Result<Box<dyn Renderer>, Diagnostics> {
+        Ok(match self {
+            Format::Html => Box::new(Html),
+            Format::Json => Box::new(Json),
+            Format::Pdf => Box::new(Pdf(PdfStyle::from_front(doc).map_err(Diagnostics)?)),
+            Format::Typ => Box::new(Typ(PdfStyle::from_front(doc).map_err(Diagnostics)?)),
+        })
     }
 }

@@ -108,10 +108,10 @@ fn date_of(doc: &Evaluated) -> Option<Datetime> {
 
 /// Compiles the document to PDF bytes; a typesetting failure is a
 /// diagnostic at the template content that produced it, when it can be traced.
-pub fn render(doc: &Evaluated) -> Result<Vec<u8>, Box<Diagnostic>> {
+pub fn render(doc: &Evaluated, style: &super::PdfStyle) -> Result<Vec<u8>, Box<Diagnostic>> {
     let template = std::path::Path::new(&doc.provenance.template);
-    let (source, ranges) = typst_markup::source_with_ranges(doc);
-    let logo = doc.pdf_logo.as_ref().and_then(|(ext, bytes)| {
+    let (source, ranges) = typst_markup::source_with_ranges(doc, style);
+    let logo = style.logo.as_ref().and_then(|(ext, bytes)| {
         let vpath = typst::syntax::VirtualPath::new(format!("/logo.{ext}")).ok()?;
         let id =
             typst::syntax::RootedPath::new(typst::syntax::VirtualRoot::Project, vpath).intern();
@@ -185,10 +185,6 @@ mod tests {
             log: Vec::new(),
             frames: Default::default(),
             origins,
-            pdf_paper: None,
-            pdf_council: None,
-            pdf_accent: None,
-            pdf_logo: None,
         }
     }
 
@@ -212,7 +208,7 @@ mod tests {
             ],
             vec![(3, 1), (7, 5)],
         );
-        let err = render(&doc).unwrap_err();
+        let err = render(&doc, &super::super::PdfStyle::default()).unwrap_err();
         let at = err.location.clone().expect("a place");
         assert_eq!(
             (at.file.to_str(), at.line, at.column),
@@ -229,7 +225,8 @@ mod tests {
             }],
             vec![(1, 1)],
         );
-        let pdf = render(&doc).expect("a dangling internal link does not break typesetting");
+        let pdf = render(&doc, &super::super::PdfStyle::default())
+            .expect("a dangling internal link does not break typesetting");
         assert!(pdf.starts_with(b"%PDF-"));
     }
 
@@ -241,7 +238,7 @@ mod tests {
             }],
             vec![(1, 1)],
         );
-        let pdf = render(&doc).unwrap();
+        let pdf = render(&doc, &super::super::PdfStyle::default()).unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
     }
 }

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
+use super::PdfStyle;
 use crate::engine::{Emphasis, Evaluated, FigureOut, OutNode, TableOut};
 
 /// A typst string literal.
@@ -332,21 +333,21 @@ fn figure(f: &FigureOut) -> String {
 }
 
 /// Paper size for `format: { pdf: { paper: letter } }` (A4 by default).
-fn paper(doc: &Evaluated) -> &'static str {
-    match doc.pdf_paper.as_deref() {
-        Some("letter" | "us-letter") => "us-letter",
-        _ => "a4",
-    }
+fn paper(style: &PdfStyle) -> &'static str {
+    if style.letter { "us-letter" } else { "a4" }
 }
 
 /// The typst source of the document.
-pub fn source(doc: &Evaluated) -> String {
-    source_with_ranges(doc).0
+pub fn source(doc: &Evaluated, style: &PdfStyle) -> String {
+    source_with_ranges(doc, style).0
 }
 
 /// The typst source and, per output node, the byte range of its markup
 /// (so a typesetting error can be traced to the template).
-pub fn source_with_ranges(doc: &Evaluated) -> (String, Vec<std::ops::Range<usize>>) {
+pub fn source_with_ranges(
+    doc: &Evaluated,
+    style: &PdfStyle,
+) -> (String, Vec<std::ops::Range<usize>>) {
     let mut ranges = Vec::new();
     let mut s = String::new();
     let labels: HashSet<String> = doc
@@ -374,7 +375,7 @@ pub fn source_with_ranges(doc: &Evaluated) -> (String, Vec<std::ops::Range<usize
     let _ = writeln!(
         s,
         "#set page(paper: {}, margin: (x: 2cm, y: 2.2cm), numbering: \"1\", number-align: center)",
-        lit(paper(doc))
+        lit(paper(style))
     );
     let _ = writeln!(
         s,
@@ -386,16 +387,16 @@ pub fn source_with_ranges(doc: &Evaluated) -> (String, Vec<std::ops::Range<usize
     s.push_str("#show heading.where(level: 2): it => block(above: 1.1em, below: 0.5em, text(size: 11.5pt, weight: \"bold\", it.body))\n");
     s.push_str("#show figure.where(kind: table): set figure.caption(position: top)\n");
     s.push_str("#show figure: set block(breakable: true)\n");
-    let accent = doc.pdf_accent.clone().unwrap_or_else(|| "#0072B2".into());
+    let accent = style.accent.clone().unwrap_or_else(|| "#0072B2".into());
     let _ = writeln!(s, "#show link: set text(fill: rgb({}))\n", lit(&accent));
-    if let Some((ext, _)) = &doc.pdf_logo {
+    if let Some((ext, _)) = &style.logo {
         let _ = writeln!(
             s,
             "#place(top + right, dy: -1.8cm, image({}, height: 1.4cm))",
             lit(&format!("/logo.{ext}"))
         );
     }
-    if let Some(council) = &doc.pdf_council {
+    if let Some(council) = &style.council {
         let _ = writeln!(
             s,
             "#text(size: 10pt, weight: \"bold\", fill: rgb({}))[{}]\n",

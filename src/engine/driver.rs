@@ -1,0 +1,482 @@
+//! The driver: runs a template's blocks in order and renders its prose.
+//! `evaluate` is a short loop over small steps: set up the context, then
+//! per block decide whether it runs, prepare its code, run it or take it
+//! from the cache, and place its output; then render the prose and the
+//! title. It names no engine: what differs between engines is asked of the
+//! [`Engine`] trait.
+
+use std::collections::{BTreeMap, HashSet};
+
+use minijinja::Environment;
+use polars::prelude::*;
+use serde_json::Value;
+
+use super::{
+    BlockOutput, Context, Engine, Evaluated, Inputs, Named, OutNode, about_frames, cache,
+    engine_for, frames, locate_in_body, number_labels, prose, published_frames, quoted_words,
+    suppress,
+};
+use crate::diag::Diagnostic;
+use crate::document::{Block, Document, Node, Prose};
+
+/// A block ready to run: its code with parameters filled in and its cache key.
+struct Prepared {
+    block: Block,
+    body: String,
+    inputs: Vec<(String, String)>,
+    key: String,
+    ident: String,
+}
+
+struct Driver<'a> {
+    doc: &'a Document,
+    ctx: Context<'a>,
+    env: Environment<'static>,
+    cache: Option<&'a mut cache::Cache>,
+    labels: BTreeMap<String, (&'static str, usize)>,
+    problems: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+    log: Vec<String>,
+    failed: HashSet<String>,
+    nodes: Vec<OutNode>,
+    origins: Vec<(usize, usize)>,
+    results: BTreeMap<String, Value>,
+    prose_slots: Vec<(usize, &'a Prose)>,
+}
+
+/// Runs every block, then renders the prose; all independent problems are
+/// reported together.
+pub fn evaluate(doc: &Document, inputs: Inputs) -> Result<Evaluated, Vec<Diagnostic>> {
+    let provenance = inputs.provenance.clone();
+    let mut d = Driver::new(doc, inputs);
+    for node in &doc.nodes {
+        match node {
+            Node::Prose(p) => d.hold_prose(p),
+            Node::Block(b) => d.block(b),
+        }
+    }
+    d.finish(provenance)
+}
+
+impl<'a> Driver<'a> {
+    fn new(doc: &'a Document, inputs: Inputs<'a>) -> Self {
+        let mut problems = Vec::new();
+        let ctx = context(doc, &inputs, &mut problems);
+        let labels = number_labels(doc, &mut problems);
+        Driver {
+            doc,
+            env: prose::environment(inputs.survey),
+            ctx,
+            cache: inputs.cache,
+            labels,
+            problems,
+            warnings: Vec::new(),
+            log: Vec::new(),
+            failed: HashSet::new(),
+            nodes: Vec::new(),
+            origins: Vec::new(),
+            results: BTreeMap::new(),
+            prose_slots: Vec::new(),
+        }
+    }
+
+    fn error_at(&mut self, message: String, offset: usize) {
+        let d = Diagnostic::error(message).at_offset(&self.doc.path, &self.doc.source, offset);
+        self.problems.push(d);
+    }
+
+    fn push_node(&mut self, node: OutNode, offset: usize) {
+        let (l, c, _) = crate::diag::line_col(&self.doc.source, offset);
+        self.origins.push((l, c));
+        self.nodes.push(node);
+    }
+
+    fn fail(&mut self, block: &Block) {
+        if let Some(name) = block.result_name() {
+            self.failed.insert(name);
+        }
+    }
+
+    /// Prose is rendered after every block ran; its place is kept.
+    fn hold_prose(&mut self, p: &'a Prose) {
+        self.prose_slots.push((self.nodes.len(), p));
+        let text = p.text.clone();
+        self.push_node(OutNode::Markdown { text }, p.offset);
+    }
+
+    fn block(&mut self, original: &Block) {
+        let Some(engine) = engine_for(&original.engine) else {
+            return;
+        };
+        if !self.should_run(original) {
+            return;
+        }
+        let Some(p) = self.prepare(engine, original) else {
+            return;
+        };
+        if let Some(output) = self.output(engine, &p) {
+            self.place(&p, output);
+        }
+    }
+
+    /// `#| eval: false`, a false condition on earlier results, or a result
+    /// of a failed block (whose error would only repeat) skips a block.
+    fn should_run(&mut self, block: &Block) -> bool {
+        if let Some(opt) = block.options.get("eval") {
+            let run = match &opt.value {
+                Value::Bool(b) => Ok(*b),
+                Value::String(cond) => {
+                    let values = prose::values(&self.ctx, self.doc);
+                    let expr = cond.trim().trim_start_matches("{{").trim_end_matches("}}");
+                    self.env
+                        .compile_expression(expr)
+                        .and_then(|e| e.eval(values))
+                        .map(|v| v.is_true())
+                        .map_err(|e| {
+                            e.detail()
+                                .map_or_else(|| e.kind().to_string(), str::to_string)
+                        })
+                }
+                other => Err(format!(
+                    "`eval` must be true, false or a condition, not {other}"
+                )),
+            };
+            match run {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.log
+                        .push(format!("{}: skipped (eval is false)", block.describe()));
+                    return false;
+                }
+                Err(msg) => {
+                    self.error_at(
+                        format!("{}: in `eval`: {msg}", block.describe()),
+                        opt.offset,
+                    );
+                    return false;
+                }
+            }
+        }
+        let mentions_failed = block
+            .body
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .any(|w| self.failed.contains(w));
+        if mentions_failed {
+            self.fail(block);
+        }
+        !mentions_failed
+    }
+
+    /// Parameters filled into captions, alt text and code; the cache key.
+    fn prepare(&mut self, engine: &dyn Engine, original: &Block) -> Option<Prepared> {
+        let mut block = original.clone();
+        for key in ["caption", "alt"] {
+            if let Some(opt) = block.options.get_mut(key)
+                && let Some(text) = opt.value.as_str()
+                && text.contains("{{")
+            {
+                match prose::render_params(&self.env, text, &self.ctx.params) {
+                    Ok(t) => opt.value = Value::String(t),
+                    Err(msg) => {
+                        let at = opt.offset;
+                        self.error_at(format!("in `{key}`: {msg}"), at);
+                    }
+                }
+            }
+        }
+        let body = match engine.body(&self.env, &block, &self.ctx) {
+            Ok(b) => b,
+            Err((msg, at)) => {
+                self.error_at(
+                    format!("{}: in the block's code: {msg}", block.describe()),
+                    at,
+                );
+                self.fail(&block);
+                return None;
+            }
+        };
+        if block.option_bool("echo", false) {
+            let node = OutNode::Code {
+                engine: block.engine.clone(),
+                source: body.clone(),
+            };
+            self.push_node(node, block.offset);
+        }
+        let inputs = self.input_keys(engine, &block, &body);
+        let key = cache::block_key(&block, &body, &inputs, self.ctx.min_base);
+        let ident = block
+            .result_name()
+            .unwrap_or_else(|| format!("block{}", block.index + 1));
+        Some(Prepared {
+            block,
+            body,
+            inputs,
+            key,
+            ident,
+        })
+    }
+
+    /// What the block's output depends on besides its code: the keys of the
+    /// frames it reads, settings, and the content of the files it reads.
+    fn input_keys(&self, engine: &dyn Engine, block: &Block, body: &str) -> Vec<(String, String)> {
+        let mut keys: Vec<(String, String)> = engine
+            .reads(block, body, &self.ctx)
+            .iter()
+            .filter_map(|n| self.ctx.frames.get(n).map(|f| (n.clone(), f.key.clone())))
+            .collect();
+        keys.extend(engine.settings(&self.ctx));
+        for file in engine.files(block, body, &self.ctx) {
+            let content = std::fs::read(&file).map_or_else(
+                |e| format!("unreadable: {e}"),
+                |b| blake3::hash(&b).to_hex().to_string(),
+            );
+            keys.push((format!("file {}", file.display()), content));
+        }
+        keys
+    }
+
+    /// The block's output from the cache, or from running it (then cached).
+    fn output(&mut self, engine: &dyn Engine, p: &Prepared) -> Option<BlockOutput> {
+        let use_cache = p.block.option_bool("cache", true);
+        if use_cache && let Some(out) = self.cache.as_ref().and_then(|c| c.get(&p.ident, &p.key)) {
+            self.log.push(format!("{}: cached", p.block.describe()));
+            return Some(out);
+        }
+        let reason = match (&self.cache, use_cache) {
+            (Some(c), true) => c.why(&p.ident, &p.body, &p.inputs),
+            (Some(_), false) => "cache: false".to_string(),
+            (None, _) => "cache off".to_string(),
+        };
+        self.log
+            .push(format!("{}: ran ({reason})", p.block.describe()));
+        let run = engine
+            .run(&p.block, &p.body, &self.ctx)
+            .and_then(|out| suppress(out, &p.block, self.ctx.min_base));
+        match run {
+            Ok(out) => {
+                self.store(p, &out, use_cache);
+                Some(out)
+            }
+            Err(e) => {
+                let at = e
+                    .offset
+                    .or_else(|| locate_in_body(&p.block, &e.message))
+                    .unwrap_or(p.block.engine_offset);
+                let message = format!("{}: {}", p.block.describe(), e.message);
+                let mut d =
+                    Diagnostic::error(message).at_offset(&self.doc.path, &self.doc.source, at);
+                d.hints = e.hints;
+                self.problems.push(d);
+                self.fail(&p.block);
+                None
+            }
+        }
+    }
+
+    fn store(&mut self, p: &Prepared, out: &BlockOutput, use_cache: bool) {
+        let Some(c) = self.cache.as_mut().filter(|_| use_cache) else {
+            return;
+        };
+        if let Err(e) = c.put(&p.ident, &p.key, &p.body, &p.inputs, out) {
+            let w = Diagnostic::warning(format!(
+                "{}: its result could not be cached ({e}); it will run again next time",
+                p.block.describe()
+            ))
+            .at_offset(&self.doc.path, &self.doc.source, p.block.offset);
+            self.warnings.push(w);
+        }
+    }
+
+    /// A frame joins the context (and the JSON results); tables, figures and
+    /// Markdown join the document, numbered by their labels.
+    fn place(&mut self, p: &Prepared, output: BlockOutput) {
+        let number = |label: &Option<String>, labels: &BTreeMap<String, (&str, usize)>| {
+            label.as_ref().and_then(|l| labels.get(l).map(|(_, n)| *n))
+        };
+        let (frame, keys, shown) = match output {
+            BlockOutput::Frame { frame, keys } => {
+                (frame, keys, p.block.option_bool("include", true))
+            }
+            BlockOutput::Table(mut t) => {
+                t.number = number(&t.label, &self.labels);
+                return self.push_node(OutNode::Table(t), p.block.offset);
+            }
+            BlockOutput::Figure(mut f) => {
+                f.number = number(&f.label, &self.labels);
+                return self.push_node(OutNode::Figure(f), p.block.offset);
+            }
+            BlockOutput::Prose { markdown, frame } => {
+                self.push_node(OutNode::Markdown { text: markdown }, p.block.offset);
+                (frame, vec![], true)
+            }
+        };
+        if let Some(name) = p.block.result_name() {
+            // `include: false` keeps an intermediate frame out of the outputs
+            if shown {
+                self.results
+                    .insert(name.clone(), Value::Array(frames::rows(&frame)));
+            }
+            let key = p.key.clone();
+            self.ctx.frames.insert(name, Named { frame, keys, key });
+        }
+    }
+
+    /// Prose with values filled in and cross-references resolved.
+    fn render_prose(&mut self, values: &minijinja::Value) {
+        for (index, p) in std::mem::take(&mut self.prose_slots) {
+            match prose::render(&self.env, &p.text, values) {
+                Ok(rendered) => match prose::cross_references(&rendered, &self.labels) {
+                    Ok(t) => self.nodes[index] = OutNode::Markdown { text: t },
+                    Err(bad) => self.unknown_reference(p, &bad),
+                },
+                // a value of a block that failed is missing: its error says why
+                Err((msg, _))
+                    if quoted_words(&msg)
+                        .iter()
+                        .any(|w| self.failed.contains(w.as_str())) => {}
+                Err((msg, offset)) => {
+                    let d = Diagnostic::error(format!("in prose: {msg}"))
+                        .at_offset(&self.doc.path, &self.doc.source, p.offset + offset.unwrap_or(0))
+                        .hint("values are the names of blocks (`#| name: ...`) and `params`; filters: pct, num, ci, pvalue, stars, signed, plural");
+                    self.problems.push(d);
+                }
+            }
+        }
+    }
+
+    fn unknown_reference(&mut self, p: &Prose, bad: &str) {
+        let at = p
+            .text
+            .find(&format!("@{bad}"))
+            .map_or(p.offset, |i| p.offset + i);
+        let known: Vec<&str> = self.labels.keys().map(String::as_str).collect();
+        let d = Diagnostic::error(format!("unknown cross-reference `@{bad}`")).at_offset(
+            &self.doc.path,
+            &self.doc.source,
+            at,
+        );
+        let d = match crate::document::closest(bad, &known) {
+            Some(s) => d.hint(format!("did you mean `@{s}`?")),
+            None => d.hint(
+                "label a table block `#| label: tbl-...` or a chart block `#| label: fig-...`",
+            ),
+        };
+        self.problems.push(d);
+    }
+
+    /// Title and subtitle may use values too.
+    fn meta(&mut self, text: &str, what: &str, values: &minijinja::Value) -> String {
+        match prose::render(&self.env, text, values) {
+            Ok(t) => t,
+            Err((msg, _)) => {
+                let at = self.doc.front_offset;
+                self.error_at(format!("in the {what}: {msg}"), at);
+                text.to_string()
+            }
+        }
+    }
+
+    fn finish(mut self, provenance: super::Provenance) -> Result<Evaluated, Vec<Diagnostic>> {
+        let values = prose::values(&self.ctx, self.doc);
+        self.render_prose(&values);
+        let doc = self.doc;
+        let title = doc.front.title.clone().unwrap_or_else(|| {
+            doc.path
+                .file_stem()
+                .map_or("Report".into(), |s| s.to_string_lossy().to_string())
+        });
+        let title = self.meta(&title, "title", &values);
+        let subtitle = doc
+            .front
+            .subtitle
+            .as_ref()
+            .map(|s| self.meta(s, "subtitle", &values));
+        if !self.problems.is_empty() {
+            return Err(self.problems);
+        }
+        let date = match doc.front.date.as_deref() {
+            None | Some("today") => provenance.date.clone(),
+            Some(d) => d.to_string(),
+        };
+        let frames = self
+            .ctx
+            .frames
+            .iter()
+            .filter(|(n, _)| !matches!(n.as_str(), "long" | "respondents"))
+            .map(|(n, f)| (n.clone(), f.frame.clone()))
+            .collect();
+        Ok(Evaluated {
+            title,
+            subtitle,
+            author: doc.front.author.clone(),
+            date,
+            lang: doc.front.lang.clone(),
+            toc: doc.front.toc,
+            nodes: self.nodes,
+            results: self.results,
+            provenance,
+            warnings: self.warnings,
+            log: self.log,
+            frames,
+            origins: self.origins,
+        })
+    }
+}
+
+/// The context blocks run against: the survey frames (keyed by the data and
+/// codebook hash), the input descriptions, the published tables (keyed by
+/// their file's hash), parameters and the chart house style.
+fn context<'a>(doc: &Document, inputs: &Inputs<'a>, problems: &mut Vec<Diagnostic>) -> Context<'a> {
+    let p = &inputs.provenance;
+    let mut ctx = Context {
+        survey: inputs.survey,
+        frames: BTreeMap::new(),
+        params: inputs.params.clone(),
+        min_base: doc.front.disclosure.min_base,
+        chart_style: crate::chart::Style::default(),
+        base_dir: doc
+            .path
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default(),
+    };
+    let named = |frame: DataFrame, key: &str| Named {
+        frame,
+        keys: vec![],
+        key: key.to_string(),
+    };
+    let data_key = format!("{}:{}", p.data_sha256, p.codebook_sha256);
+    for (name, frame) in [
+        ("long", &inputs.survey.long),
+        ("respondents", &inputs.survey.respondents),
+    ] {
+        ctx.frames
+            .insert(name.into(), named(frame.clone(), &data_key));
+    }
+    let frame_error = |what: &str, e: PolarsError| {
+        Diagnostic::error(format!("building the {what} frames: {e}")).at(&doc.path, None, None)
+    };
+    let about_key = blake3::hash(serde_json::to_string(p).unwrap_or_default().as_bytes()).to_hex();
+    match about_frames(inputs.survey, p) {
+        Ok(about) => about.into_iter().for_each(|(n, f)| {
+            ctx.frames.insert(n, named(f, about_key.as_str()));
+        }),
+        Err(e) => problems.push(frame_error("input description", e)),
+    }
+    let published_key = format!("published:{}", p.published_sha256);
+    match inputs.published.map(published_frames).transpose() {
+        Ok(published) => published.into_iter().flatten().for_each(|(n, f)| {
+            ctx.frames.insert(n, named(f, &published_key));
+        }),
+        Err(e) => problems.push(frame_error("published tables'", e)),
+    }
+    match crate::chart::Style::from_format(&doc.front.format) {
+        Ok(style) => ctx.chart_style = style,
+        Err(msg) => problems.push(Diagnostic::error(msg).at_offset(
+            &doc.path,
+            &doc.source,
+            doc.front_offset,
+        )),
+    }
+    ctx
+}
