@@ -196,6 +196,59 @@ pub struct Evaluation {
     renderers: Vec<(Format, Box<dyn Renderer>)>,
 }
 
+/// The survey (front matter `data.survey`, else the bundled one), its
+/// display name and SHA-256.
+fn load_survey(
+    data: &document::DataSpec,
+    base: &Path,
+    codebook: &Codebook,
+) -> Result<(Survey, String, String), Diagnostics> {
+    let Some(p) = &data.survey else {
+        let name = "bundled:data/survey.csv";
+        let bundled = crate::bundled::SURVEY_CSV;
+        return Survey::from_csv_bytes(Path::new(name), bundled, codebook.clone())
+            .map(|s| (s, name.to_string(), sha256(bundled)));
+    };
+    let path = base.join(p);
+    let bytes = std::fs::read(&path).map_err(|e| {
+        Diagnostics::from(
+            Diagnostic::error(format!("cannot read data file: {e}")).at(&path, None, None),
+        )
+    })?;
+    Survey::load_with(&path, codebook.clone())
+        .map(|s| (s, path.display().to_string(), sha256(&bytes)))
+}
+
+/// The published tables (front matter `data.published`, else the bundled
+/// ones) as parsed, their display name and SHA-256; an unreadable file is
+/// an error, not an empty hash.
+#[allow(clippy::type_complexity)]
+fn load_published(
+    data: &document::DataSpec,
+    base: &Path,
+) -> Result<(Result<Published, Diagnostics>, String, String), Diagnostics> {
+    let Some(p) = &data.published else {
+        let name = "bundled:data/published_tables.toml";
+        let text = crate::bundled::PUBLISHED;
+        return Ok((
+            Published::parse(Path::new(name), text),
+            name.to_string(),
+            sha256(text.as_bytes()),
+        ));
+    };
+    let path = base.join(p);
+    let bytes = std::fs::read(&path).map_err(|e| {
+        Diagnostics::from(
+            Diagnostic::error(format!("cannot read published tables: {e}")).at(&path, None, None),
+        )
+    })?;
+    Ok((
+        Published::parse(&path, &String::from_utf8_lossy(&bytes)),
+        path.display().to_string(),
+        sha256(&bytes),
+    ))
+}
+
 /// Reads, parses and executes one template (through the block cache when
 /// the request asks for it); writes nothing but cache entries.
 pub fn evaluate(req: &Request) -> Result<Evaluation, Diagnostics> {
@@ -222,32 +275,7 @@ pub fn evaluate(req: &Request) -> Result<Evaluation, Diagnostics> {
             return Err(Diagnostics(problems));
         }
     };
-    let survey_res = match &data.survey {
-        Some(p) => {
-            let path = base.join(p);
-            let bytes = std::fs::read(&path).map_err(|e| {
-                Diagnostics::from(
-                    Diagnostic::error(format!("cannot read data file: {e}")).at(&path, None, None),
-                )
-            });
-            bytes.and_then(|b| {
-                Survey::load_with(&path, codebook.clone())
-                    .map(|s| (s, path.display().to_string(), sha256(&b)))
-            })
-        }
-        None => Survey::from_csv_bytes(
-            Path::new("bundled:data/survey.csv"),
-            crate::bundled::SURVEY_CSV,
-            codebook.clone(),
-        )
-        .map(|s| {
-            (
-                s,
-                "bundled:data/survey.csv".into(),
-                sha256(crate::bundled::SURVEY_CSV),
-            )
-        }),
-    };
+    let survey_res = load_survey(data, base, &codebook);
     let (survey, data_name, data_sha) = match survey_res {
         Ok(s) => s,
         Err(d) => {
@@ -255,32 +283,12 @@ pub fn evaluate(req: &Request) -> Result<Evaluation, Diagnostics> {
             return Err(Diagnostics(problems));
         }
     };
-    let (published, published_name, published_sha) = match &data.published {
-        Some(p) => {
-            let path = base.join(p);
-            match std::fs::read(&path) {
-                Ok(bytes) => (
-                    Published::parse(&path, &String::from_utf8_lossy(&bytes)),
-                    path.display().to_string(),
-                    sha256(&bytes),
-                ),
-                Err(e) => {
-                    problems.push(
-                        Diagnostic::error(format!("cannot read published tables: {e}"))
-                            .at(&path, None, None),
-                    );
-                    return Err(Diagnostics(problems));
-                }
-            }
+    let (published, published_name, published_sha) = match load_published(data, base) {
+        Ok(p) => p,
+        Err(d) => {
+            problems.extend(d.0);
+            return Err(Diagnostics(problems));
         }
-        None => (
-            Published::parse(
-                Path::new("bundled:data/published_tables.toml"),
-                crate::bundled::PUBLISHED,
-            ),
-            "bundled:data/published_tables.toml".to_string(),
-            sha256(crate::bundled::PUBLISHED.as_bytes()),
-        ),
     };
     let published = match published {
         Ok(p) => Some(p),

@@ -203,19 +203,6 @@ impl ChartBlock {
             .iter()
             .map(|t| (t.id.as_str(), t.label.as_str()))
             .collect();
-        let text = |col: &str, v: Option<&Value>| -> String {
-            match v {
-                Some(Value::String(s)) if col == "theme" => {
-                    themes.get(s.as_str()).map_or(s.clone(), |l| l.to_string())
-                }
-                Some(Value::String(s)) if super::labels::holds_measures(col) => {
-                    super::labels::measure(s)
-                }
-                Some(Value::String(s)) => s.clone(),
-                Some(Value::Null) | None => "(missing)".into(),
-                Some(other) => other.to_string(),
-            }
-        };
         let rows = frames::rows(df);
         if rows.is_empty() {
             return Err(BlockError::new(format!(
@@ -238,246 +225,18 @@ impl ChartBlock {
                 );
             }
         }
-        let key = |r: &Value, cols: &[String], sep: &str| {
-            cols.iter()
-                .map(|c| text(c, r.get(c)))
-                .collect::<Vec<_>>()
-                .join(sep)
+        let drawing = Drawing {
+            spec: &spec,
+            block,
+            rows,
+            themes,
+            value_col: spec.value.clone().unwrap_or_else(|| "estimate".into()),
         };
-        let value_col = spec.value.clone().unwrap_or_else(|| "estimate".into());
         let (svg, alt) = match spec.kind.as_str() {
-            "heatmap" => {
-                let row_col = need(&spec.rows, "rows", "heatmap", block)?.clone();
-                let col_cols = need(&spec.columns, "columns", "heatmap", block)?.list();
-                let mut row_keys: Vec<String> = Vec::new();
-                let mut col_keys: Vec<String> = Vec::new();
-                for r in &rows {
-                    let rk = text(&row_col, r.get(&row_col));
-                    let ck = key(r, &col_cols, "\n");
-                    if !row_keys.contains(&rk) {
-                        row_keys.push(rk);
-                    }
-                    if !col_keys.contains(&ck) {
-                        col_keys.push(ck);
-                    }
-                }
-                let mut cells = vec![vec![None; col_keys.len()]; row_keys.len()];
-                for r in &rows {
-                    let ri = row_keys
-                        .iter()
-                        .position(|k| *k == text(&row_col, r.get(&row_col)))
-                        .unwrap_or(0);
-                    let ci = col_keys
-                        .iter()
-                        .position(|k| *k == key(r, &col_cols, "\n"))
-                        .unwrap_or(0);
-                    if let Some(v) = r.get(&value_col).and_then(Value::as_f64) {
-                        let stars = spec
-                            .p
-                            .as_ref()
-                            .and_then(|p| r.get(p))
-                            .and_then(Value::as_f64)
-                            .map_or("", |p| {
-                                if p < 0.01 {
-                                    "**"
-                                } else if p < 0.05 {
-                                    "*"
-                                } else {
-                                    ""
-                                }
-                            });
-                        cells[ri][ci] = Some((
-                            v,
-                            format!(
-                                "{}{stars}",
-                                super::table::format_value(
-                                    r.get(&value_col).unwrap_or(&Value::Null),
-                                    Some("num"),
-                                    Some(2)
-                                )
-                            ),
-                        ));
-                    }
-                }
-                let positive = cells
-                    .iter()
-                    .flatten()
-                    .flatten()
-                    .filter(|(v, t)| *v > 0.0 && t.contains('*'))
-                    .count();
-                let negative = cells
-                    .iter()
-                    .flatten()
-                    .flatten()
-                    .filter(|(v, t)| *v < 0.0 && t.contains('*'))
-                    .count();
-                let total = cells.iter().flatten().flatten().count();
-                let alt = format!(
-                    "Heat map of {} by {} for {} correlates and {} columns: {positive} significant positive and {negative} significant negative of {total} values; blank cells were not asked.",
-                    super::labels::measure(&value_col).to_lowercase(),
-                    col_cols.join(" and "),
-                    row_keys.len(),
-                    col_keys.len()
-                );
-                let h = HeatMap {
-                    rows: row_keys,
-                    columns: col_keys,
-                    cells,
-                };
-                (
-                    chart::heatmap(&h).map_err(|e| BlockError::new(e.0).at(block.body_offset))?,
-                    alt,
-                )
-            }
-            "forest" => {
-                let label_cols = need(&spec.label, "label", "forest", block)?.list();
-                let (lo, hi) = need(&spec.ci, "ci", "forest", block)?.clone();
-                let out: Vec<ForestRow> = rows
-                    .iter()
-                    .filter_map(|r| {
-                        Some(ForestRow {
-                            label: key(r, &label_cols, " \u{b7} "),
-                            estimate: r.get(&value_col)?.as_f64()?,
-                            low: r.get(&lo)?.as_f64()?,
-                            high: r.get(&hi)?.as_f64()?,
-                            significant: spec
-                                .p
-                                .as_ref()
-                                .and_then(|p| r.get(p))
-                                .and_then(Value::as_f64)
-                                .is_some_and(|p| p < 0.05),
-                        })
-                    })
-                    .collect();
-                let sig = out.iter().filter(|r| r.significant).count();
-                let alt = format!(
-                    "Forest plot of {} effects with 95% intervals around a zero line; {sig} of {} are significant at 5% (filled points).",
-                    out.len(),
-                    out.len()
-                );
-                let scale = if spec.percent { 100.0 } else { 1.0 };
-                let xl = spec.xlabel.clone().unwrap_or_else(|| {
-                    if spec.percent {
-                        "Effect (percentage points)".into()
-                    } else {
-                        value_col.clone()
-                    }
-                });
-                (
-                    chart::forest(&out, &xl, scale)
-                        .map_err(|e| BlockError::new(e.0).at(block.body_offset))?,
-                    alt,
-                )
-            }
-            "scatter" => {
-                let xs = need(&spec.x, "x", "scatter", block)?.list();
-                let y = need(&spec.y, "y", "scatter", block)?.clone();
-                let pts: Vec<(f64, f64)> = rows
-                    .iter()
-                    .filter_map(|r| Some((r.get(&xs[0])?.as_f64()?, r.get(&y)?.as_f64()?)))
-                    .collect();
-                let alt = format!(
-                    "Scatter plot of {} against {} for {} points{}.",
-                    y,
-                    xs[0],
-                    pts.len(),
-                    if spec.fit {
-                        " with a least-squares line"
-                    } else {
-                        ""
-                    }
-                );
-                let svg = chart::scatter(
-                    &pts,
-                    spec.xlabel.as_deref().unwrap_or(&xs[0]),
-                    spec.ylabel.as_deref().unwrap_or(&y),
-                    spec.fit,
-                )
-                .map_err(|e| BlockError::new(e.0).at(block.body_offset))?;
-                (svg, alt)
-            }
-            _ => {
-                let xs = need(&spec.x, "x", &spec.kind, block)?.list();
-                let y = need(&spec.y, "y", &spec.kind, block)?.clone();
-                // one panel per facet value (a single panel without `facet`)
-                let mut facets: Vec<String> = Vec::new();
-                for r in &rows {
-                    let f = spec
-                        .facet
-                        .as_ref()
-                        .map_or(String::new(), |f| text(f, r.get(f)));
-                    if !facets.contains(&f) {
-                        facets.push(f);
-                    }
-                }
-                let mut panels = Vec::new();
-                let mut alts = Vec::new();
-                for facet in &facets {
-                    let part: Vec<&Value> = rows
-                        .iter()
-                        .filter(|r| {
-                            spec.facet
-                                .as_ref()
-                                .is_none_or(|f| text(f, r.get(f)) == *facet)
-                        })
-                        .collect();
-                    let chart = bar_chart(&spec, &part, &xs, &y, &key, &text, facet)?;
-                    let svg = if spec.kind == "line" {
-                        chart::line(
-                            &chart.categories,
-                            &chart.series,
-                            &chart.y_label,
-                            chart.percent,
-                        )
-                    } else {
-                        chart::bar(&chart)
-                    }
-                    .map_err(|e| {
-                        BlockError::new(if facet.is_empty() {
-                            e.0
-                        } else {
-                            format!("{} (panel {facet})", e.0)
-                        })
-                        .at(block.body_offset)
-                    })?;
-                    panels.push(svg);
-                    let d = describe(&chart, &y).replacen(
-                        "Bar chart",
-                        if spec.kind == "line" {
-                            "Line chart"
-                        } else {
-                            "Bar chart"
-                        },
-                        1,
-                    );
-                    alts.push(if facet.is_empty() {
-                        d
-                    } else {
-                        format!("{facet}: {d}")
-                    });
-                }
-                let kind_name = if spec.kind == "line" {
-                    "Line chart"
-                } else {
-                    "Bar chart"
-                };
-                let alt = if panels.len() == 1 {
-                    alts.join(" ")
-                } else {
-                    format!(
-                        "{kind_name} in {} panels, one per {}. {}",
-                        panels.len(),
-                        spec.facet.as_deref().unwrap_or(""),
-                        alts.join(" ")
-                    )
-                };
-                let svg = if panels.len() == 1 {
-                    panels.remove(0)
-                } else {
-                    chart::stack(&panels)
-                };
-                (svg, alt)
-            }
+            "heatmap" => drawing.heatmap()?,
+            "forest" => drawing.forest()?,
+            "scatter" => drawing.scatter()?,
+            _ => drawing.bars()?,
         };
         Ok(BlockOutput::Figure(FigureOut {
             label: block.option_str("label").map(str::to_string),
@@ -488,6 +247,293 @@ impl ChartBlock {
             svg: ctx.chart_style.apply(svg),
             csv: frames::to_csv(df),
         }))
+    }
+}
+
+/// One chart being drawn: its spec, the rows of its frame and how values
+/// print; one method per kind returns the SVG and its alt text.
+struct Drawing<'a> {
+    spec: &'a Spec,
+    block: &'a Block,
+    rows: Vec<Value>,
+    themes: BTreeMap<&'a str, &'a str>,
+    value_col: String,
+}
+
+impl Drawing<'_> {
+    /// A value as the chart prints it: theme labels, readable measure names.
+    fn text(&self, col: &str, v: Option<&Value>) -> String {
+        match v {
+            Some(Value::String(s)) if col == "theme" => self
+                .themes
+                .get(s.as_str())
+                .map_or(s.clone(), |l| l.to_string()),
+            Some(Value::String(s)) if super::labels::holds_measures(col) => {
+                super::labels::measure(s)
+            }
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => "(missing)".into(),
+            Some(other) => other.to_string(),
+        }
+    }
+
+    /// The printed values of some columns of a row, joined.
+    fn key(&self, r: &Value, cols: &[String], sep: &str) -> String {
+        cols.iter()
+            .map(|c| self.text(c, r.get(c)))
+            .collect::<Vec<_>>()
+            .join(sep)
+    }
+
+    fn heatmap(&self) -> Result<(String, String), BlockError> {
+        Ok({
+            let row_col = need(&self.spec.rows, "rows", "heatmap", self.block)?.clone();
+            let col_cols = need(&self.spec.columns, "columns", "heatmap", self.block)?.list();
+            let mut row_keys: Vec<String> = Vec::new();
+            let mut col_keys: Vec<String> = Vec::new();
+            for r in &self.rows {
+                let rk = self.text(&row_col, r.get(&row_col));
+                let ck = self.key(r, &col_cols, "\n");
+                if !row_keys.contains(&rk) {
+                    row_keys.push(rk);
+                }
+                if !col_keys.contains(&ck) {
+                    col_keys.push(ck);
+                }
+            }
+            let mut cells = vec![vec![None; col_keys.len()]; row_keys.len()];
+            for r in &self.rows {
+                let ri = row_keys
+                    .iter()
+                    .position(|k| *k == self.text(&row_col, r.get(&row_col)))
+                    .unwrap_or(0);
+                let ci = col_keys
+                    .iter()
+                    .position(|k| *k == self.key(r, &col_cols, "\n"))
+                    .unwrap_or(0);
+                if let Some(v) = r.get(&self.value_col).and_then(Value::as_f64) {
+                    let stars = self
+                        .spec
+                        .p
+                        .as_ref()
+                        .and_then(|p| r.get(p))
+                        .and_then(Value::as_f64)
+                        .map_or("", crate::stats::stars);
+                    cells[ri][ci] = Some((
+                        v,
+                        format!(
+                            "{}{stars}",
+                            super::table::format_value(
+                                r.get(&self.value_col).unwrap_or(&Value::Null),
+                                Some("num"),
+                                Some(2)
+                            )
+                        ),
+                    ));
+                }
+            }
+            // significance from the p-values themselves, not the printed stars
+            let significant: Vec<f64> = self
+                .rows
+                .iter()
+                .filter_map(|r| {
+                    let v = r.get(&self.value_col).and_then(Value::as_f64)?;
+                    let p = r.get(self.spec.p.as_ref()?).and_then(Value::as_f64)?;
+                    (p < 0.05).then_some(v)
+                })
+                .collect();
+            let positive = significant.iter().filter(|v| **v > 0.0).count();
+            let negative = significant.iter().filter(|v| **v < 0.0).count();
+            let total = cells.iter().flatten().flatten().count();
+            let alt = format!(
+                "Heat map of {} by {} for {} correlates and {} columns: {positive} significant positive and {negative} significant negative of {total} values; blank cells were not asked.",
+                super::labels::measure(&self.value_col).to_lowercase(),
+                col_cols.join(" and "),
+                row_keys.len(),
+                col_keys.len()
+            );
+            let h = HeatMap {
+                rows: row_keys,
+                columns: col_keys,
+                cells,
+            };
+            (
+                chart::heatmap(&h).map_err(|e| BlockError::new(e.0).at(self.block.body_offset))?,
+                alt,
+            )
+        })
+    }
+
+    fn forest(&self) -> Result<(String, String), BlockError> {
+        Ok({
+            let label_cols = need(&self.spec.label, "label", "forest", self.block)?.list();
+            let (lo, hi) = need(&self.spec.ci, "ci", "forest", self.block)?.clone();
+            let out: Vec<ForestRow> = self
+                .rows
+                .iter()
+                .filter_map(|r| {
+                    Some(ForestRow {
+                        label: self.key(r, &label_cols, " \u{b7} "),
+                        estimate: r.get(&self.value_col)?.as_f64()?,
+                        low: r.get(&lo)?.as_f64()?,
+                        high: r.get(&hi)?.as_f64()?,
+                        significant: self
+                            .spec
+                            .p
+                            .as_ref()
+                            .and_then(|p| r.get(p))
+                            .and_then(Value::as_f64)
+                            .is_some_and(|p| p < 0.05),
+                    })
+                })
+                .collect();
+            let sig = out.iter().filter(|r| r.significant).count();
+            let alt = format!(
+                "Forest plot of {} effects with 95% intervals around a zero line; {sig} of {} are significant at 5% (filled points).",
+                out.len(),
+                out.len()
+            );
+            let scale = if self.spec.percent { 100.0 } else { 1.0 };
+            let xl = self.spec.xlabel.clone().unwrap_or_else(|| {
+                if self.spec.percent {
+                    "Effect (percentage points)".into()
+                } else {
+                    self.value_col.clone()
+                }
+            });
+            (
+                chart::forest(&out, &xl, scale)
+                    .map_err(|e| BlockError::new(e.0).at(self.block.body_offset))?,
+                alt,
+            )
+        })
+    }
+
+    fn scatter(&self) -> Result<(String, String), BlockError> {
+        Ok({
+            let xs = need(&self.spec.x, "x", "scatter", self.block)?.list();
+            let y = need(&self.spec.y, "y", "scatter", self.block)?.clone();
+            let pts: Vec<(f64, f64)> = self
+                .rows
+                .iter()
+                .filter_map(|r| Some((r.get(&xs[0])?.as_f64()?, r.get(&y)?.as_f64()?)))
+                .collect();
+            let alt = format!(
+                "Scatter plot of {} against {} for {} points{}.",
+                y,
+                xs[0],
+                pts.len(),
+                if self.spec.fit {
+                    " with a least-squares line"
+                } else {
+                    ""
+                }
+            );
+            let svg = chart::scatter(
+                &pts,
+                self.spec.xlabel.as_deref().unwrap_or(&xs[0]),
+                self.spec.ylabel.as_deref().unwrap_or(&y),
+                self.spec.fit,
+            )
+            .map_err(|e| BlockError::new(e.0).at(self.block.body_offset))?;
+            (svg, alt)
+        })
+    }
+
+    fn bars(&self) -> Result<(String, String), BlockError> {
+        Ok({
+            let xs = need(&self.spec.x, "x", &self.spec.kind, self.block)?.list();
+            let y = need(&self.spec.y, "y", &self.spec.kind, self.block)?.clone();
+            // one panel per facet value (a single panel without `facet`)
+            let mut facets: Vec<String> = Vec::new();
+            for r in &self.rows {
+                let f = self
+                    .spec
+                    .facet
+                    .as_ref()
+                    .map_or(String::new(), |f| self.text(f, r.get(f)));
+                if !facets.contains(&f) {
+                    facets.push(f);
+                }
+            }
+            let mut panels = Vec::new();
+            let mut alts = Vec::new();
+            for facet in &facets {
+                let part: Vec<&Value> = self
+                    .rows
+                    .iter()
+                    .filter(|r| {
+                        self.spec
+                            .facet
+                            .as_ref()
+                            .is_none_or(|f| self.text(f, r.get(f)) == *facet)
+                    })
+                    .collect();
+                let chart = bar_chart(
+                    self.spec,
+                    &part,
+                    &xs,
+                    &y,
+                    &|r: &Value, cols: &[String], sep: &str| self.key(r, cols, sep),
+                    &|c: &str, v: Option<&Value>| self.text(c, v),
+                    facet,
+                )?;
+                let svg = if self.spec.kind == "line" {
+                    chart::line(
+                        &chart.categories,
+                        &chart.series,
+                        &chart.y_label,
+                        chart.percent,
+                    )
+                } else {
+                    chart::bar(&chart)
+                }
+                .map_err(|e| {
+                    BlockError::new(if facet.is_empty() {
+                        e.0
+                    } else {
+                        format!("{} (panel {facet})", e.0)
+                    })
+                    .at(self.block.body_offset)
+                })?;
+                panels.push(svg);
+                let d = describe(&chart, &y).replacen(
+                    "Bar chart",
+                    if self.spec.kind == "line" {
+                        "Line chart"
+                    } else {
+                        "Bar chart"
+                    },
+                    1,
+                );
+                alts.push(if facet.is_empty() {
+                    d
+                } else {
+                    format!("{facet}: {d}")
+                });
+            }
+            let kind_name = if self.spec.kind == "line" {
+                "Line chart"
+            } else {
+                "Bar chart"
+            };
+            let alt = if panels.len() == 1 {
+                alts.join(" ")
+            } else {
+                format!(
+                    "{kind_name} in {} panels, one per {}. {}",
+                    panels.len(),
+                    self.spec.facet.as_deref().unwrap_or(""),
+                    alts.join(" ")
+                )
+            };
+            let svg = if panels.len() == 1 {
+                panels.remove(0)
+            } else {
+                chart::stack(&panels)
+            };
+            (svg, alt)
+        })
     }
 }
 

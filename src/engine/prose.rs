@@ -192,14 +192,7 @@ fn stars(v: Value) -> Result<String, Error> {
     if withheld(&v).is_some() {
         return Ok(String::new());
     }
-    let p = p_of(&v)?;
-    Ok(if p < 0.01 {
-        "**".into()
-    } else if p < 0.05 {
-        "*".into()
-    } else {
-        String::new()
-    })
+    Ok(crate::stats::stars(p_of(&v)?).to_string())
 }
 
 fn signed(v: Value, d: Option<i64>, kwargs: Kwargs) -> Result<String, Error> {

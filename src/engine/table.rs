@@ -111,11 +111,7 @@ pub fn format_value(v: &Value, format: Option<&str>, digits: Option<usize>) -> S
 }
 
 fn stars_for(p: &Value) -> &'static str {
-    match p.as_f64() {
-        Some(p) if p < 0.01 => "**",
-        Some(p) if p < 0.05 => "*",
-        _ => "",
-    }
+    p.as_f64().map_or("", crate::stats::stars)
 }
 
 fn emphasis_for(row: &Value, spec: Option<&EmphasisSpec>) -> Emphasis {
