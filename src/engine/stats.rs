@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::{BlockError, BlockOutput, Context, Engine};
 use crate::document::Block;
-use crate::stats::{self, CovType, GroupedOptions, PAdjustMethod};
+use crate::stats::{self, CovType, GroupedOptions, MarkVerdict, PAdjustMethod};
 
 /// The stats engine.
 pub struct StatsBlock;
@@ -514,31 +514,11 @@ fn adjust_primary(mut frame: DataFrame, method: PAdjustMethod) -> Result<DataFra
     Ok(frame)
 }
 
-/// Row indices per group of `by` values, groups in sorted order.
-fn groups(df: &DataFrame, by: &[String]) -> Result<BTreeMap<Vec<String>, Vec<usize>>, BlockError> {
-    let cols: Vec<Vec<Option<String>>> = by
-        .iter()
-        .map(|b| {
-            let c = df
-                .column(b)
-                .map_err(err)?
-                .cast(&DataType::String)
-                .map_err(err)?;
-            Ok(c.str()
-                .map_err(err)?
-                .iter()
-                .map(|v| v.map(str::to_string))
-                .collect())
-        })
-        .collect::<Result<_, BlockError>>()?;
-    let mut out: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
-    for row in 0..df.height() {
-        let key: Option<Vec<String>> = cols.iter().map(|c| c[row].clone()).collect();
-        if let Some(k) = key {
-            out.entry(k).or_default().push(row);
-        }
-    }
-    Ok(out)
+/// Row indices per group of the `by` columns, by the one grouping rule
+/// ([`stats::group_rows`]: a missing key value is its own group).
+fn groups(df: &DataFrame, by: &[String]) -> Result<BTreeMap<stats::Key, Vec<usize>>, BlockError> {
+    let by: Vec<&str> = by.iter().map(String::as_str).collect();
+    stats::group_rows(df, &by).map_err(err)
 }
 
 fn f64_col(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, BlockError> {
@@ -598,7 +578,7 @@ fn regress(s: Regress, ctx: &Context, block: &Block) -> Result<Tidy, BlockError>
     } else {
         None
     };
-    let mut rows: Vec<(Vec<String>, stats::OlsFit)> = Vec::new();
+    let mut rows: Vec<(stats::Key, stats::OlsFit)> = Vec::new();
     let mut failures = Vec::new();
     for (key, idx) in groups(&df, &by)? {
         let pick = |v: &Vec<Option<f64>>| idx.iter().map(|i| v[*i]).collect::<Vec<_>>();
@@ -632,7 +612,10 @@ fn regress(s: Regress, ctx: &Context, block: &Block) -> Result<Tidy, BlockError>
                 if key.is_empty() {
                     "all".into()
                 } else {
-                    key.join(" / ")
+                    key.iter()
+                        .map(|k| k.as_deref().unwrap_or("(missing)"))
+                        .collect::<Vec<_>>()
+                        .join(" / ")
                 }
             )),
         }
@@ -643,7 +626,7 @@ fn regress(s: Regress, ctx: &Context, block: &Block) -> Result<Tidy, BlockError>
             failures.join("; ")
         )));
     }
-    let mut cols: Vec<Vec<String>> = vec![Vec::new(); by.len()];
+    let mut cols: Vec<Vec<Option<String>>> = vec![Vec::new(); by.len()];
     let (mut term, mut est, mut se, mut t, mut p, mut lo, mut hi, mut n, mut r2, mut stars) = (
         vec![],
         vec![],
@@ -714,7 +697,7 @@ fn crosstab(s: Crosstab, ctx: &Context, block: &Block) -> Result<Tidy, BlockErro
     } else {
         None
     };
-    let mut out: Vec<Vec<String>> = vec![Vec::new(); by.len()];
+    let mut out: Vec<Vec<Option<String>>> = vec![Vec::new(); by.len()];
     let (mut rl, mut cl, mut count, mut col_pct, mut letters, mut chi_p) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
     let mut hidden: Vec<bool> = Vec::new();
@@ -725,9 +708,7 @@ fn crosstab(s: Crosstab, ctx: &Context, block: &Block) -> Result<Tidy, BlockErro
         let table = stats::crosstab(&rows, &cols, w.as_deref()).map_err(err)?;
         let chi = stats::chi_square_independence(&table.counts, false).ok();
         let tests = stats::column_proportion_tests(&table.counts, 0.05).ok();
-        let col_totals: Vec<f64> = (0..table.col_labels.len())
-            .map(|c| table.counts.iter().map(|r| r[c]).sum())
-            .collect();
+        let pct = stats::column_percentages(&table.counts);
         // small cells and their complements (see engine::disclosure)
         let small = super::disclosure::cells_to_suppress(&table.counts, ctx.min_base);
         for (ri, r) in table.row_labels.iter().enumerate() {
@@ -738,11 +719,7 @@ fn crosstab(s: Crosstab, ctx: &Context, block: &Block) -> Result<Tidy, BlockErro
                 rl.push(r.clone());
                 cl.push(c.clone());
                 count.push(table.counts[ri][ci]);
-                col_pct.push(if col_totals[ci] > 0.0 {
-                    table.counts[ri][ci] / col_totals[ci]
-                } else {
-                    f64::NAN
-                });
+                col_pct.push(pct[ri][ci]);
                 letters.push(
                     tests
                         .as_ref()
@@ -790,7 +767,7 @@ fn items(s: Items, ctx: &Context) -> Result<Tidy, BlockError> {
         .map(|v| v.role)
         .ok_or_else(|| BlockError::new(format!("the codebook has no `{}` items", s.role)))?;
     let areas = str_col(resp, "area")?;
-    let (mut area, mut theme, mut variable, mut label, mut often, mut positive, mut n) =
+    let (mut area, mut theme, mut variable, mut label, mut often, mut positive_share, mut n) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
     for a in &cb.areas {
         if s.area.as_ref().is_some_and(|x| x != &a.name) {
@@ -807,75 +784,42 @@ fn items(s: Items, ctx: &Context) -> Result<Tidy, BlockError> {
             let Some(first) = set.positive.iter().next().copied() else {
                 continue;
             };
-            let codes = f64_col(resp, &var.name)?;
-            let (mut k_first, mut k_pos, mut k) = (0usize, 0usize, 0usize);
-            for (code, ar) in codes.iter().zip(&areas) {
-                let (Some(c), Some(ar)) = (code, ar) else {
-                    continue;
-                };
-                if ar != &a.name || set.score(*c as i64).is_none() {
-                    continue;
-                }
-                k += 1;
-                k_first += usize::from(*c as i64 == first);
-                k_pos += usize::from(set.positive.contains(&(*c as i64)));
-            }
-            if k == 0 {
+            let codes: Vec<Option<f64>> = f64_col(resp, &var.name)?
+                .into_iter()
+                .zip(&areas)
+                .map(|(c, ar)| c.filter(|_| ar.as_deref() == Some(a.name.as_str())))
+                .collect();
+            let positive: Vec<i64> = set.positive.iter().copied().collect();
+            let Some(shares) =
+                stats::item_shares(&codes, |c| set.score(c).is_some(), first, &positive)
+            else {
                 continue;
-            }
-            let share = k_first as f64 / k as f64;
+            };
             area.push(a.name.clone());
             theme.push(var.theme.clone());
             variable.push(var.name.clone());
             label.push(var.label.clone());
-            often.push(share);
-            positive.push(k_pos as f64 / k as f64);
-            n.push(k as i64);
+            often.push(shares.first);
+            positive_share.push(shares.positive);
+            n.push(shares.n as i64);
         }
     }
     let frame = df![
         "area" => area, "theme" => theme, "variable" => variable, "label" => label,
-        "often" => often, "positive" => positive, "n" => n,
+        "often" => often, "positive" => positive_share, "n" => n,
     ]
     .map_err(err)?;
     let frame = frame
         .lazy()
         .sort_by_exprs(
             [col("area"), col("often")],
-            SortMultipleOptions::default().with_order_descending_multi([false, true]),
+            SortMultipleOptions::default()
+                .with_order_descending_multi([false, true])
+                .with_maintain_order(true),
         )
         .collect()
         .map_err(err)?;
     Ok((frame, vec![]))
-}
-
-/// Two-sided p of a Pearson r with n observations (t test, n - 2 df).
-fn p_of_r(r: f64, n: f64) -> f64 {
-    if n < 4.0 || r.abs() >= 1.0 {
-        return if r.abs() >= 1.0 { 0.0 } else { 1.0 };
-    }
-    let t = r * ((n - 2.0) / (1.0 - r * r)).sqrt();
-    stats::dist::t_two_sided_p(t, n - 2.0)
-}
-
-/// The smallest n at which |r| is significant at `alpha` (None: never, up to 10 million).
-fn n_for(r: f64, alpha: f64) -> Option<f64> {
-    let (mut lo, mut hi) = (4.0f64, 1e7f64);
-    if p_of_r(r, hi) >= alpha {
-        return None;
-    }
-    if p_of_r(r, lo) < alpha {
-        return Some(lo);
-    }
-    while hi - lo > 1.0 {
-        let mid = ((lo + hi) / 2.0).floor();
-        if p_of_r(r, mid) < alpha {
-            hi = mid
-        } else {
-            lo = mid
-        }
-    }
-    Some(hi)
 }
 
 /// A statcheck of printed significance marks: for each printed r and star
@@ -918,63 +862,37 @@ fn statcheck(s: Statcheck, ctx: &Context, block: &Block) -> Result<Tidy, BlockEr
             verdict.push(Some("not checkable".to_string()));
             continue;
         };
-        let p = p_of_r(r, n);
-        let exp = if p < 0.01 {
-            2
-        } else if p < 0.05 {
-            1
-        } else {
-            0
-        };
-        let (a5, a1) = (n_for(r, 0.05), n_for(r, 0.01));
-        let st = st as i64;
+        let check = stats::check_mark(r, n, st as i64);
         let fmt_n = |x: Option<f64>| x.map_or("no n".to_string(), |v| format!("n \u{2265} {v:.0}"));
-        let (ok, text) = match st {
-            3 => (
-                false,
-                "three stars: a level the table notes do not define".to_string(),
-            ),
-            2 if exp == 2 => (true, "consistent".to_string()),
-            1 if exp == 1 => (true, "consistent".to_string()),
-            0 if exp == 0 => (true, "consistent".to_string()),
-            2 | 1 => {
-                let need = if st == 2 { a1 } else { a5 };
-                match need {
-                    Some(m) if m > n => (
-                        false,
-                        format!(
-                            "{} needs {} but the area had n = {n:.0}",
-                            if st == 2 { "**" } else { "*" },
-                            fmt_n(need)
-                        ),
-                    ),
-                    None => (
-                        false,
-                        format!("no sample size gives |r| = {:.3} that mark", r.abs()),
-                    ),
-                    _ => (
-                        false,
-                        format!(
-                            "at n = {n:.0}, p = {p:.4}: the mark should be {}",
-                            ["none", "*", "**"][exp]
-                        ),
-                    ),
-                }
+        let p = check.p;
+        let text = match check.verdict {
+            MarkVerdict::Consistent => "consistent".to_string(),
+            MarkVerdict::UndefinedLevel => {
+                "three stars: a level the table notes do not define".to_string()
             }
-            _ => (
-                false,
-                format!(
-                    "unmarked, but at n = {n:.0} p = {p:.4} (significant from {})",
-                    fmt_n(a5)
-                ),
+            MarkVerdict::NeedsLargerN { need } => format!(
+                "{} needs {} but the area had n = {n:.0}",
+                if st as i64 == 2 { "**" } else { "*" },
+                fmt_n(Some(need))
+            ),
+            MarkVerdict::NeverSignificant => {
+                format!("no sample size gives |r| = {:.3} that mark", r.abs())
+            }
+            MarkVerdict::ShouldBe { expected } => format!(
+                "at n = {n:.0}, p = {p:.4}: the mark should be {}",
+                ["none", "*", "**"][usize::from(expected)]
+            ),
+            MarkVerdict::UnmarkedButSignificant { from } => format!(
+                "unmarked, but at n = {n:.0} p = {p:.4} (significant from {})",
+                fmt_n(from)
             ),
         };
         n_col.push(Some(n));
         p_col.push(Some(p));
-        expected.push(Some(exp as i64));
-        n5.push(a5);
-        n1.push(a1);
-        consistent.push(Some(ok));
+        expected.push(Some(i64::from(check.expected)));
+        n5.push(check.n_for_5pct);
+        n1.push(check.n_for_1pct);
+        consistent.push(Some(check.consistent()));
         verdict.push(Some(text));
     }
     let mut out = df.clone();

@@ -12,6 +12,7 @@
 //! update, so a correlation matrix over ten million rows is one pass.
 
 use super::dist::{norm_isf, t_two_sided_p};
+use super::qr::dot;
 use super::qr::par_chunks;
 use super::{NotComputable, Observation, Result, StatsError, check_level, check_same_len, stars};
 
@@ -434,23 +435,4 @@ fn block_moments(
         s = e;
     }
     acc
-}
-
-#[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len().min(b.len());
-    let mut s = [0.0f64; 4];
-    let chunks = n / 4;
-    for i in 0..chunks {
-        let j = 4 * i;
-        s[0] += a[j] * b[j];
-        s[1] += a[j + 1] * b[j + 1];
-        s[2] += a[j + 2] * b[j + 2];
-        s[3] += a[j + 3] * b[j + 3];
-    }
-    let mut tail = 0.0;
-    for j in 4 * chunks..n {
-        tail += a[j] * b[j];
-    }
-    (s[0] + s[1]) + (s[2] + s[3]) + tail
 }

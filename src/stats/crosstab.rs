@@ -60,6 +60,25 @@ pub fn crosstab(
     })
 }
 
+/// Column percentages of a table, as shares: each count divided by its
+/// column's total (NaN for a column whose total is 0), as SPSS prints
+/// "column N %" and pandas `crosstab(normalize="columns")` computes.
+pub fn column_percentages(table: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let width = table.first().map_or(0, Vec::len);
+    let totals: Vec<f64> = (0..width)
+        .map(|c| table.iter().map(|r| r.get(c).copied().unwrap_or(0.0)).sum())
+        .collect();
+    table
+        .iter()
+        .map(|row| {
+            row.iter()
+                .zip(&totals)
+                .map(|(v, t)| if *t > 0.0 { v / t } else { f64::NAN })
+                .collect()
+        })
+        .collect()
+}
+
 fn check_table(table: &[Vec<f64>]) -> Result<(usize, usize)> {
     let r = table.len();
     let c = table.first().map_or(0, |row| row.len());

@@ -319,3 +319,42 @@ pub fn weighted_proportion<T: Observation>(
         level,
     })
 }
+
+/// How often an item was answered in its first positive category ("often")
+/// and in any positive category, among the answers that are scored (a
+/// "don't know" or a blank is not).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ItemShares {
+    /// Share answering `first`.
+    pub first: f64,
+    /// Share answering any positive code.
+    pub positive: f64,
+    /// Scored answers (the base).
+    pub n: usize,
+}
+
+/// [`ItemShares`] of survey codes: `scored(code)` says whether a code
+/// counts in the base, `first` is the first positive code and `positive`
+/// all positive codes. `None` when no answer is scored.
+pub fn item_shares<T: Observation>(
+    codes: &[T],
+    scored: impl Fn(i64) -> bool,
+    first: i64,
+    positive: &[i64],
+) -> Option<ItemShares> {
+    let (mut k_first, mut k_pos, mut n) = (0usize, 0usize, 0usize);
+    for code in codes.iter().filter_map(|c| c.value()) {
+        let c = code as i64;
+        if c as f64 != code || !scored(c) {
+            continue;
+        }
+        n += 1;
+        k_first += usize::from(c == first);
+        k_pos += usize::from(positive.contains(&c));
+    }
+    (n > 0).then(|| ItemShares {
+        first: k_first as f64 / n as f64,
+        positive: k_pos as f64 / n as f64,
+        n,
+    })
+}

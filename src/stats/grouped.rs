@@ -61,9 +61,15 @@ fn str_values(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
     Ok(c.str()?.iter().map(|s| s.map(|s| s.to_string())).collect())
 }
 
-type Key = Vec<Option<String>>;
+/// A group's key: one value per grouping column, `None` where missing.
+pub type Key = Vec<Option<String>>;
 
-fn groups(df: &DataFrame, by: &[&str]) -> Result<BTreeMap<Key, Vec<usize>>> {
+/// Row indices per group of the `by` columns (values compared as text),
+/// groups in sorted order. The one rule for missing group keys: a row
+/// whose key is missing in a column is not dropped, it forms its own group
+/// (`None`, sorted first), as R's `group_by` and SPSS's split files do, so
+/// no respondent silently leaves an analysis.
+pub fn group_rows(df: &DataFrame, by: &[&str]) -> Result<BTreeMap<Key, Vec<usize>>> {
     let cols: Vec<Vec<Option<String>>> = by
         .iter()
         .map(|b| str_values(df, b))
@@ -199,7 +205,7 @@ pub fn mean_by(df: &DataFrame, y: &str, by: &[&str], opts: &GroupedOptions) -> R
         .map(|w| f64_values(df, w))
         .transpose()?;
     let mut rows = Rows::new(by, false);
-    for (key, idx) in groups(df, by)? {
+    for (key, idx) in group_rows(df, by)? {
         let ys = pick(&yv, &idx);
         if all_null(&ys) {
             continue;
@@ -240,7 +246,7 @@ pub fn proportion_by(
         .map(|w| f64_values(df, w))
         .transpose()?;
     let mut rows = Rows::new(by, false);
-    for (key, idx) in groups(df, by)? {
+    for (key, idx) in group_rows(df, by)? {
         let ys = pick(&yv, &idx);
         if all_null(&ys) {
             continue;
@@ -282,7 +288,7 @@ pub fn correlate_by(
     let yv = f64_values(df, y)?;
     let variable = format!("{x} ~ {y}");
     let mut rows = Rows::new(by, false);
-    for (key, idx) in groups(df, by)? {
+    for (key, idx) in group_rows(df, by)? {
         let xs = pick(&xv, &idx);
         let ys = pick(&yv, &idx);
         if all_null(&xs) || all_null(&ys) {
@@ -343,7 +349,7 @@ pub fn experiment_by(
     let yv = f64_values(df, y)?;
     let av = str_values(df, arm_col)?;
     let mut rows = Rows::new(by, true);
-    for (key, idx) in groups(df, by)? {
+    for (key, idx) in group_rows(df, by)? {
         let ys = pick(&yv, &idx);
         let arms = pick(&av, &idx);
         let in_trial: Vec<Option<f64>> = ys

@@ -12,6 +12,7 @@
 //! | [`experiment`] | arm vs control differences (Newcombe, Welch, pooled), ITT, 2x2 interaction, power, MDE |
 //! | [`multiple`] | Bonferroni, Holm, Benjamini-Hochberg adjusted p-values |
 //! | [`crosstab`] | chi-square test of independence, SPSS-style column-proportion letters |
+//! | [`statcheck`] | printed significance marks checked against n (p of r, smallest significant n) |
 //! | [`grouped`] | the above "by area and theme" over the long survey frame, as tidy polars frames |
 //! | [`dist`] | distribution helpers (t, normal, chi-square, F, beta, noncentral t) |
 //!
@@ -33,18 +34,19 @@ pub mod multiple;
 pub mod ols;
 mod qr;
 mod roots;
+pub mod statcheck;
 
 pub use correlation::{
     Correlation, CorrelationMatrix, CorrelationMethod, correlation, correlation_matrix, pearson,
     spearman,
 };
 pub use crosstab::{
-    ChiSquareTest, ColumnProportionTests, Crosstab, chi_square_independence,
+    ChiSquareTest, ColumnProportionTests, Crosstab, chi_square_independence, column_percentages,
     column_proportion_tests, crosstab,
 };
 pub use descriptive::{
-    MeanEstimate, ProportionEstimate, ProportionMethod, mean, proportion, proportion_from_counts,
-    weighted_mean, weighted_proportion,
+    ItemShares, MeanEstimate, ProportionEstimate, ProportionMethod, item_shares, mean, proportion,
+    proportion_from_counts, weighted_mean, weighted_proportion,
 };
 pub use experiment::{
     DiffMeans, DiffProportions, ExperimentResult, ExperimentSpec, MeanDiffMethod, OutcomeKind,
@@ -52,10 +54,12 @@ pub use experiment::{
     power_two_proportions, required_n_two_means, required_n_two_proportions,
 };
 pub use grouped::{
-    GroupedOptions, correlate_by, experiment_by, mean_by, p_adjust_frame, proportion_by, sub_items,
+    GroupedOptions, Key, correlate_by, experiment_by, group_rows, mean_by, p_adjust_frame,
+    proportion_by, sub_items,
 };
 pub use multiple::{PAdjustMethod, p_adjust};
 pub use ols::{Contrast, CovType, OlsFit, OlsOptions, Term, ols, ols_terms};
+pub use statcheck::{MarkCheck, MarkVerdict, check_mark, n_for_significance, p_of_r};
 
 /// Why a statistic could not be computed for the data at hand.
 ///

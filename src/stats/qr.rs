@@ -75,8 +75,10 @@ impl LsProblem<'_> {
     }
 }
 
+/// Dot product over the common length, in four lanes (the order of the
+/// additions is part of the results' bytes).
 #[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut s = [0.0f64; 4];

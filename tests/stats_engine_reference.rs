@@ -1,0 +1,197 @@
+//! The statistics the report engines use beyond the core (statcheck's p of
+//! r and smallest significant n, crosstab column percentages, item shares)
+//! against values computed independently by scipy and pandas
+//! (tests/fixtures/stats/make_engine_fixtures.py, output committed as
+//! engine_reference.json; the script cross-checks scipy's t form of p
+//! against its beta form and each n against n - 1). Plus the one grouping
+//! rule for missing group keys.
+
+use coweave::stats;
+use polars::prelude::*;
+use serde_json::Value;
+
+fn reference() -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/stats/engine_reference.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("engine_reference.json"))
+        .expect("valid JSON")
+}
+
+fn num(v: &Value) -> f64 {
+    v.as_f64()
+        .unwrap_or_else(|| panic!("number expected, got {v}"))
+}
+
+fn opt_num(v: &Value) -> Option<f64> {
+    v.as_f64()
+}
+
+fn opt_str(v: &Value) -> Option<&str> {
+    v.as_str()
+}
+
+#[test]
+fn p_of_r_matches_scipy() {
+    let cases = reference()["p_of_r"].as_array().unwrap().clone();
+    assert!(cases.len() >= 50);
+    for c in &cases {
+        let (r, n, want) = (num(&c["r"]), num(&c["n"]), num(&c["p"]));
+        let got = stats::p_of_r(r, n);
+        // p below the smallest normal double comes out as 0 in scipy
+        let tol = if want < 1e-10 { 1e-6 } else { 1e-9 } * want + 1e-300;
+        assert!(
+            (got - want).abs() <= tol,
+            "p_of_r({r}, {n}) = {got:e}, scipy {want:e}"
+        );
+    }
+}
+
+#[test]
+fn smallest_significant_n_matches_scipy_search() {
+    let cases = reference()["n_for"].as_array().unwrap().clone();
+    assert!(
+        cases.iter().any(|c| c["n"].is_null()),
+        "a never-significant case"
+    );
+    for c in &cases {
+        let (r, alpha) = (num(&c["r"]), num(&c["alpha"]));
+        let got = stats::n_for_significance(r, alpha);
+        let want = opt_num(&c["n"]);
+        if r == 0.95 && alpha == 0.05 {
+            // at n = 4 the exact p is 1 - |r| = 0.05: on the boundary, where
+            // the last bit of floating point decides between 4 and 5
+            assert!(matches!(got, Some(4.0) | Some(5.0)), "r = 0.95: {got:?}");
+            continue;
+        }
+        assert_eq!(got, want, "n_for_significance({r}, {alpha})");
+    }
+}
+
+#[test]
+fn statcheck_verdicts_follow_the_search() {
+    // r = 0.05 reaches 5 % from n = 1538 (scipy, above)
+    let at = |n: f64, printed: i64| stats::check_mark(0.05, n, printed);
+    assert!(at(2000.0, 1).consistent());
+    assert_eq!(
+        at(1000.0, 1).verdict,
+        stats::MarkVerdict::NeedsLargerN { need: 1538.0 }
+    );
+    assert_eq!(
+        at(2000.0, 0).verdict,
+        stats::MarkVerdict::UnmarkedButSignificant { from: Some(1538.0) }
+    );
+    assert_eq!(at(2000.0, 3).verdict, stats::MarkVerdict::UndefinedLevel);
+    assert_eq!(
+        stats::check_mark(0.0005, 1000.0, 1).verdict,
+        stats::MarkVerdict::NeverSignificant
+    );
+    // ** for r = 0.3 needs n >= 73 (scipy: p(0.3, 72) >= 0.01 > p(0.3, 73)):
+    // at n = 60 the area was too small
+    assert_eq!(
+        stats::check_mark(0.3, 60.0, 2).verdict,
+        stats::MarkVerdict::NeedsLargerN { need: 73.0 }
+    );
+    // marked * where at n = 200 the r earns **: the mark is simply wrong
+    let c = stats::check_mark(0.3, 200.0, 1);
+    assert_eq!(c.expected, 2);
+    assert_eq!(c.verdict, stats::MarkVerdict::ShouldBe { expected: 2 });
+}
+
+#[test]
+fn column_percentages_match_pandas_crosstab() {
+    for (k, c) in reference()["column_pct"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let rows: Vec<Option<&str>> = c["rows"].as_array().unwrap().iter().map(opt_str).collect();
+        let cols: Vec<Option<&str>> = c["cols"].as_array().unwrap().iter().map(opt_str).collect();
+        let w: Option<Vec<f64>> = c["weights"].as_array().map(|w| w.iter().map(num).collect());
+        let table = stats::crosstab(&rows, &cols, w.as_deref()).unwrap();
+        let labels = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(table.row_labels, labels(&c["row_labels"]), "case {k}");
+        assert_eq!(table.col_labels, labels(&c["col_labels"]), "case {k}");
+        let pct = stats::column_percentages(&table.counts);
+        for (i, row) in pct.iter().enumerate() {
+            for (j, got) in row.iter().enumerate() {
+                let count = num(&c["counts"][i][j]);
+                let want = num(&c["pct"][i][j]);
+                assert!((table.counts[i][j] - count).abs() <= 1e-9 * count.abs());
+                assert!(
+                    (got - want).abs() <= 1e-12,
+                    "case {k} [{i}][{j}]: {got} vs {want}"
+                );
+            }
+        }
+    }
+    // a column with no cases has no percentage, not 0
+    let pct = stats::column_percentages(&[vec![1.0, 0.0], vec![3.0, 0.0]]);
+    assert_eq!(pct[0][0], 0.25);
+    assert!(pct[0][1].is_nan() && pct[1][1].is_nan());
+}
+
+#[test]
+fn item_shares_match_pandas() {
+    for (k, c) in reference()["item_shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let codes: Vec<Option<f64>> = c["codes"].as_array().unwrap().iter().map(opt_num).collect();
+        let scored: Vec<i64> = c["scored"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect();
+        let positive: Vec<i64> = c["positive"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect();
+        let first = c["first"].as_i64().unwrap();
+        let got = stats::item_shares(&codes, |x| scored.contains(&x), first, &positive);
+        let n = c["n"].as_u64().unwrap() as usize;
+        if n == 0 {
+            assert_eq!(got, None, "case {k}: nothing scored");
+            continue;
+        }
+        let got = got.unwrap_or_else(|| panic!("case {k}: shares"));
+        assert_eq!(got.n, n, "case {k}");
+        assert!((got.first - num(&c["often"])).abs() <= 1e-12, "case {k}");
+        assert!((got.positive - num(&c["any"])).abs() <= 1e-12, "case {k}");
+    }
+}
+
+#[test]
+fn a_missing_group_key_is_its_own_group_sorted_first() {
+    let df = df![
+        "area" => [Some("Bristol"), None, Some("Barnet"), Some("Bristol"), None],
+        "y" => [1.0, 2.0, 3.0, 4.0, 5.0],
+    ]
+    .unwrap();
+    let groups = stats::group_rows(&df, &["area"]).unwrap();
+    let got: Vec<(Option<String>, Vec<usize>)> =
+        groups.into_iter().map(|(k, v)| (k[0].clone(), v)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (None, vec![1, 4]),
+            (Some("Barnet".into()), vec![2]),
+            (Some("Bristol".into()), vec![0, 3]),
+        ]
+    );
+    // every row is in exactly one group
+    let df = df!["a" => ["x", "y"], "b" => [Some("1"), None]].unwrap();
+    let groups = stats::group_rows(&df, &["a", "b"]).unwrap();
+    assert_eq!(groups.values().map(Vec::len).sum::<usize>(), 2);
+}
