@@ -26,13 +26,21 @@ pub struct Location {
     pub column: Option<usize>,
 }
 
-/// One problem, with its place, a snippet of the offending line and hints.
+/// One problem, with its place, a snippet of the offending line and hints:
+/// the one diagnostic type of coweave (typst's `SourceDiagnostic` is the
+/// model). Code that sees only part of a file (an engine sees its block)
+/// gives a byte [`span`](Self::span) in that file; whoever knows the file
+/// turns it into a line and column with [`locate`](Self::locate).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
     /// Where, if the problem has a place.
-    pub location: Option<Location>,
+    pub location: Option<Box<Location>>,
+    /// The bytes of the file the problem is about (the rejected key or
+    /// value), when known; `location` is its start.
+    #[serde(skip)]
+    pub span: Option<std::ops::Range<usize>>,
     /// What is wrong, in one sentence.
     pub message: String,
     /// The source line the location points at (without its newline).
@@ -47,6 +55,7 @@ impl Diagnostic {
         Self {
             severity: Severity::Error,
             location: None,
+            span: None,
             message: message.into(),
             snippet: None,
             hints: Vec::new(),
@@ -63,11 +72,11 @@ impl Diagnostic {
 
     /// Places the problem in a file, at an optional line and column.
     pub fn at(mut self, file: &Path, line: Option<usize>, column: Option<usize>) -> Self {
-        self.location = Some(Location {
+        self.location = Some(Box::new(Location {
             file: file.to_path_buf(),
             line,
             column,
-        });
+        }));
         self
     }
 
@@ -79,10 +88,49 @@ impl Diagnostic {
         d
     }
 
+    /// Points at bytes of the file (not yet located, see [`Self::locate`]).
+    pub fn with_span(mut self, span: std::ops::Range<usize>) -> Self {
+        self.span = Some(span);
+        self
+    }
+
+    /// Points at one byte offset of the file.
+    pub fn point(self, offset: usize) -> Self {
+        self.with_span(offset..offset)
+    }
+
+    /// Points at `span` unless a more exact place is already known.
+    pub fn or_span(self, span: std::ops::Range<usize>) -> Self {
+        if self.span.is_some() {
+            self
+        } else {
+            self.with_span(span)
+        }
+    }
+
+    /// Places the problem in `file`, whose text is `source`: at its span,
+    /// or at `fallback` when it has none.
+    pub fn locate(mut self, file: &Path, source: &str, fallback: usize) -> Self {
+        let span = self.span.clone().unwrap_or(fallback..fallback);
+        self = self.at_offset(file, source, span.start);
+        self.span = Some(span);
+        self
+    }
+
     /// Adds a hint.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hints.push(hint.into());
         self
+    }
+
+    /// The usual hint for a name that is not known: "did you mean `x`?"
+    /// for a close candidate, else the list of `what` there are.
+    pub fn suggest(self, word: &str, candidates: &[&str], what: &str) -> Self {
+        match closest(word, candidates) {
+            Some(s) => self.hint(format!("did you mean `{s}`?")),
+            None if candidates.is_empty() || what.is_empty() => self,
+            None => self.hint(format!("{what}: {}", candidates.join(", "))),
+        }
     }
 
     /// True for errors.
@@ -104,6 +152,43 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize, &str) {
     let line = source[..start].matches('\n').count() + 1;
     let column = source[start..offset].chars().count() + 1;
     (line, column, source[start..end].trim_end_matches('\r'))
+}
+
+/// The candidate closest to `word` by edit distance (a swap of two
+/// neighbouring letters counts as one edit), if close enough: at most one
+/// edit per three letters, and at least one.
+pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, c)| *d <= 1.max(c.chars().count() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Optimal string alignment distance.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 impl fmt::Display for Diagnostic {
@@ -134,7 +219,14 @@ impl fmt::Display for Diagnostic {
                         .take(col.saturating_sub(1))
                         .map(|c| if c == '\t' { '\t' } else { ' ' })
                         .collect();
-                    writeln!(f, "{:gutter$} | {pad}^", "")?;
+                    // underline the span's characters on this line (at least one)
+                    let rest = text.chars().count().saturating_sub(col.saturating_sub(1));
+                    let width = self
+                        .span
+                        .as_ref()
+                        .map_or(1, |s| self.span_chars(s, text, col))
+                        .clamp(1, rest.max(1));
+                    writeln!(f, "{:gutter$} | {pad}{}", "", "^".repeat(width))?;
                 }
             }
         }
@@ -142,6 +234,56 @@ impl fmt::Display for Diagnostic {
             writeln!(f, "  = hint: {hint}")?;
         }
         Ok(())
+    }
+}
+
+impl Diagnostic {
+    /// Characters of the span on the snippet's line: the span's bytes are
+    /// found again in the line from the column on.
+    fn span_chars(&self, span: &std::ops::Range<usize>, line: &str, col: usize) -> usize {
+        let from: String = line.chars().skip(col.saturating_sub(1)).collect();
+        let mut bytes = span.end.saturating_sub(span.start);
+        let mut n = 0;
+        for c in from.chars() {
+            if bytes == 0 {
+                break;
+            }
+            bytes = bytes.saturating_sub(c.len_utf8());
+            n += 1;
+        }
+        n
+    }
+}
+
+/// A result with the warnings met on the way to it: warnings travel beside
+/// what was produced instead of being printed where they arise.
+#[derive(Debug, Clone)]
+pub struct Warned<T> {
+    /// What was produced.
+    pub output: T,
+    /// Warnings, in the order they arose.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl<T> Warned<T> {
+    /// A result without warnings.
+    pub fn new(output: T) -> Self {
+        Warned {
+            output,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Adds a warning.
+    pub fn warn(mut self, warning: Diagnostic) -> Self {
+        self.warnings.push(warning);
+        self
+    }
+}
+
+impl<T> From<T> for Warned<T> {
+    fn from(output: T) -> Self {
+        Warned::new(output)
     }
 }
 
@@ -184,6 +326,21 @@ mod tests {
         assert_eq!(line_col(src, off), (1, 3, "a = 1"));
         let off = src.rfind('=').unwrap();
         assert_eq!(line_col(src, off), (2, 6, "näme = 2"));
+    }
+
+    #[test]
+    fn a_span_is_underlined_on_its_line() {
+        let src = "kind: bar\ny: estimat\n";
+        let start = src.find("estimat").unwrap();
+        let d = Diagnostic::error("no column")
+            .with_span(start..start + 7)
+            .locate(Path::new("r.md"), src, 0);
+        let text = d.to_string();
+        assert!(text.contains("--> r.md:2:4"), "{text}");
+        assert!(text.contains("2 | y: estimat\n  |    ^^^^^^^\n"), "{text}");
+        // without a span the fallback offset is the place, one caret wide
+        let d = Diagnostic::error("x").locate(Path::new("r.md"), src, 3);
+        assert!(d.to_string().contains("1 | kind: bar\n  |    ^\n"), "{d}");
     }
 
     #[test]

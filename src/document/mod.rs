@@ -9,8 +9,9 @@ mod parse;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+pub use crate::diag::closest;
 pub use front::{DataSpec, FrontMatter, ParamSpec, ParamType};
-pub use parse::{closest, parse, yaml_message};
+pub use parse::{parse, yaml_message};
 
 /// A parsed template.
 #[derive(Debug, Clone)]

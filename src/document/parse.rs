@@ -216,11 +216,7 @@ fn block_parts(
         if !known {
             let mut d = Diagnostic::error(format!("unknown block option `{key}`"))
                 .at_offset(path, source, key_offset);
-            if let Some(s) = closest(&key, &COMMON_OPTIONS) {
-                d = d.hint(format!("did you mean `{s}`?"));
-            } else {
-                d = d.hint(format!("options: {}", COMMON_OPTIONS.join(", ")));
-            }
+            d = d.suggest(&key, &COMMON_OPTIONS, "options");
             problems.push(d);
         }
         if options
@@ -249,41 +245,4 @@ fn block_parts(
         body,
         body_offset: start + after_fence + pos,
     }
-}
-
-/// The candidate closest to `word` by edit distance (a swap of two
-/// neighbouring letters counts as one edit), if close enough: at most one
-/// edit per three letters, and at least one.
-pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, c)| *d <= 1.max(c.chars().count() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-/// Optimal string alignment distance.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    d[a.len()][b.len()]
 }

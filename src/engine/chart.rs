@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{BlockError, BlockOutput, Context, Engine, FigureOut, frames};
+use super::{BlockOutput, Context, Diagnostic, Engine, FigureOut, Warned, frames};
 use crate::chart::{self, BarChart, ForestRow, HeatMap, LikertItem, Series};
 use crate::document::Block;
 
@@ -100,9 +100,9 @@ fn need<'a, T>(
     what: &str,
     kind: &str,
     block: &Block,
-) -> Result<&'a T, BlockError> {
+) -> Result<&'a T, Diagnostic> {
     v.as_ref().ok_or_else(|| {
-        BlockError::new(format!("a `{kind}` chart needs `{what}`")).at(block.body_offset)
+        Diagnostic::error(format!("a `{kind}` chart needs `{what}`")).point(block.body_offset)
     })
 }
 
@@ -130,7 +130,12 @@ impl Engine for ChartBlock {
         r
     }
 
-    fn run(&self, block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError> {
+    fn run(
+        &self,
+        block: &Block,
+        body: &str,
+        ctx: &Context,
+    ) -> Result<Warned<BlockOutput>, Diagnostic> {
         self.draw(block, body, ctx).map_err(|e| {
             let suppressed = super::data_key(body).first().and_then(|d| ctx.frames.get(d)).is_some_and(|n| {
                 n.frame.column(super::disclosure::COLUMN).is_ok()
@@ -148,17 +153,17 @@ impl Engine for ChartBlock {
 }
 
 impl ChartBlock {
-    fn draw(&self, block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError> {
+    fn draw(
+        &self,
+        block: &Block,
+        body: &str,
+        ctx: &Context,
+    ) -> Result<Warned<BlockOutput>, Diagnostic> {
         let spec: Spec = super::parse_spec("chart", block, body)?;
         if !KINDS.contains(&spec.kind.as_str()) {
-            let e = BlockError::new(format!("unknown chart kind `{}`", spec.kind)).at(block
-                .body
-                .find(&spec.kind)
-                .map_or(block.body_offset, |i| block.body_offset + i));
-            return Err(match crate::document::closest(&spec.kind, &KINDS) {
-                Some(k) => e.hint(format!("did you mean `{k}`?")),
-                None => e.hint(format!("kinds: {}", KINDS.join(", "))),
-            });
+            let e = Diagnostic::error(format!("unknown chart kind `{}`", spec.kind))
+                .with_span(super::spans::SpecSpans::of(block).best(Some("kind"), &spec.kind));
+            return Err(e.suggest(&spec.kind, &KINDS, "kinds"));
         }
         if spec.kind == "likert" {
             return likert(&spec, block, ctx);
@@ -171,29 +176,37 @@ impl ChartBlock {
             .iter()
             .map(|c| c.to_string())
             .collect();
-        let mut wanted: Vec<String> = Vec::new();
-        wanted.extend(spec.x.iter().flat_map(Names::list));
-        wanted.extend(spec.y.iter().cloned());
-        wanted.extend(spec.group.iter().cloned());
-        wanted.extend(spec.ci.iter().flat_map(|(a, b)| [a.clone(), b.clone()]));
-        wanted.extend(spec.rows.iter().cloned());
-        wanted.extend(spec.columns.iter().flat_map(Names::list));
-        wanted.extend(spec.value.iter().cloned());
-        wanted.extend(spec.p.iter().cloned());
-        wanted.extend(spec.label.iter().flat_map(Names::list));
-        wanted.extend(spec.marker.iter().cloned());
-        wanted.extend(spec.facet.iter().cloned());
-        for c in &wanted {
+        // every column the spec names, with the key naming it
+        let mut wanted: Vec<(&str, String)> = Vec::new();
+        let mut want = |key: &'static str, names: Vec<String>| {
+            wanted.extend(names.into_iter().map(|n| (key, n)));
+        };
+        want("x", spec.x.iter().flat_map(Names::list).collect());
+        want("y", spec.y.iter().cloned().collect());
+        want("group", spec.group.iter().cloned().collect());
+        want(
+            "ci",
+            spec.ci
+                .iter()
+                .flat_map(|(a, b)| [a.clone(), b.clone()])
+                .collect(),
+        );
+        want("rows", spec.rows.iter().cloned().collect());
+        want(
+            "columns",
+            spec.columns.iter().flat_map(Names::list).collect(),
+        );
+        want("value", spec.value.iter().cloned().collect());
+        want("p", spec.p.iter().cloned().collect());
+        want("label", spec.label.iter().flat_map(Names::list).collect());
+        want("marker", spec.marker.iter().cloned().collect());
+        want("facet", spec.facet.iter().cloned().collect());
+        for (key, c) in &wanted {
             if !columns.contains(c) {
                 let refs: Vec<&str> = columns.iter().map(String::as_str).collect();
-                let e = BlockError::new(format!("frame `{data}` has no column `{c}`")).at(block
-                    .body
-                    .find(c.as_str())
-                    .map_or(block.body_offset, |i| block.body_offset + i));
-                return Err(match crate::document::closest(c, &refs) {
-                    Some(s) => e.hint(format!("did you mean `{s}`?")),
-                    None => e.hint(format!("columns: {}", columns.join(", "))),
-                });
+                let e = Diagnostic::error(format!("frame `{data}` has no column `{c}`"))
+                    .with_span(super::spans::SpecSpans::of(block).best(Some(key), c));
+                return Err(e.suggest(c, &refs, "columns"));
             }
         }
         let themes: BTreeMap<&str, &str> = ctx
@@ -205,10 +218,10 @@ impl ChartBlock {
             .collect();
         let rows = frames::rows(df);
         if rows.is_empty() {
-            return Err(BlockError::new(format!(
+            return Err(Diagnostic::error(format!(
                 "nothing to draw: frame `{data}` has no rows"
             ))
-            .at(block.body_offset)
+            .point(block.body_offset)
             .hint("check the filter of the block that made it (an area or theme with no answers?)"));
         }
         for (what, names) in [
@@ -218,10 +231,11 @@ impl ChartBlock {
         ] {
             if names.as_ref().is_some_and(|n| n.list().is_empty()) {
                 return Err(
-                    BlockError::new(format!("`{what}` names no column")).at(block
-                        .body
-                        .find(&format!("{what}:"))
-                        .map_or(block.body_offset, |i| block.body_offset + i)),
+                    Diagnostic::error(format!("`{what}` names no column")).with_span(
+                        super::spans::SpecSpans::of(block)
+                            .value(what)
+                            .unwrap_or(block.body_offset..block.body_offset),
+                    ),
                 );
             }
         }
@@ -238,7 +252,7 @@ impl ChartBlock {
             "scatter" => drawing.scatter()?,
             _ => drawing.bars()?,
         };
-        Ok(BlockOutput::Figure(FigureOut {
+        Ok(Warned::new(BlockOutput::Figure(FigureOut {
             label: block.option_str("label").map(str::to_string),
             number: None,
             caption: with_suppression_note(block.option_str("caption"), df, ctx.min_base),
@@ -246,7 +260,7 @@ impl ChartBlock {
             alt: block.option_str("alt").map(str::to_string).unwrap_or(alt),
             svg: ctx.chart_style.apply(svg),
             csv: frames::to_csv(df),
-        }))
+        })))
     }
 }
 
@@ -285,7 +299,7 @@ impl Drawing<'_> {
             .join(sep)
     }
 
-    fn heatmap(&self) -> Result<(String, String), BlockError> {
+    fn heatmap(&self) -> Result<(String, String), Diagnostic> {
         Ok({
             let row_col = need(&self.spec.rows, "rows", "heatmap", self.block)?.clone();
             let col_cols = need(&self.spec.columns, "columns", "heatmap", self.block)?.list();
@@ -358,13 +372,14 @@ impl Drawing<'_> {
                 cells,
             };
             (
-                chart::heatmap(&h).map_err(|e| BlockError::new(e.0).at(self.block.body_offset))?,
+                chart::heatmap(&h)
+                    .map_err(|e| Diagnostic::error(e.0).point(self.block.body_offset))?,
                 alt,
             )
         })
     }
 
-    fn forest(&self) -> Result<(String, String), BlockError> {
+    fn forest(&self) -> Result<(String, String), Diagnostic> {
         Ok({
             let label_cols = need(&self.spec.label, "label", "forest", self.block)?.list();
             let (lo, hi) = need(&self.spec.ci, "ci", "forest", self.block)?.clone();
@@ -403,13 +418,13 @@ impl Drawing<'_> {
             });
             (
                 chart::forest(&out, &xl, scale)
-                    .map_err(|e| BlockError::new(e.0).at(self.block.body_offset))?,
+                    .map_err(|e| Diagnostic::error(e.0).point(self.block.body_offset))?,
                 alt,
             )
         })
     }
 
-    fn scatter(&self) -> Result<(String, String), BlockError> {
+    fn scatter(&self) -> Result<(String, String), Diagnostic> {
         Ok({
             let xs = need(&self.spec.x, "x", "scatter", self.block)?.list();
             let y = need(&self.spec.y, "y", "scatter", self.block)?.clone();
@@ -435,12 +450,12 @@ impl Drawing<'_> {
                 self.spec.ylabel.as_deref().unwrap_or(&y),
                 self.spec.fit,
             )
-            .map_err(|e| BlockError::new(e.0).at(self.block.body_offset))?;
+            .map_err(|e| Diagnostic::error(e.0).point(self.block.body_offset))?;
             (svg, alt)
         })
     }
 
-    fn bars(&self) -> Result<(String, String), BlockError> {
+    fn bars(&self) -> Result<(String, String), Diagnostic> {
         Ok({
             let xs = need(&self.spec.x, "x", &self.spec.kind, self.block)?.list();
             let y = need(&self.spec.y, "y", &self.spec.kind, self.block)?.clone();
@@ -489,12 +504,12 @@ impl Drawing<'_> {
                     chart::bar(&chart)
                 }
                 .map_err(|e| {
-                    BlockError::new(if facet.is_empty() {
+                    Diagnostic::error(if facet.is_empty() {
                         e.0
                     } else {
                         format!("{} (panel {facet})", e.0)
                     })
-                    .at(self.block.body_offset)
+                    .point(self.block.body_offset)
                 })?;
                 panels.push(svg);
                 let d = describe(&chart, &y).replacen(
@@ -547,7 +562,7 @@ fn bar_chart(
     key: &dyn Fn(&Value, &[String], &str) -> String,
     text: &dyn Fn(&str, Option<&Value>) -> String,
     facet: &str,
-) -> Result<BarChart, BlockError> {
+) -> Result<BarChart, Diagnostic> {
     let mut categories: Vec<String> = Vec::new();
     let mut groups: Vec<String> = Vec::new();
     for r in rows {
@@ -599,7 +614,7 @@ fn bar_chart(
             "descending" | "desc" => true,
             "ascending" | "asc" => false,
             other => {
-                return Err(BlockError::new(format!("unknown sort `{other}`"))
+                return Err(Diagnostic::error(format!("unknown sort `{other}`"))
                     .hint("use ascending or descending"));
             }
         };
@@ -662,7 +677,7 @@ fn bar_chart(
 }
 
 /// Stacked Likert bars of codebook items from the respondent frame.
-fn likert(spec: &Spec, block: &Block, ctx: &Context) -> Result<BlockOutput, BlockError> {
+fn likert(spec: &Spec, block: &Block, ctx: &Context) -> Result<Warned<BlockOutput>, Diagnostic> {
     let items = need(&spec.items, "items", "likert", block)?;
     let cb = &ctx.survey.codebook;
     let resp = &ctx.survey.respondents;
@@ -682,14 +697,9 @@ fn likert(spec: &Spec, block: &Block, ctx: &Context) -> Result<BlockOutput, Bloc
     for name in items {
         let Some(var) = cb.variable(name) else {
             let names: Vec<&str> = cb.variables.iter().map(|v| v.name.as_str()).collect();
-            let e = BlockError::new(format!("the codebook has no variable `{name}`")).at(block
-                .body
-                .find(name.as_str())
-                .map_or(block.body_offset, |i| block.body_offset + i));
-            return Err(match crate::document::closest(name, &names) {
-                Some(s) => e.hint(format!("did you mean `{s}`?")),
-                None => e,
-            });
+            let e = Diagnostic::error(format!("the codebook has no variable `{name}`"))
+                .with_span(super::spans::SpecSpans::of(block).best(Some("items"), name));
+            return Err(e.suggest(name, &names, ""));
         };
         let Some(set) = cb.values_of(var) else {
             continue;
@@ -704,11 +714,11 @@ fn likert(spec: &Spec, block: &Block, ctx: &Context) -> Result<BlockOutput, Bloc
         match &categories {
             None => categories = Some((var.values.clone().unwrap_or_default(), names.clone())),
             Some((vs, _)) if Some(vs) != var.values.as_ref() => {
-                return Err(BlockError::new(format!(
+                return Err(Diagnostic::error(format!(
                     "likert items must share one value set; `{name}` uses `{}`",
                     var.values.as_deref().unwrap_or("?")
                 ))
-                .at(block.body_offset));
+                .point(block.body_offset));
             }
             _ => {}
         }
@@ -764,9 +774,10 @@ fn likert(spec: &Spec, block: &Block, ctx: &Context) -> Result<BlockOutput, Bloc
             polars::prelude::Column::new("share".into(), share_col),
         ],
     )
-    .map_err(|e| BlockError::new(e.to_string()).at(block.body_offset))?;
+    .map_err(|e| Diagnostic::error(e.to_string()).point(block.body_offset))?;
     let csv = frames::to_csv(&behind);
-    let svg = chart::likert(&out, &cats).map_err(|e| BlockError::new(e.0).at(block.body_offset))?;
+    let svg =
+        chart::likert(&out, &cats).map_err(|e| Diagnostic::error(e.0).point(block.body_offset))?;
     let alt = format!(
         "Stacked bars of the answers to {} items{}, each 100% of those answering, with the share answering don't know shown apart.",
         out.len(),
@@ -774,7 +785,7 @@ fn likert(spec: &Spec, block: &Block, ctx: &Context) -> Result<BlockOutput, Bloc
             .as_ref()
             .map_or(String::new(), |a| format!(" in {a}"))
     );
-    Ok(BlockOutput::Figure(FigureOut {
+    Ok(Warned::new(BlockOutput::Figure(FigureOut {
         label: block.option_str("label").map(str::to_string),
         number: None,
         caption: block.option_str("caption").map(str::to_string),
@@ -782,7 +793,7 @@ fn likert(spec: &Spec, block: &Block, ctx: &Context) -> Result<BlockOutput, Bloc
         alt: block.option_str("alt").map(str::to_string).unwrap_or(alt),
         svg: ctx.chart_style.apply(svg),
         csv,
-    }))
+    })))
 }
 
 /// The caption, with a sentence saying that values were withheld when the

@@ -16,7 +16,7 @@ use super::{
     engine_for, frames, locate_in_body, number_labels, prose, published_frames, quoted_words,
     suppress,
 };
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Warned};
 use crate::document::{Block, Document, Node, Prose};
 
 /// A block ready to run: its code with parameters filled in and its cache key.
@@ -249,23 +249,31 @@ impl<'a> Driver<'a> {
         };
         self.log
             .push(format!("{}: ran ({reason})", p.block.describe()));
-        let run = engine
-            .run(&p.block, &p.body, &self.ctx)
-            .and_then(|out| suppress(out, &p.block, self.ctx.min_base));
+        let run = engine.run(&p.block, &p.body, &self.ctx).and_then(|w| {
+            Ok(Warned {
+                output: suppress(w.output, &p.block, self.ctx.min_base)?,
+                warnings: w.warnings,
+            })
+        });
         match run {
-            Ok(out) => {
-                self.store(p, &out, use_cache);
-                Some(out)
+            Ok(Warned { output, warnings }) => {
+                // a result with warnings is not cached, so that its warnings
+                // are reported on every render, cached or not
+                self.store(p, &output, use_cache && warnings.is_empty());
+                for w in warnings {
+                    let w = w.locate(&self.doc.path, &self.doc.source, p.block.engine_offset);
+                    self.warnings.push(Diagnostic {
+                        message: format!("{}: {}", p.block.describe(), w.message),
+                        ..w
+                    });
+                }
+                Some(output)
             }
-            Err(e) => {
-                let at = e
-                    .offset
-                    .or_else(|| locate_in_body(&p.block, &e.message))
-                    .unwrap_or(p.block.engine_offset);
-                let message = format!("{}: {}", p.block.describe(), e.message);
-                let mut d =
-                    Diagnostic::error(message).at_offset(&self.doc.path, &self.doc.source, at);
-                d.hints = e.hints;
+            Err(mut e) => {
+                let fallback =
+                    locate_in_body(&p.block, &e.message).unwrap_or(p.block.engine_offset);
+                e.message = format!("{}: {}", p.block.describe(), e.message);
+                let d = e.locate(&self.doc.path, &self.doc.source, fallback);
                 self.problems.push(d);
                 self.fail(&p.block);
                 None

@@ -13,6 +13,7 @@ pub mod labels;
 pub mod params;
 pub mod prose;
 pub mod recommend;
+pub mod spans;
 pub mod sql;
 pub mod stats;
 pub mod table;
@@ -22,7 +23,7 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 use serde_json::Value;
 
-use crate::diag::Diagnostic;
+pub use crate::diag::{Diagnostic, Warned};
 use crate::document::{Block, Document, Node};
 use crate::survey::Survey;
 use crate::survey::published::Published;
@@ -58,14 +59,11 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// The frame a block names, or an error pointing at the name with the
     /// closest existing one as hint.
-    pub fn frame(&self, name: &str, block: &Block) -> Result<&Named, BlockError> {
+    pub fn frame(&self, name: &str, block: &Block) -> Result<&Named, Diagnostic> {
         self.frames.get(name).ok_or_else(|| {
             let names: Vec<&str> = self.frames.keys().map(String::as_str).collect();
-            let at = block
-                .body
-                .find(name)
-                .map_or(block.body_offset, |i| block.body_offset + i);
-            let e = BlockError::new(format!("no frame named `{name}`")).at(at);
+            let at = spans::SpecSpans::of(block).best(Some("data"), name);
+            let e = Diagnostic::error(format!("no frame named `{name}`")).with_span(at);
             match crate::document::closest(name, &names) {
                 Some(s) => e.hint(format!(
                     "did you mean `{s}`? (frames are the `name` of earlier blocks)"
@@ -81,14 +79,27 @@ pub(crate) fn parse_spec<T: serde::de::DeserializeOwned>(
     what: &str,
     block: &Block,
     body: &str,
-) -> Result<T, BlockError> {
-    crate::yaml::from_str(body).map_err(|e| {
-        BlockError::new(format!(
-            "{what} spec: {}",
-            crate::document::yaml_message(&e.to_string())
-        ))
-        .at(block.body_offset)
-    })
+) -> Result<T, Diagnostic> {
+    crate::yaml::from_str(body).map_err(|e| spec_error(what, block, &e))
+}
+
+/// A spec the YAML parser rejected, at the place the parser names (the
+/// unknown key, the value of the wrong type), else at the block's code.
+pub(crate) fn spec_error(what: &str, block: &Block, e: &serde_saphyr::Error) -> Diagnostic {
+    let d = Diagnostic::error(format!(
+        "{what} spec: {}",
+        crate::document::yaml_message(&e.to_string())
+    ));
+    let at = e.location().map(|loc| {
+        let line = crate::document::line_offset(&block.body, loc.line() as usize);
+        let column: usize = block.body[line.min(block.body.len())..]
+            .chars()
+            .take((loc.column() as usize).saturating_sub(1))
+            .map(char::len_utf8)
+            .sum();
+        block.body_offset + line + column
+    });
+    d.point(at.unwrap_or(block.body_offset))
 }
 
 /// The frame a spec's `data:` key names (what table and chart blocks read).
@@ -98,40 +109,6 @@ pub(crate) fn data_key(body: &str) -> Vec<String> {
         .and_then(|m| m.get("data").and_then(Value::as_str).map(str::to_string))
         .into_iter()
         .collect()
-}
-
-/// A block's failure: message, the place in the template, hints.
-#[derive(Debug, Clone)]
-pub struct BlockError {
-    /// What went wrong.
-    pub message: String,
-    /// Absolute byte offset in the template, when the engine knows better than the block start.
-    pub offset: Option<usize>,
-    /// Suggestions.
-    pub hints: Vec<String>,
-}
-
-impl BlockError {
-    /// An error at the block.
-    pub fn new(message: impl Into<String>) -> Self {
-        BlockError {
-            message: message.into(),
-            offset: None,
-            hints: Vec::new(),
-        }
-    }
-
-    /// Adds a hint.
-    pub fn hint(mut self, h: impl Into<String>) -> Self {
-        self.hints.push(h.into());
-        self
-    }
-
-    /// Points at an absolute offset.
-    pub fn at(mut self, offset: usize) -> Self {
-        self.offset = Some(offset);
-        self
-    }
 }
 
 /// What a block produces.
@@ -173,8 +150,14 @@ pub struct LabelKind {
 pub trait Engine: Sync {
     /// The name in the fence: ` ```{name} `.
     fn name(&self) -> &'static str;
-    /// Runs the block; `body` is its code after parameter substitution.
-    fn run(&self, block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError>;
+    /// Runs the block; `body` is its code after parameter substitution. Its
+    /// warnings (values it could not use, ...) travel beside the output.
+    fn run(
+        &self,
+        block: &Block,
+        body: &str,
+        ctx: &Context,
+    ) -> Result<Warned<BlockOutput>, Diagnostic>;
     /// Names of the context frames the block reads (for cache keys).
     fn reads(&self, block: &Block, body: &str, ctx: &Context) -> Vec<String>;
     /// Files the block reads besides frames (for cache keys): their content
@@ -397,12 +380,12 @@ pub struct Inputs<'a> {
 
 /// Disclosure control on a block's frame, before anything reads it
 /// (`#| base: column` names the base; default `n`).
-fn suppress(out: BlockOutput, block: &Block, min_base: u32) -> Result<BlockOutput, BlockError> {
+fn suppress(out: BlockOutput, block: &Block, min_base: u32) -> Result<BlockOutput, Diagnostic> {
     let base = block.option_str("base");
     let fail = |e: PolarsError| {
-        let e = BlockError::new(format!("disclosure control: {e}"));
+        let e = Diagnostic::error(format!("disclosure control: {e}"));
         match block.options.get("base") {
-            Some(o) => e.at(o.offset),
+            Some(o) => e.point(o.offset),
             None => e,
         }
     };
@@ -419,14 +402,14 @@ fn suppress(out: BlockOutput, block: &Block, min_base: u32) -> Result<BlockOutpu
     })
 }
 
-/// Where in a block's code the first `quoted` word of a message is.
+/// For an engine error without a span: the value of the block's spec that
+/// the message quotes (by the YAML parser's spans, whole names only).
 fn locate_in_body(block: &Block, message: &str) -> Option<usize> {
-    quoted_words(message).iter().find_map(|word| {
-        block
-            .body
-            .find(word.as_str())
-            .map(|i| block.body_offset + i)
-    })
+    let spans = spans::SpecSpans::of(block);
+    quoted_words(message)
+        .iter()
+        .find_map(|word| spans.any_value(word))
+        .map(|r| r.start)
 }
 
 /// Words a message quotes with backticks, double or single quotes, in that order.

@@ -19,7 +19,7 @@ use polars::prelude::*;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{BlockError, BlockOutput, Context, Engine, frames, prose, sql};
+use super::{BlockOutput, Context, Diagnostic, Engine, Warned, frames, prose, sql};
 use crate::diag::line_col;
 use crate::document::Block;
 
@@ -76,16 +76,21 @@ impl Engine for Recommend {
             .unwrap_or_default()
     }
 
-    fn run(&self, _block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError> {
+    fn run(
+        &self,
+        _block: &Block,
+        body: &str,
+        ctx: &Context,
+    ) -> Result<Warned<BlockOutput>, Diagnostic> {
         let spec: Spec = crate::yaml::from_str(body).map_err(|e| {
-            BlockError::new(format!(
+            Diagnostic::error(format!(
                 "recommend spec: {}",
                 crate::document::yaml_message(&e.to_string())
             ))
         })?;
         let path = ctx.base_dir.join(&spec.rules);
         let text = std::fs::read_to_string(&path).map_err(|e| {
-            BlockError::new(format!("cannot read rules file `{}`: {e}", spec.rules))
+            Diagnostic::error(format!("cannot read rules file `{}`: {e}", spec.rules))
         })?;
         let at = |offset: usize| {
             let (line, col, _) = line_col(&text, offset);
@@ -93,7 +98,7 @@ impl Engine for Recommend {
         };
         let rules: Rules = toml::from_str(&text).map_err(|e| {
             let place = e.span().map_or(path.display().to_string(), |s| at(s.start));
-            BlockError::new(format!("rules file {place}: {}", e.message().trim()))
+            Diagnostic::error(format!("rules file {place}: {}", e.message().trim()))
         })?;
         let env = prose::environment(ctx.survey);
         let mut markdown = String::new();
@@ -106,18 +111,18 @@ impl Engine for Recommend {
             let place = at(spanned.span().start);
             let rule = spanned.get_ref();
             if !TYPES.contains(&rule.kind.as_str()) {
-                return Err(BlockError::new(format!(
+                return Err(Diagnostic::error(format!(
                     "rule `{}` ({place}): unknown type `{}`",
                     rule.id, rule.kind
                 ))
                 .hint(format!("types: {}", TYPES.join(", "))));
             }
             let when = sql::render(&rule.when, &ctx.params).map_err(|(m, _)| {
-                BlockError::new(format!("rule `{}` ({place}): in `when`: {m}", rule.id))
+                Diagnostic::error(format!("rule `{}` ({place}): in `when`: {m}", rule.id))
             })?;
             let rows = sql::query(ctx, &when).map_err(|e| {
                 let msg = e.to_string();
-                BlockError::new(format!(
+                Diagnostic::error(format!(
                     "rule `{}` ({place}): its condition failed: {}",
                     rule.id,
                     msg.lines().next().unwrap_or(&msg)
@@ -132,13 +137,13 @@ impl Engine for Recommend {
             })));
             let render = |what: &str, t: &str| {
                 prose::render(&env, t, &values).map_err(|(m, _)| {
-                    BlockError::new(format!("rule `{}` ({place}): in `{what}`: {m}", rule.id))
+                    Diagnostic::error(format!("rule `{}` ({place}): in `{what}`: {m}", rule.id))
                 })
             };
             let body_text = one_line(&render("text", &rule.text)?);
             let ev = one_line(&render("evidence", &rule.evidence)?);
             if ev.trim().is_empty() {
-                return Err(BlockError::new(format!(
+                return Err(Diagnostic::error(format!(
                     "rule `{}` ({place}) fired but its evidence is empty",
                     rule.id
                 ))
@@ -170,8 +175,8 @@ impl Engine for Recommend {
             "evidence" => evidence,
             "source" => sources,
         ]
-        .map_err(|e| BlockError::new(e.to_string()))?;
-        Ok(BlockOutput::Prose { markdown, frame })
+        .map_err(|e| Diagnostic::error(e.to_string()))?;
+        Ok(Warned::new(BlockOutput::Prose { markdown, frame }))
     }
 }
 

@@ -24,8 +24,24 @@ use minijinja::{Environment, Error, ErrorKind, Value};
 use polars::prelude::*;
 use polars::sql::SQLContext;
 
-use super::{BlockError, BlockOutput, Context, Engine};
+use super::{BlockOutput, Context, Diagnostic, Engine, Warned};
 use crate::document::Block;
+
+/// Where `word` stands as a whole identifier in `sql` (offset, length).
+fn identifier_at(sql: &str, word: &str) -> Option<(usize, usize)> {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut from = 0;
+    while let Some(i) = sql[from..].find(word) {
+        let at = from + i;
+        let before = sql[..at].chars().next_back();
+        let after = sql[at + word.len()..].chars().next();
+        if !word.is_empty() && !before.is_some_and(is_ident) && !after.is_some_and(is_ident) {
+            return Some((at, word.len()));
+        }
+        from = at + word.len().max(1);
+    }
+    None
+}
 
 /// The SQL engine.
 pub struct Sql;
@@ -322,21 +338,28 @@ impl Engine for Sql {
         render(&block.body, &ctx.params).map_err(|(m, at)| (m, block.body_offset + at))
     }
 
-    fn run(&self, block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError> {
+    fn run(
+        &self,
+        block: &Block,
+        body: &str,
+        ctx: &Context,
+    ) -> Result<Warned<BlockOutput>, Diagnostic> {
         if body.trim().is_empty() {
-            return Err(BlockError::new("the query is empty"));
+            return Err(Diagnostic::error("the query is empty"));
         }
         let frame = query(ctx, body).map_err(|e| {
             let msg = e.to_string();
             let first = msg.lines().next().unwrap_or(&msg);
-            let mut err = BlockError::new(format!("SQL error: {first}"));
-            // point at the name the error quotes, else at the query
-            if super::quoted_words(first)
+            let mut err = Diagnostic::error(format!("SQL error: {first}"));
+            // point at the name the error quotes (a whole identifier of the
+            // query as written), else at the query
+            let at = super::quoted_words(first)
                 .iter()
-                .all(|w| !body.contains(w.as_str()))
-            {
-                err = err.at(block.body_offset);
-            }
+                .find_map(|w| identifier_at(&block.body, w))
+                .map_or(block.body_offset..block.body_offset, |(i, len)| {
+                    block.body_offset + i..block.body_offset + i + len
+                });
+            err = err.with_span(at);
             if msg.contains("not found") || msg.contains("unable to find") {
                 let names: Vec<&str> = ctx.frames.keys().map(String::as_str).collect();
                 err = err.hint(format!("frames you can query: {}", names.join(", ")));
@@ -353,7 +376,7 @@ impl Engine for Sql {
                     .collect()
             })
             .unwrap_or_default();
-        Ok(BlockOutput::Frame { frame, keys })
+        Ok(Warned::new(BlockOutput::Frame { frame, keys }))
     }
 
     fn reads(&self, _block: &Block, body: &str, ctx: &Context) -> Vec<String> {

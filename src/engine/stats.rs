@@ -17,7 +17,7 @@ use polars::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{BlockError, BlockOutput, Context, Engine};
+use super::{BlockOutput, Context, Diagnostic, Engine, Warned};
 use crate::document::Block;
 use crate::stats::{self, CovType, GroupedOptions, MarkVerdict, PAdjustMethod};
 
@@ -168,8 +168,8 @@ fn power80() -> f64 {
     0.8
 }
 
-fn err(e: impl std::fmt::Display) -> BlockError {
-    BlockError::new(e.to_string())
+fn err(e: impl std::fmt::Display) -> Diagnostic {
+    Diagnostic::error(e.to_string())
 }
 
 fn default_by(common: &Common, df: &DataFrame) -> Vec<String> {
@@ -182,7 +182,7 @@ fn default_by(common: &Common, df: &DataFrame) -> Vec<String> {
     })
 }
 
-fn source(common: &Common, ctx: &Context, block: &Block) -> Result<DataFrame, BlockError> {
+fn source(common: &Common, ctx: &Context, block: &Block) -> Result<DataFrame, Diagnostic> {
     let name = common.data.as_deref().unwrap_or("long");
     let named = ctx.frame(name, block)?;
     let mut df = named.frame.clone();
@@ -210,7 +210,7 @@ fn source(common: &Common, ctx: &Context, block: &Block) -> Result<DataFrame, Bl
                 .map_err(err)?
                 .equal(if *b { "true" } else { "false" }),
             other => {
-                return Err(BlockError::new(format!(
+                return Err(Diagnostic::error(format!(
                     "filter `{col}` needs a single value, not {other}"
                 )));
             }
@@ -220,24 +220,19 @@ fn source(common: &Common, ctx: &Context, block: &Block) -> Result<DataFrame, Bl
     Ok(df)
 }
 
-fn missing_column(col: &str, df: &DataFrame, block: &Block) -> BlockError {
+fn missing_column(col: &str, df: &DataFrame, block: &Block) -> Diagnostic {
     let names: Vec<String> = df
         .get_column_names()
         .iter()
         .map(|c| c.to_string())
         .collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let e = BlockError::new(format!("no column `{col}` in the data")).at(block
-        .body
-        .find(col)
-        .map_or(block.body_offset, |i| block.body_offset + i));
-    match crate::document::closest(col, &refs) {
-        Some(s) => e.hint(format!("did you mean `{s}`?")),
-        None => e.hint(format!("columns: {}", names.join(", "))),
-    }
+    let e = Diagnostic::error(format!("no column `{col}` in the data"))
+        .with_span(super::spans::SpecSpans::of(block).best(None, col));
+    e.suggest(col, &refs, "columns")
 }
 
-fn check_columns(df: &DataFrame, cols: &[String], block: &Block) -> Result<(), BlockError> {
+fn check_columns(df: &DataFrame, cols: &[String], block: &Block) -> Result<(), Diagnostic> {
     for c in cols {
         if df.column(c).is_err() {
             return Err(missing_column(c, df, block));
@@ -246,13 +241,13 @@ fn check_columns(df: &DataFrame, cols: &[String], block: &Block) -> Result<(), B
     Ok(())
 }
 
-fn adjust_method(name: &Option<String>) -> Result<Option<PAdjustMethod>, BlockError> {
+fn adjust_method(name: &Option<String>) -> Result<Option<PAdjustMethod>, Diagnostic> {
     match name.as_deref() {
         None | Some("none") => Ok(None),
         Some("bh" | "fdr") => Ok(Some(PAdjustMethod::BenjaminiHochberg)),
         Some("holm") => Ok(Some(PAdjustMethod::Holm)),
         Some("bonferroni") => Ok(Some(PAdjustMethod::Bonferroni)),
-        Some(other) => Err(BlockError::new(format!("unknown adjustment `{other}`"))
+        Some(other) => Err(Diagnostic::error(format!("unknown adjustment `{other}`"))
             .hint("use bh, holm or bonferroni")),
     }
 }
@@ -260,7 +255,7 @@ fn adjust_method(name: &Option<String>) -> Result<Option<PAdjustMethod>, BlockEr
 /// Stacks the parts of a result; no parts (no group was asked these
 /// questions, or the survey ran no trial) gives an empty frame with the
 /// grouped forms' columns, so templates can test `| length`.
-fn stack(parts: Vec<DataFrame>, by: &[String], extra: &[&str]) -> Result<DataFrame, BlockError> {
+fn stack(parts: Vec<DataFrame>, by: &[String], extra: &[&str]) -> Result<DataFrame, Diagnostic> {
     let mut iter = parts.into_iter();
     let Some(mut first) = iter.next() else {
         let text = |n: &str| Column::new(n.into(), Vec::<Option<String>>::new());
@@ -294,7 +289,7 @@ fn is_binary(df: &DataFrame, col: &str) -> bool {
         })
 }
 
-fn with_str_column(mut df: DataFrame, name: &str, value: &str) -> Result<DataFrame, BlockError> {
+fn with_str_column(mut df: DataFrame, name: &str, value: &str) -> Result<DataFrame, Diagnostic> {
     let col = Column::new(name.into(), vec![value; df.height()]);
     df.with_column(col).map_err(err)?;
     Ok(df)
@@ -318,16 +313,15 @@ impl Engine for StatsBlock {
             .collect()
     }
 
-    fn run(&self, block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError> {
+    fn run(
+        &self,
+        block: &Block,
+        body: &str,
+        ctx: &Context,
+    ) -> Result<Warned<BlockOutput>, Diagnostic> {
         let spec: Spec = crate::yaml::from_str(body).map_err(|e| {
-            let msg = e.to_string();
-            let first = crate::document::yaml_message(&msg).to_string();
-            let mut be = BlockError::new(format!("analysis spec: {first}"))
-                .hint("one of: levels, correlate, experiment, regress, crosstab, power, statcheck, items (see docs/templates.md)");
-            if let Some(loc) = e.location() {
-                be = be.at(block.body_offset + crate::document::line_offset(&block.body, loc.line() as usize) + loc.column().saturating_sub(1) as usize);
-            }
-            be
+            super::spec_error("analysis", block, &e)
+                .hint("one of: levels, correlate, experiment, regress, crosstab, power, statcheck, items (see docs/templates.md)")
         })?;
         let (frame, keys) = match spec {
             Spec::Levels(s) => levels(s, ctx, block)?,
@@ -339,7 +333,7 @@ impl Engine for StatsBlock {
             Spec::Statcheck(s) => statcheck(s, ctx, block)?,
             Spec::Items(s) => items(s, ctx)?,
         };
-        Ok(BlockOutput::Frame { frame, keys })
+        Ok(Warned::new(BlockOutput::Frame { frame, keys }))
     }
 }
 
@@ -349,7 +343,7 @@ type Tidy = (DataFrame, Vec<String>);
 /// codebook vocabulary (a role, or `role__sub`) that this survey did not ask
 /// is left out, so one template serves surveys that asked different things;
 /// any other missing name is an error (most likely a typo).
-fn present(df: &DataFrame, wanted: &[String], block: &Block) -> Result<Vec<String>, BlockError> {
+fn present(df: &DataFrame, wanted: &[String], block: &Block) -> Result<Vec<String>, Diagnostic> {
     let mut out = Vec::new();
     for w in wanted {
         if df.column(w).is_ok() {
@@ -367,7 +361,7 @@ fn present(df: &DataFrame, wanted: &[String], block: &Block) -> Result<Vec<Strin
     Ok(out)
 }
 
-fn levels(s: Levels, ctx: &Context, block: &Block) -> Result<Tidy, BlockError> {
+fn levels(s: Levels, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic> {
     let df = source(&s.common, ctx, block)?;
     let by = default_by(&s.common, &df);
     check_columns(&df, &by, block)?;
@@ -394,7 +388,7 @@ fn levels(s: Levels, ctx: &Context, block: &Block) -> Result<Tidy, BlockError> {
     Ok((stack(parts, &by, &[])?, keys))
 }
 
-fn correlate(s: Correlate, ctx: &Context, block: &Block) -> Result<Tidy, BlockError> {
+fn correlate(s: Correlate, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic> {
     let df = source(&s.common, ctx, block)?;
     let by = default_by(&s.common, &df);
     check_columns(&df, &by, block)?;
@@ -404,7 +398,7 @@ fn correlate(s: Correlate, ctx: &Context, block: &Block) -> Result<Tidy, BlockEr
         "spearman" => stats::CorrelationMethod::Spearman,
         other => {
             return Err(
-                BlockError::new(format!("unknown correlation method `{other}`"))
+                Diagnostic::error(format!("unknown correlation method `{other}`"))
                     .hint("use pearson or spearman"),
             );
         }
@@ -452,7 +446,7 @@ fn correlate(s: Correlate, ctx: &Context, block: &Block) -> Result<Tidy, BlockEr
     Ok((frame, keys))
 }
 
-fn experiment(s: Experiment, ctx: &Context, block: &Block) -> Result<Tidy, BlockError> {
+fn experiment(s: Experiment, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic> {
     let df = source(&s.common, ctx, block)?;
     let by = default_by(&s.common, &df);
     check_columns(&df, &by, block)?;
@@ -492,7 +486,7 @@ fn experiment(s: Experiment, ctx: &Context, block: &Block) -> Result<Tidy, Block
 /// Adjusts the p-values of the primary tests (the ITT rows) over the family;
 /// the other rows (the same effects as plain differences, the interaction)
 /// get no adjusted p, so no hypothesis is counted twice.
-fn adjust_primary(mut frame: DataFrame, method: PAdjustMethod) -> Result<DataFrame, BlockError> {
+fn adjust_primary(mut frame: DataFrame, method: PAdjustMethod) -> Result<DataFrame, Diagnostic> {
     let statistic = str_col(&frame, "statistic")?;
     let p = f64_col(&frame, "p")?;
     let primary: Vec<usize> = (0..frame.height())
@@ -516,12 +510,12 @@ fn adjust_primary(mut frame: DataFrame, method: PAdjustMethod) -> Result<DataFra
 
 /// Row indices per group of the `by` columns, by the one grouping rule
 /// ([`stats::group_rows`]: a missing key value is its own group).
-fn groups(df: &DataFrame, by: &[String]) -> Result<BTreeMap<stats::Key, Vec<usize>>, BlockError> {
+fn groups(df: &DataFrame, by: &[String]) -> Result<BTreeMap<stats::Key, Vec<usize>>, Diagnostic> {
     let by: Vec<&str> = by.iter().map(String::as_str).collect();
     stats::group_rows(df, &by).map_err(err)
 }
 
-fn f64_col(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, BlockError> {
+fn f64_col(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, Diagnostic> {
     let c = df
         .column(name)
         .map_err(err)?
@@ -530,7 +524,7 @@ fn f64_col(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, BlockError> {
     Ok(c.f64().map_err(err)?.iter().collect())
 }
 
-fn str_col(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>, BlockError> {
+fn str_col(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>, Diagnostic> {
     let c = df
         .column(name)
         .map_err(err)?
@@ -543,7 +537,7 @@ fn str_col(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>, BlockError
         .collect())
 }
 
-fn regress(s: Regress, ctx: &Context, block: &Block) -> Result<Tidy, BlockError> {
+fn regress(s: Regress, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic> {
     let df = source(&s.common, ctx, block)?;
     let by = s.common.by.clone().unwrap_or_default();
     check_columns(&df, &by, block)?;
@@ -558,7 +552,7 @@ fn regress(s: Regress, ctx: &Context, block: &Block) -> Result<Tidy, BlockError>
         "hc3" => CovType::HC3,
         other => {
             return Err(
-                BlockError::new(format!("unknown robust standard errors `{other}`"))
+                Diagnostic::error(format!("unknown robust standard errors `{other}`"))
                     .hint("use none, hc0, hc1, hc2 or hc3"),
             );
         }
@@ -621,7 +615,7 @@ fn regress(s: Regress, ctx: &Context, block: &Block) -> Result<Tidy, BlockError>
         }
     }
     if rows.is_empty() {
-        return Err(BlockError::new(format!(
+        return Err(Diagnostic::error(format!(
             "regression not computable: {}",
             failures.join("; ")
         )));
@@ -680,7 +674,7 @@ fn regress(s: Regress, ctx: &Context, block: &Block) -> Result<Tidy, BlockError>
     Ok((frame, keys))
 }
 
-fn crosstab(s: Crosstab, ctx: &Context, block: &Block) -> Result<Tidy, BlockError> {
+fn crosstab(s: Crosstab, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic> {
     let df = source(&s.common, ctx, block)?;
     let by = s.common.by.clone().unwrap_or_default();
     check_columns(&df, &by, block)?;
@@ -757,7 +751,7 @@ fn crosstab(s: Crosstab, ctx: &Context, block: &Block) -> Result<Tidy, BlockErro
 /// Every item of a role, per area that asked it: the share answering the
 /// first positive code ("often"), any positive code, and the base (don't
 /// know and blank excluded), ranked by "often" within area.
-fn items(s: Items, ctx: &Context) -> Result<Tidy, BlockError> {
+fn items(s: Items, ctx: &Context) -> Result<Tidy, Diagnostic> {
     let cb = &ctx.survey.codebook;
     let resp = &ctx.survey.respondents;
     let role = cb
@@ -765,7 +759,7 @@ fn items(s: Items, ctx: &Context) -> Result<Tidy, BlockError> {
         .iter()
         .find(|v| v.role.name() == s.role)
         .map(|v| v.role)
-        .ok_or_else(|| BlockError::new(format!("the codebook has no `{}` items", s.role)))?;
+        .ok_or_else(|| Diagnostic::error(format!("the codebook has no `{}` items", s.role)))?;
     let areas = str_col(resp, "area")?;
     let (mut area, mut theme, mut variable, mut label, mut often, mut positive_share, mut n) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
@@ -824,12 +818,12 @@ fn items(s: Items, ctx: &Context) -> Result<Tidy, BlockError> {
 
 /// A statcheck of printed significance marks: for each printed r and star
 /// level, which sample sizes could produce that mark, against the area's n.
-fn statcheck(s: Statcheck, ctx: &Context, block: &Block) -> Result<Tidy, BlockError> {
+fn statcheck(s: Statcheck, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic> {
     let get = |name: &str| {
         ctx.frames
             .get(name)
             .map(|n| n.frame.clone())
-            .ok_or_else(|| BlockError::new(format!("no frame named `{name}`")))
+            .ok_or_else(|| Diagnostic::error(format!("no frame named `{name}`")))
     };
     let df = get(&s.data)?;
     let sizes = get(&s.sizes)?;
@@ -910,7 +904,7 @@ fn statcheck(s: Statcheck, ctx: &Context, block: &Block) -> Result<Tidy, BlockEr
     Ok((out, vec![]))
 }
 
-fn power(s: Power) -> Result<DataFrame, BlockError> {
+fn power(s: Power) -> Result<DataFrame, Diagnostic> {
     let (what, value) = match (s.p0, s.p1, s.p2, s.n) {
         (Some(p0), None, None, Some(n)) => (
             "minimum detectable effect",
@@ -925,7 +919,7 @@ fn power(s: Power) -> Result<DataFrame, BlockError> {
             stats::required_n_two_proportions(p1, p2, s.alpha, s.power, 1.0).map_err(err)?,
         ),
         _ => {
-            return Err(BlockError::new(
+            return Err(Diagnostic::error(
                 "power needs p0 and n (minimum detectable effect), p1, p2 and n (power), or p1 and p2 (required n)",
             ));
         }

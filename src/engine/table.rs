@@ -10,7 +10,7 @@ use polars::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{BlockError, BlockOutput, Cell, Context, Emphasis, Engine, TableOut, frames};
+use super::{BlockOutput, Cell, Context, Diagnostic, Emphasis, Engine, TableOut, Warned, frames};
 use crate::document::Block;
 
 /// The table engine.
@@ -142,7 +142,12 @@ impl Engine for TableBlock {
         super::data_key(body)
     }
 
-    fn run(&self, block: &Block, body: &str, ctx: &Context) -> Result<BlockOutput, BlockError> {
+    fn run(
+        &self,
+        block: &Block,
+        body: &str,
+        ctx: &Context,
+    ) -> Result<Warned<BlockOutput>, Diagnostic> {
         let spec: Spec = super::parse_spec("table", block, body)?;
         let named = ctx.frame(&spec.data, block)?;
         let df = &named.frame;
@@ -151,20 +156,14 @@ impl Engine for TableBlock {
             .iter()
             .map(|c| c.to_string())
             .collect();
-        let check = |c: &str| -> Result<(), BlockError> {
+        let check = |c: &str| -> Result<(), Diagnostic> {
             if names.iter().any(|n| n == c) {
                 Ok(())
             } else {
                 let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-                let e =
-                    BlockError::new(format!("frame `{}` has no column `{c}`", spec.data)).at(block
-                        .body
-                        .find(c)
-                        .map_or(block.body_offset, |i| block.body_offset + i));
-                Err(match crate::document::closest(c, &refs) {
-                    Some(s) => e.hint(format!("did you mean `{s}`?")),
-                    None => e.hint(format!("columns: {}", names.join(", "))),
-                })
+                let e = Diagnostic::error(format!("frame `{}` has no column `{c}`", spec.data))
+                    .with_span(super::spans::SpecSpans::of(block).best(None, c));
+                Err(e.suggest(c, &refs, "columns"))
             }
         };
         let rows = frames::rows(df);
@@ -329,8 +328,8 @@ impl Engine for TableBlock {
                     check(name)?;
                 }
                 if c.name.is_none() && c.ci.is_none() {
-                    return Err(BlockError::new("a table column needs `name` or `ci`")
-                        .at(block.body_offset));
+                    return Err(Diagnostic::error("a table column needs `name` or `ci`")
+                        .point(block.body_offset));
                 }
             }
             if let Some(b) = &spec.base {
@@ -448,7 +447,7 @@ impl Engine for TableBlock {
                 ctx.min_base
             ));
         }
-        Ok(BlockOutput::Table(TableOut {
+        Ok(Warned::new(BlockOutput::Table(TableOut {
             label: block.option_str("label").map(str::to_string),
             number: None,
             caption: block.option_str("caption").map(str::to_string),
@@ -458,7 +457,7 @@ impl Engine for TableBlock {
             rows: body_rows,
             notes,
             csv: frames::to_csv(df),
-        }))
+        })))
     }
 }
 

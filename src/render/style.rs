@@ -41,10 +41,7 @@ impl PdfStyle {
         let mut problems = Vec::new();
         for key in map.keys().filter(|k| !KEYS.contains(&k.as_str())) {
             let d = at_front(format!("format.pdf has no setting `{key}`"));
-            problems.push(match crate::document::closest(key, &KEYS) {
-                Some(k) => d.hint(format!("did you mean `{k}`?")),
-                None => d.hint(format!("settings: {}", KEYS.join(", "))),
-            });
+            problems.push(d.suggest(key, &KEYS, "settings"));
         }
         let text = |key: &str| map.get(key).and_then(|v| v.as_str()).map(str::to_string);
         style.council = text("council");
