@@ -477,3 +477,50 @@ fn warnings_reach_the_cli_the_json_and_the_page() {
         "footer"
     );
 }
+
+/// A chart that leaves out rows with a missing value says so as a warning
+/// of its block, on every render: a result with warnings is not cached, so
+/// the second (cached) render reports it too. The expected count comes
+/// from the frame behind the chart in the JSON results.
+#[test]
+fn rows_a_chart_leaves_out_are_a_warning_cached_or_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("s.md");
+    std::fs::write(
+        &template,
+        "---\ntitle: S\n---\n\n```{sql}\n#| name: pairs\nSELECT id, individual, collective FROM long WHERE area = 'Barnet' AND theme = 'community_safety' ORDER BY id LIMIT 60\n```\n\n```{chart}\n#| label: fig-s\nkind: scatter\ndata: pairs\nx: individual\ny: collective\n```\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let (ok, err) = render(&template, &out, &["--to", "json"]);
+        assert!(ok, "{err}");
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("s.json")).unwrap()).unwrap();
+        let rows = json["results"]["pairs"].as_array().expect("pairs rows");
+        let missing = rows
+            .iter()
+            .filter(|r| r["individual"].is_null() || r["collective"].is_null())
+            .count();
+        assert!(
+            missing > 0 && missing < rows.len(),
+            "{missing} of {}",
+            rows.len()
+        );
+        let warnings = json["warnings"].as_array().unwrap();
+        let want = format!(
+            "{missing} row{} without both values not drawn",
+            if missing == 1 { "" } else { "s" }
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w["message"].as_str().unwrap().ends_with(&want)),
+            "{warnings:?}"
+        );
+        assert!(err.contains(&want), "{err}");
+        seen.push(warnings.len());
+    }
+    assert_eq!(seen[0], seen[1], "cached render reports the same warnings");
+}

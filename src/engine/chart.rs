@@ -21,51 +21,242 @@ pub struct ChartBlock;
 /// Chart kinds.
 pub const KINDS: [&str; 6] = ["bar", "line", "heatmap", "forest", "likert", "scatter"];
 
+/// A `{chart}` spec: one type per kind, each with only its own keys
+/// (`kind` defaults to `bar`; an unknown key is an error that lists the
+/// kind's keys).
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum Spec {
+    Bar(Bars),
+    Line(Bars),
+    Heatmap(Heat),
+    Forest(Forest),
+    Likert(Likert),
+    Scatter(Scatter),
+}
+
+/// `bar` and `line`: a value per category, grouped, with intervals.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Spec {
-    #[serde(default = "bar")]
-    kind: String,
-    data: Option<String>,
-    x: Option<Names>,
-    y: Option<String>,
+struct Bars {
+    data: String,
+    x: Names,
+    y: String,
     group: Option<String>,
     ci: Option<(String, String)>,
     #[serde(default)]
     percent: bool,
     #[serde(default)]
     title: String,
-    xlabel: Option<String>,
     ylabel: Option<String>,
     width: Option<u32>,
     height: Option<u32>,
-    /// heatmap: the row column and the column-key columns.
-    rows: Option<String>,
-    columns: Option<Names>,
-    /// heatmap / forest: the value column (default `estimate`) and p column.
-    value: Option<String>,
-    p: Option<String>,
-    /// forest: label columns.
-    label: Option<Names>,
-    /// likert: item variables of the codebook, optionally for one area.
-    items: Option<Vec<String>>,
-    area: Option<String>,
-    /// scatter: draw the least-squares line.
-    #[serde(default)]
-    fit: bool,
-    /// bar / line: order categories by the first series' value.
+    /// Order categories by the first series' value.
     sort: Option<String>,
-    /// bar / line: fixed y axis range, in data units.
+    /// Fixed y axis range, in data units.
     limits: Option<(f64, f64)>,
-    /// bar: a column of reference values drawn as a marker on each bar.
+    /// A column of reference values drawn as a marker on each bar.
     marker: Option<String>,
-    /// bar: legend name of the markers (default "Published").
+    /// Legend name of the markers (default "Published").
     marker_label: Option<String>,
-    /// bar / line: notes over categories.
+    /// Notes over categories.
     #[serde(default)]
     annotate: Vec<Annotation>,
-    /// bar / line: one panel per value of this column.
+    /// One panel per value of this column.
     facet: Option<String>,
+}
+
+/// `heatmap`: the row column, the column-key columns, value and p.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Heat {
+    data: String,
+    rows: String,
+    columns: Names,
+    value: Option<String>,
+    p: Option<String>,
+}
+
+/// `forest`: effects with intervals around zero.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Forest {
+    data: String,
+    label: Names,
+    ci: (String, String),
+    value: Option<String>,
+    p: Option<String>,
+    #[serde(default)]
+    percent: bool,
+    xlabel: Option<String>,
+}
+
+/// `likert`: item variables of the codebook, optionally for one area.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Likert {
+    items: Vec<String>,
+    area: Option<String>,
+}
+
+/// `scatter`: two columns, with an optional least-squares line.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Scatter {
+    data: String,
+    x: String,
+    y: String,
+    xlabel: Option<String>,
+    ylabel: Option<String>,
+    #[serde(default)]
+    fit: bool,
+}
+
+/// The keys each kind takes (for the hint on an unknown key).
+fn keys_of(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "bar" | "line" => &[
+            "data",
+            "x",
+            "y",
+            "group",
+            "ci",
+            "percent",
+            "title",
+            "ylabel",
+            "width",
+            "height",
+            "sort",
+            "limits",
+            "marker",
+            "marker_label",
+            "annotate",
+            "facet",
+        ],
+        "heatmap" => &["data", "rows", "columns", "value", "p"],
+        "forest" => &["data", "label", "ci", "value", "p", "percent", "xlabel"],
+        "likert" => &["items", "area"],
+        _ => &["data", "x", "y", "xlabel", "ylabel", "fit"],
+    }
+}
+
+impl Spec {
+    /// The frame it draws (none for `likert`, which reads the codebook items).
+    fn data(&self) -> Option<&str> {
+        match self {
+            Spec::Bar(s) | Spec::Line(s) => Some(&s.data),
+            Spec::Heatmap(s) => Some(&s.data),
+            Spec::Forest(s) => Some(&s.data),
+            Spec::Scatter(s) => Some(&s.data),
+            Spec::Likert(_) => None,
+        }
+    }
+
+    /// Every column it names, with the key naming it.
+    fn columns(&self) -> Vec<(&'static str, String)> {
+        let mut out: Vec<(&'static str, String)> = Vec::new();
+        let mut add = |k: &'static str, names: Vec<String>| {
+            out.extend(names.into_iter().map(|c| (k, c)));
+        };
+        let opt = |v: &Option<String>| v.iter().cloned().collect::<Vec<_>>();
+        let pair = |v: &Option<(String, String)>| {
+            v.iter()
+                .flat_map(|(a, b)| [a.clone(), b.clone()])
+                .collect::<Vec<_>>()
+        };
+        match self {
+            Spec::Bar(s) | Spec::Line(s) => {
+                add("x", s.x.list());
+                add("y", vec![s.y.clone()]);
+                add("group", opt(&s.group));
+                add("ci", pair(&s.ci));
+                add("marker", opt(&s.marker));
+                add("facet", opt(&s.facet));
+            }
+            Spec::Heatmap(s) => {
+                add("rows", vec![s.rows.clone()]);
+                add("columns", s.columns.list());
+                add("value", opt(&s.value));
+                add("p", opt(&s.p));
+            }
+            Spec::Forest(s) => {
+                add("label", s.label.list());
+                add("ci", vec![s.ci.0.clone(), s.ci.1.clone()]);
+                add("value", opt(&s.value));
+                add("p", opt(&s.p));
+            }
+            Spec::Scatter(s) => {
+                add("x", vec![s.x.clone()]);
+                add("y", vec![s.y.clone()]);
+            }
+            Spec::Likert(_) => {}
+        }
+        out
+    }
+
+    /// Keys that name columns, for the "names no column" check.
+    fn lists(&self) -> Vec<(&'static str, &Names)> {
+        match self {
+            Spec::Bar(s) | Spec::Line(s) => vec![("x", &s.x)],
+            Spec::Heatmap(s) => vec![("columns", &s.columns)],
+            Spec::Forest(s) => vec![("label", &s.label)],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Parses a chart spec: `kind` first (default `bar`, an unknown kind is
+/// named with the kinds there are), then the kind's own keys.
+fn parse(block: &Block, body: &str) -> Result<Spec, Diagnostic> {
+    let spans = super::spans::SpecSpans::of(block);
+    let keys: BTreeMap<String, Value> =
+        crate::yaml::from_str(body).map_err(|e| super::spec_error("chart", block, &e))?;
+    let kind = match keys.get("kind") {
+        None => "bar".to_string(),
+        Some(Value::String(k)) => k.clone(),
+        Some(other) => other.to_string(),
+    };
+    if !KINDS.contains(&kind.as_str()) {
+        let e = Diagnostic::error(format!("unknown chart kind `{kind}`"))
+            .with_span(spans.best(Some("kind"), &kind));
+        return Err(e.suggest(&kind, &KINDS, "kinds"));
+    }
+    let allowed = keys_of(&kind);
+    if let Some(bad) = keys
+        .keys()
+        .find(|k| *k != "kind" && !allowed.contains(&k.as_str()))
+    {
+        let e = Diagnostic::error(format!("a `{kind}` chart has no key `{bad}`")).with_span(
+            spans
+                .key(bad)
+                .unwrap_or(block.body_offset..block.body_offset),
+        );
+        return Err(match crate::document::closest(bad, allowed) {
+            Some(s) => e.hint(format!("did you mean `{s}`?")),
+            None => e,
+        }
+        .hint(format!("a `{kind}` chart takes: {}", allowed.join(", "))));
+    }
+    let parsed = if keys.contains_key("kind") {
+        crate::yaml::from_str::<Spec>(body)
+    } else {
+        crate::yaml::from_str::<Bars>(body).map(Spec::Bar)
+    };
+    parsed.map_err(|e| {
+        let d = super::spec_error("chart", block, &e);
+        // "missing field `y`": the key is not there, point at the kind
+        if let Some(field) = d.message.split("missing field `").nth(1) {
+            let field = field.split('`').next().unwrap_or(field);
+            let d = Diagnostic::error(format!("a `{kind}` chart needs `{field}`"));
+            let at = spans
+                .value("kind")
+                .unwrap_or(block.body_offset..block.body_offset);
+            d.with_span(at)
+                .hint(format!("a `{kind}` chart takes: {}", allowed.join(", ")))
+        } else {
+            d
+        }
+    })
 }
 
 #[derive(Deserialize)]
@@ -89,21 +280,6 @@ impl Names {
             Names::Many(v) => v.clone(),
         }
     }
-}
-
-fn bar() -> String {
-    "bar".into()
-}
-
-fn need<'a, T>(
-    v: &'a Option<T>,
-    what: &str,
-    kind: &str,
-    block: &Block,
-) -> Result<&'a T, Diagnostic> {
-    v.as_ref().ok_or_else(|| {
-        Diagnostic::error(format!("a `{kind}` chart needs `{what}`")).point(block.body_offset)
-    })
 }
 
 impl Engine for ChartBlock {
@@ -159,54 +335,26 @@ impl ChartBlock {
         body: &str,
         ctx: &Context,
     ) -> Result<Warned<BlockOutput>, Diagnostic> {
-        let spec: Spec = super::parse_spec("chart", block, body)?;
-        if !KINDS.contains(&spec.kind.as_str()) {
-            let e = Diagnostic::error(format!("unknown chart kind `{}`", spec.kind))
-                .with_span(super::spans::SpecSpans::of(block).best(Some("kind"), &spec.kind));
-            return Err(e.suggest(&spec.kind, &KINDS, "kinds"));
-        }
-        if spec.kind == "likert" {
-            return likert(&spec, block, ctx);
-        }
-        let data = need(&spec.data, "data", &spec.kind, block)?;
-        let named = ctx.frame(data, block)?;
+        let spec = parse(block, body)?;
+        let Some(data) = spec.data().map(str::to_string) else {
+            let Spec::Likert(l) = &spec else {
+                unreachable!("only likert charts read no frame")
+            };
+            return likert(l, block, ctx);
+        };
+        let named = ctx.frame(&data, block)?;
         let df = &named.frame;
         let columns: Vec<String> = df
             .get_column_names()
             .iter()
             .map(|c| c.to_string())
             .collect();
-        // every column the spec names, with the key naming it
-        let mut wanted: Vec<(&str, String)> = Vec::new();
-        let mut want = |key: &'static str, names: Vec<String>| {
-            wanted.extend(names.into_iter().map(|n| (key, n)));
-        };
-        want("x", spec.x.iter().flat_map(Names::list).collect());
-        want("y", spec.y.iter().cloned().collect());
-        want("group", spec.group.iter().cloned().collect());
-        want(
-            "ci",
-            spec.ci
-                .iter()
-                .flat_map(|(a, b)| [a.clone(), b.clone()])
-                .collect(),
-        );
-        want("rows", spec.rows.iter().cloned().collect());
-        want(
-            "columns",
-            spec.columns.iter().flat_map(Names::list).collect(),
-        );
-        want("value", spec.value.iter().cloned().collect());
-        want("p", spec.p.iter().cloned().collect());
-        want("label", spec.label.iter().flat_map(Names::list).collect());
-        want("marker", spec.marker.iter().cloned().collect());
-        want("facet", spec.facet.iter().cloned().collect());
-        for (key, c) in &wanted {
-            if !columns.contains(c) {
+        for (key, c) in spec.columns() {
+            if !columns.contains(&c) {
                 let refs: Vec<&str> = columns.iter().map(String::as_str).collect();
                 let e = Diagnostic::error(format!("frame `{data}` has no column `{c}`"))
-                    .with_span(super::spans::SpecSpans::of(block).best(Some(key), c));
-                return Err(e.suggest(c, &refs, "columns"));
+                    .with_span(super::spans::SpecSpans::of(block).best(Some(key), &c));
+                return Err(e.suggest(&c, &refs, "columns"));
             }
         }
         let themes: BTreeMap<&str, &str> = ctx
@@ -224,12 +372,8 @@ impl ChartBlock {
             .point(block.body_offset)
             .hint("check the filter of the block that made it (an area or theme with no answers?)"));
         }
-        for (what, names) in [
-            ("x", &spec.x),
-            ("columns", &spec.columns),
-            ("label", &spec.label),
-        ] {
-            if names.as_ref().is_some_and(|n| n.list().is_empty()) {
+        for (what, names) in spec.lists() {
+            if names.list().is_empty() {
                 return Err(
                     Diagnostic::error(format!("`{what}` names no column")).with_span(
                         super::spans::SpecSpans::of(block)
@@ -240,38 +384,72 @@ impl ChartBlock {
             }
         }
         let drawing = Drawing {
-            spec: &spec,
             block,
             rows,
             themes,
-            value_col: spec.value.clone().unwrap_or_else(|| "estimate".into()),
         };
-        let (svg, alt) = match spec.kind.as_str() {
-            "heatmap" => drawing.heatmap()?,
-            "forest" => drawing.forest()?,
-            "scatter" => drawing.scatter()?,
-            _ => drawing.bars()?,
+        let Drawn { svg, alt, warnings } = match &spec {
+            Spec::Heatmap(s) => drawing.heatmap(s)?,
+            Spec::Forest(s) => drawing.forest(s)?,
+            Spec::Scatter(s) => drawing.scatter(s)?,
+            Spec::Bar(s) => drawing.bars(s, false)?,
+            Spec::Line(s) => drawing.bars(s, true)?,
+            Spec::Likert(_) => unreachable!("drawn above"),
         };
-        Ok(Warned::new(BlockOutput::Figure(FigureOut {
-            label: block.option_str("label").map(str::to_string),
-            number: None,
-            caption: with_suppression_note(block.option_str("caption"), df, ctx.min_base),
-            data: Some(data.clone()),
-            alt: block.option_str("alt").map(str::to_string).unwrap_or(alt),
-            svg: ctx.chart_style.apply(svg),
-            csv: frames::to_csv(df),
-        })))
+        Ok(Warned {
+            warnings,
+            output: BlockOutput::Figure(FigureOut {
+                label: block.option_str("label").map(str::to_string),
+                number: None,
+                caption: with_suppression_note(block.option_str("caption"), df, ctx.min_base),
+                data: Some(data.clone()),
+                alt: block.option_str("alt").map(str::to_string).unwrap_or(alt),
+                svg: ctx.chart_style.apply(svg),
+                csv: frames::to_csv(df),
+            }),
+        })
     }
 }
 
-/// One chart being drawn: its spec, the rows of its frame and how values
-/// print; one method per kind returns the SVG and its alt text.
+/// One chart being drawn: the rows of its frame and how values print; one
+/// method per kind draws it from that kind's spec.
 struct Drawing<'a> {
-    spec: &'a Spec,
     block: &'a Block,
     rows: Vec<Value>,
     themes: BTreeMap<&'a str, &'a str>,
-    value_col: String,
+}
+
+/// A drawn chart: the SVG, its alt text, and warnings about rows it could
+/// not draw.
+struct Drawn {
+    svg: String,
+    alt: String,
+    warnings: Vec<Diagnostic>,
+}
+
+impl Drawn {
+    fn new(svg: String, alt: String) -> Self {
+        Drawn {
+            svg,
+            alt,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Whether a row was withheld by disclosure control (its caption says so).
+fn withheld(r: &Value) -> bool {
+    r.get(super::disclosure::COLUMN) == Some(&Value::Bool(true))
+}
+
+/// A warning for rows with values missing that a chart leaves out.
+fn not_drawn(count: usize, what: &str) -> Option<Diagnostic> {
+    (count > 0).then(|| {
+        Diagnostic::warning(format!(
+            "{count} row{} without {what} not drawn",
+            if count == 1 { "" } else { "s" }
+        ))
+    })
 }
 
 impl Drawing<'_> {
@@ -299,10 +477,11 @@ impl Drawing<'_> {
             .join(sep)
     }
 
-    fn heatmap(&self) -> Result<(String, String), Diagnostic> {
+    fn heatmap(&self, spec: &Heat) -> Result<Drawn, Diagnostic> {
+        let value_col = spec.value.as_deref().unwrap_or("estimate");
         Ok({
-            let row_col = need(&self.spec.rows, "rows", "heatmap", self.block)?.clone();
-            let col_cols = need(&self.spec.columns, "columns", "heatmap", self.block)?.list();
+            let row_col = spec.rows.clone();
+            let col_cols = spec.columns.list();
             let mut row_keys: Vec<String> = Vec::new();
             let mut col_keys: Vec<String> = Vec::new();
             for r in &self.rows {
@@ -325,9 +504,8 @@ impl Drawing<'_> {
                     .iter()
                     .position(|k| *k == self.key(r, &col_cols, "\n"))
                     .unwrap_or(0);
-                if let Some(v) = r.get(&self.value_col).and_then(Value::as_f64) {
-                    let stars = self
-                        .spec
+                if let Some(v) = r.get(value_col).and_then(Value::as_f64) {
+                    let stars = spec
                         .p
                         .as_ref()
                         .and_then(|p| r.get(p))
@@ -338,7 +516,7 @@ impl Drawing<'_> {
                         format!(
                             "{}{stars}",
                             super::table::format_value(
-                                r.get(&self.value_col).unwrap_or(&Value::Null),
+                                r.get(value_col).unwrap_or(&Value::Null),
                                 Some("num"),
                                 Some(2)
                             )
@@ -351,8 +529,8 @@ impl Drawing<'_> {
                 .rows
                 .iter()
                 .filter_map(|r| {
-                    let v = r.get(&self.value_col).and_then(Value::as_f64)?;
-                    let p = r.get(self.spec.p.as_ref()?).and_then(Value::as_f64)?;
+                    let v = r.get(value_col).and_then(Value::as_f64)?;
+                    let p = r.get(spec.p.as_ref()?).and_then(Value::as_f64)?;
                     (p < 0.05).then_some(v)
                 })
                 .collect();
@@ -361,7 +539,7 @@ impl Drawing<'_> {
             let total = cells.iter().flatten().flatten().count();
             let alt = format!(
                 "Heat map of {} by {} for {} correlates and {} columns: {positive} significant positive and {negative} significant negative of {total} values; blank cells were not asked.",
-                super::labels::measure(&self.value_col).to_lowercase(),
+                super::labels::measure(value_col).to_lowercase(),
                 col_cols.join(" and "),
                 row_keys.len(),
                 col_keys.len()
@@ -371,7 +549,7 @@ impl Drawing<'_> {
                 columns: col_keys,
                 cells,
             };
-            (
+            Drawn::new(
                 chart::heatmap(&h)
                     .map_err(|e| Diagnostic::error(e.0).point(self.block.body_offset))?,
                 alt,
@@ -379,21 +557,21 @@ impl Drawing<'_> {
         })
     }
 
-    fn forest(&self) -> Result<(String, String), Diagnostic> {
+    fn forest(&self, spec: &Forest) -> Result<Drawn, Diagnostic> {
+        let value_col = spec.value.as_deref().unwrap_or("estimate");
         Ok({
-            let label_cols = need(&self.spec.label, "label", "forest", self.block)?.list();
-            let (lo, hi) = need(&self.spec.ci, "ci", "forest", self.block)?.clone();
+            let label_cols = spec.label.list();
+            let (lo, hi) = spec.ci.clone();
             let out: Vec<ForestRow> = self
                 .rows
                 .iter()
                 .filter_map(|r| {
                     Some(ForestRow {
                         label: self.key(r, &label_cols, " \u{b7} "),
-                        estimate: r.get(&self.value_col)?.as_f64()?,
+                        estimate: r.get(value_col)?.as_f64()?,
                         low: r.get(&lo)?.as_f64()?,
                         high: r.get(&hi)?.as_f64()?,
-                        significant: self
-                            .spec
+                        significant: spec
                             .p
                             .as_ref()
                             .and_then(|p| r.get(p))
@@ -408,26 +586,36 @@ impl Drawing<'_> {
                 out.len(),
                 out.len()
             );
-            let scale = if self.spec.percent { 100.0 } else { 1.0 };
-            let xl = self.spec.xlabel.clone().unwrap_or_else(|| {
-                if self.spec.percent {
+            let scale = if spec.percent { 100.0 } else { 1.0 };
+            let xl = spec.xlabel.clone().unwrap_or_else(|| {
+                if spec.percent {
                     "Effect (percentage points)".into()
                 } else {
-                    self.value_col.clone()
+                    value_col.to_string()
                 }
             });
-            (
-                chart::forest(&out, &xl, scale)
+            // rows withheld by disclosure control are counted in the caption
+            let skipped = self
+                .rows
+                .iter()
+                .filter(|r| !withheld(r))
+                .count()
+                .saturating_sub(out.len());
+            Drawn {
+                svg: chart::forest(&out, &xl, scale)
                     .map_err(|e| Diagnostic::error(e.0).point(self.block.body_offset))?,
                 alt,
-            )
+                warnings: not_drawn(skipped, "an estimate and interval")
+                    .into_iter()
+                    .collect(),
+            }
         })
     }
 
-    fn scatter(&self) -> Result<(String, String), Diagnostic> {
+    fn scatter(&self, spec: &Scatter) -> Result<Drawn, Diagnostic> {
         Ok({
-            let xs = need(&self.spec.x, "x", "scatter", self.block)?.list();
-            let y = need(&self.spec.y, "y", "scatter", self.block)?.clone();
+            let xs = [spec.x.clone()];
+            let y = spec.y.clone();
             let pts: Vec<(f64, f64)> = self
                 .rows
                 .iter()
@@ -438,7 +626,7 @@ impl Drawing<'_> {
                 y,
                 xs[0],
                 pts.len(),
-                if self.spec.fit {
+                if spec.fit {
                     " with a least-squares line"
                 } else {
                     ""
@@ -446,24 +634,30 @@ impl Drawing<'_> {
             );
             let svg = chart::scatter(
                 &pts,
-                self.spec.xlabel.as_deref().unwrap_or(&xs[0]),
-                self.spec.ylabel.as_deref().unwrap_or(&y),
-                self.spec.fit,
+                spec.xlabel.as_deref().unwrap_or(&xs[0]),
+                spec.ylabel.as_deref().unwrap_or(&y),
+                spec.fit,
             )
             .map_err(|e| Diagnostic::error(e.0).point(self.block.body_offset))?;
-            (svg, alt)
+            let kept = self.rows.iter().filter(|r| !withheld(r)).count();
+            Drawn {
+                svg,
+                alt,
+                warnings: not_drawn(kept.saturating_sub(pts.len()), "both values")
+                    .into_iter()
+                    .collect(),
+            }
         })
     }
 
-    fn bars(&self) -> Result<(String, String), Diagnostic> {
+    fn bars(&self, spec: &Bars, line: bool) -> Result<Drawn, Diagnostic> {
         Ok({
-            let xs = need(&self.spec.x, "x", &self.spec.kind, self.block)?.list();
-            let y = need(&self.spec.y, "y", &self.spec.kind, self.block)?.clone();
+            let xs = spec.x.list();
+            let y = spec.y.clone();
             // one panel per facet value (a single panel without `facet`)
             let mut facets: Vec<String> = Vec::new();
             for r in &self.rows {
-                let f = self
-                    .spec
+                let f = spec
                     .facet
                     .as_ref()
                     .map_or(String::new(), |f| self.text(f, r.get(f)));
@@ -478,14 +672,13 @@ impl Drawing<'_> {
                     .rows
                     .iter()
                     .filter(|r| {
-                        self.spec
-                            .facet
+                        spec.facet
                             .as_ref()
                             .is_none_or(|f| self.text(f, r.get(f)) == *facet)
                     })
                     .collect();
                 let chart = bar_chart(
-                    self.spec,
+                    spec,
                     &part,
                     &xs,
                     &y,
@@ -493,7 +686,7 @@ impl Drawing<'_> {
                     &|c: &str, v: Option<&Value>| self.text(c, v),
                     facet,
                 )?;
-                let svg = if self.spec.kind == "line" {
+                let svg = if line {
                     chart::line(
                         &chart.categories,
                         &chart.series,
@@ -514,11 +707,7 @@ impl Drawing<'_> {
                 panels.push(svg);
                 let d = describe(&chart, &y).replacen(
                     "Bar chart",
-                    if self.spec.kind == "line" {
-                        "Line chart"
-                    } else {
-                        "Bar chart"
-                    },
+                    if line { "Line chart" } else { "Bar chart" },
                     1,
                 );
                 alts.push(if facet.is_empty() {
@@ -527,18 +716,14 @@ impl Drawing<'_> {
                     format!("{facet}: {d}")
                 });
             }
-            let kind_name = if self.spec.kind == "line" {
-                "Line chart"
-            } else {
-                "Bar chart"
-            };
+            let kind_name = if line { "Line chart" } else { "Bar chart" };
             let alt = if panels.len() == 1 {
                 alts.join(" ")
             } else {
                 format!(
                     "{kind_name} in {} panels, one per {}. {}",
                     panels.len(),
-                    self.spec.facet.as_deref().unwrap_or(""),
+                    spec.facet.as_deref().unwrap_or(""),
                     alts.join(" ")
                 )
             };
@@ -547,7 +732,7 @@ impl Drawing<'_> {
             } else {
                 chart::stack(&panels)
             };
-            (svg, alt)
+            Drawn::new(svg, alt)
         })
     }
 }
@@ -555,7 +740,7 @@ impl Drawing<'_> {
 /// The bar (or line) chart of some rows: categories from `xs`, one series
 /// per `group` value, intervals, markers, sorting, limits and annotations.
 fn bar_chart(
-    spec: &Spec,
+    spec: &Bars,
     rows: &[&Value],
     xs: &[String],
     y: &str,
@@ -677,8 +862,8 @@ fn bar_chart(
 }
 
 /// Stacked Likert bars of codebook items from the respondent frame.
-fn likert(spec: &Spec, block: &Block, ctx: &Context) -> Result<Warned<BlockOutput>, Diagnostic> {
-    let items = need(&spec.items, "items", "likert", block)?;
+fn likert(spec: &Likert, block: &Block, ctx: &Context) -> Result<Warned<BlockOutput>, Diagnostic> {
+    let items = &spec.items;
     let cb = &ctx.survey.codebook;
     let resp = &ctx.survey.respondents;
     let area_col: Vec<Option<String>> = resp
