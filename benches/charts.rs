@@ -75,21 +75,27 @@ fn main() {
     println!("chart drawing, median of {reps} runs (ms):");
     println!(
         "  bar (10 categories x 2 series, CIs): {:8.3}",
-        median_ms(reps, || drop(chart::bar(&bar).unwrap()))
+        median_ms(reps, || drop(
+            chart::bar(&bar, &chart::Style::default()).unwrap()
+        ))
     );
     println!(
         "  heatmap (8 x 10):                    {:8.3}",
-        median_ms(reps, || drop(chart::heatmap(&heat).unwrap()))
+        median_ms(reps, || drop(
+            chart::heatmap(&heat, &chart::Style::default()).unwrap()
+        ))
     );
     println!(
         "  forest (18 rows):                    {:8.3}",
         median_ms(reps, || drop(
-            chart::forest(&forest, "Effect", 100.0).unwrap()
+            chart::forest(&forest, "Effect", 100.0, &chart::Style::default()).unwrap()
         ))
     );
     println!(
         "  likert (3 items):                    {:8.3}",
-        median_ms(reps, || drop(chart::likert(&likert, &cats).unwrap()))
+        median_ms(reps, || drop(
+            chart::likert(&likert, &cats, &chart::Style::default()).unwrap()
+        ))
     );
     println!(
         "  line (5 categories):                 {:8.3}",
@@ -105,7 +111,8 @@ fn main() {
                     })
                     .collect::<Vec<_>>(),
                 "%",
-                true
+                true,
+                &chart::Style::default()
             )
             .unwrap()
         ))
@@ -113,7 +120,7 @@ fn main() {
     println!(
         "  scatter (2000 points, fit):          {:8.3}",
         median_ms(reps, || drop(
-            chart::scatter(&points, "x", "y", true).unwrap()
+            chart::scatter(&points, "x", "y", true, &chart::Style::default()).unwrap()
         ))
     );
 }

@@ -47,18 +47,25 @@ fn bars(categories: usize, values: impl Fn(usize) -> Option<f64>) -> BarChart {
 
 #[test]
 fn every_kind_is_parseable_svg_with_text() {
-    let bar = chart::bar(&bars(3, |i| Some(0.2 + 0.1 * i as f64))).unwrap();
+    let bar = chart::bar(
+        &bars(3, |i| Some(0.2 + 0.1 * i as f64)),
+        &chart::Style::default(),
+    )
+    .unwrap();
     parses_with_text(&bar, &["Category 0", "Collective", "Residents (%)"]);
     insta::assert_snapshot!("bar", bar);
 
-    let heat = chart::heatmap(&HeatMap {
-        rows: vec!["Self-efficacy".into(), "Age".into()],
-        columns: vec!["Barnet\nSafety".into(), "Bristol\nEnvironment".into()],
-        cells: vec![
-            vec![Some((0.35, "0.35**".into())), None],
-            vec![Some((-0.2, "-0.20*".into())), Some((0.01, "0.01".into()))],
-        ],
-    })
+    let heat = chart::heatmap(
+        &HeatMap {
+            rows: vec!["Self-efficacy".into(), "Age".into()],
+            columns: vec!["Barnet\nSafety".into(), "Bristol\nEnvironment".into()],
+            cells: vec![
+                vec![Some((0.35, "0.35**".into())), None],
+                vec![Some((-0.2, "-0.20*".into())), Some((0.01, "0.01".into()))],
+            ],
+        },
+        &chart::Style::default(),
+    )
     .unwrap();
     parses_with_text(&heat, &["Self-efficacy", "0.35**", "Barnet Safety"]);
     insta::assert_snapshot!("heatmap", heat);
@@ -82,6 +89,7 @@ fn every_kind_is_parseable_svg_with_text() {
         ],
         "Effect (percentage points)",
         100.0,
+        &chart::Style::default(),
     )
     .unwrap();
     parses_with_text(&forest, &["Barnet · A", "Effect (percentage points)"]);
@@ -101,6 +109,7 @@ fn every_kind_is_parseable_svg_with_text() {
             "Very satisfied",
         ]
         .map(String::from),
+        &chart::Style::default(),
     )
     .unwrap();
     parses_with_text(
@@ -123,6 +132,7 @@ fn every_kind_is_parseable_svg_with_text() {
         }],
         "Join groups (%)",
         true,
+        &chart::Style::default(),
     )
     .unwrap();
     parses_with_text(&line, &["Join groups (%)"]);
@@ -133,6 +143,7 @@ fn every_kind_is_parseable_svg_with_text() {
         "Individual",
         "Collective",
         true,
+        &chart::Style::default(),
     )
     .unwrap();
     parses_with_text(&scatter, &["Individual", "Collective"]);
@@ -143,28 +154,31 @@ fn every_kind_is_parseable_svg_with_text() {
 fn awkward_data_draws_or_fails_clearly() {
     // nothing to draw: a clear error, never a panic
     assert!(
-        chart::bar(&bars(0, |_| None))
+        chart::bar(&bars(0, |_| None), &chart::Style::default())
             .unwrap_err()
             .0
             .contains("no rows")
     );
     assert!(
-        chart::bar(&bars(4, |_| None))
+        chart::bar(&bars(4, |_| None), &chart::Style::default())
             .unwrap_err()
             .0
             .contains("every value is missing")
     );
     assert!(
-        chart::heatmap(&HeatMap {
-            rows: vec![],
-            columns: vec![],
-            cells: vec![]
-        })
+        chart::heatmap(
+            &HeatMap {
+                rows: vec![],
+                columns: vec![],
+                cells: vec![]
+            },
+            &chart::Style::default()
+        )
         .is_err()
     );
-    assert!(chart::forest(&[], "x", 1.0).is_err());
-    assert!(chart::likert(&[], &[]).is_err());
-    assert!(chart::scatter(&[(f64::NAN, 1.0)], "x", "y", true).is_err());
+    assert!(chart::forest(&[], "x", 1.0, &chart::Style::default()).is_err());
+    assert!(chart::likert(&[], &[], &chart::Style::default()).is_err());
+    assert!(chart::scatter(&[(f64::NAN, 1.0)], "x", "y", true, &chart::Style::default()).is_err());
     assert!(
         chart::line(
             &["a".into()],
@@ -174,30 +188,43 @@ fn awkward_data_draws_or_fails_clearly() {
                 intervals: None
             }],
             "y",
-            false
+            false,
+            &chart::Style::default()
         )
         .is_err()
     );
     // one category, negative values, an extreme outlier, fifty categories
     parses_with_text(
-        &chart::bar(&bars(1, |_| Some(0.4))).unwrap(),
+        &chart::bar(&bars(1, |_| Some(0.4)), &chart::Style::default()).unwrap(),
         &["Category 0"],
     );
     let mut neg = bars(3, |i| Some(i as f64 - 1.0));
     neg.percent = false;
-    parses_with_text(&chart::bar(&neg).unwrap(), &["Category 2"]);
+    parses_with_text(
+        &chart::bar(&neg, &chart::Style::default()).unwrap(),
+        &["Category 2"],
+    );
     let mut outlier = bars(5, |i| Some(if i == 2 { 1e6 } else { 1.0 }));
     outlier.percent = false;
-    assert!(chart::bar(&outlier).is_ok());
+    assert!(chart::bar(&outlier, &chart::Style::default()).is_ok());
     let mut many = bars(50, |i| Some(i as f64 / 100.0));
     many.categories = (0..50)
         .map(|i| format!("A very long category name that goes on and on, number {i}"))
         .collect();
-    let svg = chart::bar(&many).unwrap();
+    let svg = chart::bar(&many, &chart::Style::default()).unwrap();
     // long labels are shortened with an ellipsis when rotated
     parses_with_text(&svg, &["A very long category name tha\u{2026}"]);
     // a constant x has no fitted line but still draws
-    assert!(chart::scatter(&[(1.0, 1.0), (1.0, 2.0)], "x", "y", true).is_ok());
+    assert!(
+        chart::scatter(
+            &[(1.0, 1.0), (1.0, 2.0)],
+            "x",
+            "y",
+            true,
+            &chart::Style::default()
+        )
+        .is_ok()
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 mod more;
 
-pub use more::{ForestRow, HeatMap, LikertItem, forest, heatmap, likert, line, scatter};
+pub use more::{ForestRow, HeatMap, LINE_SIZE, LikertItem, forest, heatmap, likert, line, scatter};
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -62,21 +62,35 @@ impl Style {
         Ok(Style { accent, font })
     }
 
-    /// Applies the style to a chart drawn in the default look: the first
-    /// palette colour becomes the accent, every text the house font.
-    pub fn apply(&self, svg: String) -> String {
-        let mut svg = svg;
-        if let Some(a) = &self.accent {
-            svg = svg.replace("\"#0072B2\"", &format!("\"{}\"", a.to_ascii_uppercase()));
+    /// The colour of series `i`: the accent replaces the first palette
+    /// colour (and every seventh after it).
+    pub fn colour(&self, i: usize) -> RGBColor {
+        match (&self.accent, i % PALETTE.len()) {
+            (Some(a), 0) => hex(a).unwrap_or(PALETTE[0]),
+            (_, k) => PALETTE[k],
         }
-        if let Some(f) = &self.font {
-            svg = svg.replace(
-                "font-family=\"sans-serif\"",
-                &format!("font-family=\"{f}, sans-serif\""),
-            );
-        }
-        svg
     }
+
+    /// The accent: single-series marks and the positive end of diverging
+    /// scales.
+    pub fn accent(&self) -> RGBColor {
+        self.colour(0)
+    }
+
+    /// The font family of all chart text, with a generic fallback.
+    pub fn family(&self) -> String {
+        match &self.font {
+            Some(f) => format!("{f}, sans-serif"),
+            None => "sans-serif".into(),
+        }
+    }
+}
+
+/// `#RRGGBB` as a colour.
+fn hex(s: &str) -> Option<RGBColor> {
+    let v = |i: usize| u8::from_str_radix(s.get(i..i + 2)?, 16).ok();
+    (s.len() == 7 && s.starts_with('#')).then_some(())?;
+    Some(RGBColor(v(1)?, v(3)?, v(5)?))
 }
 
 /// One series of a bar chart.
@@ -169,20 +183,15 @@ fn wrap(label: &str, width: usize) -> Vec<String> {
 }
 
 /// Stacks charts vertically into one SVG (small multiples, one per facet).
-pub fn stack(charts: &[String]) -> String {
-    let size = |svg: &str, attr: &str| -> u32 {
-        svg.find(&format!("{attr}=\""))
-            .and_then(|i| svg[i + attr.len() + 2..].split('"').next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    let width = charts.iter().map(|c| size(c, "width")).max().unwrap_or(0);
+pub fn stack(panels: &[(String, (u32, u32))]) -> String {
+    // the layout comes from the sizes the panels were drawn at
+    let width = panels.iter().map(|(_, (w, _))| *w).max().unwrap_or(0);
     let mut y = 0;
     let mut inner = String::new();
-    for c in charts {
-        let body = c.find("<svg").map_or(c.as_str(), |i| &c[i..]);
+    for (svg, (_, h)) in panels {
+        let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
         inner.push_str(&body.replacen("<svg", &format!("<svg x=\"0\" y=\"{y}\""), 1));
-        y += size(c, "height");
+        y += h;
     }
     format!(
         "<svg width=\"{width}\" height=\"{y}\" viewBox=\"0 0 {width} {y}\" xmlns=\"http://www.w3.org/2000/svg\">{inner}</svg>"
@@ -190,7 +199,8 @@ pub fn stack(charts: &[String]) -> String {
 }
 
 /// Draws a grouped bar chart as SVG.
-pub fn bar(chart: &BarChart) -> Result<String, ChartError> {
+pub fn bar(chart: &BarChart, style: &Style) -> Result<String, ChartError> {
+    let fam = style.family();
     let n = chart.categories.len();
     if n == 0 || chart.series.is_empty() {
         return Err(ChartError("nothing to draw: the data has no rows".into()));
@@ -252,7 +262,7 @@ pub fn bar(chart: &BarChart) -> Result<String, ChartError> {
                 .series
                 .iter()
                 .enumerate()
-                .map(|(i, s)| (s.name.clone(), PALETTE[i % PALETTE.len()], false))
+                .map(|(i, s)| (s.name.clone(), style.colour(i), false))
                 .collect();
             if chart.markers.is_some() {
                 l.push((chart.marker_label.clone(), BLACK, true));
@@ -273,7 +283,7 @@ pub fn bar(chart: &BarChart) -> Result<String, ChartError> {
             .x_label_area_size(x_area)
             .y_label_area_size(56);
         if !chart.title.is_empty() {
-            builder.caption(&chart.title, ("sans-serif", 18));
+            builder.caption(&chart.title, (fam.as_str(), 18));
         }
         let mut ctx = builder
             .build_cartesian_2d(0f64..n as f64, y0..y1)
@@ -293,15 +303,15 @@ pub fn bar(chart: &BarChart) -> Result<String, ChartError> {
             })
             .light_line_style(RGBColor(235, 235, 235))
             .bold_line_style(RGBColor(210, 210, 210))
-            .axis_desc_style(("sans-serif", 14))
-            .label_style(("sans-serif", 13))
+            .axis_desc_style((fam.as_str(), 14))
+            .label_style((fam.as_str(), 13))
             .draw()
             .map_err(draw_err)?;
         let k = chart.series.len() as f64;
         let group_width = 0.78;
         let bar_w = group_width / k;
         for (si, s) in chart.series.iter().enumerate() {
-            let colour = PALETTE[si % PALETTE.len()];
+            let colour = style.colour(si);
             let left = |ci: usize| ci as f64 + (1.0 - group_width) / 2.0 + si as f64 * bar_w;
             let bars: Vec<Rectangle<(f64, f64)>> = s
                 .values
@@ -372,7 +382,7 @@ pub fn bar(chart: &BarChart) -> Result<String, ChartError> {
                 ctx.draw_series(std::iter::once(Text::new(
                     text.clone(),
                     (*ci as f64 + 0.5, y1 - (y1 - y0) * 0.03),
-                    TextStyle::from(("sans-serif", 12).into_font())
+                    TextStyle::from((fam.as_str(), 12).into_font())
                         .pos(Pos::new(HPos::Center, VPos::Top)),
                 )))
                 .map_err(draw_err)?;
@@ -397,7 +407,7 @@ pub fn bar(chart: &BarChart) -> Result<String, ChartError> {
             root.draw(&Text::new(
                 name.clone(),
                 (lx + 16, ly + 6),
-                TextStyle::from(("sans-serif", 13).into_font())
+                TextStyle::from((fam.as_str(), 13).into_font())
                     .pos(Pos::new(HPos::Left, VPos::Center)),
             ))
             .map_err(draw_err)?;
@@ -407,11 +417,11 @@ pub fn bar(chart: &BarChart) -> Result<String, ChartError> {
         for (ci, label) in chart.categories.iter().enumerate() {
             let (px, py) = ctx.backend_coord(&(ci as f64 + 0.5, y0));
             let style = if rotate {
-                TextStyle::from(("sans-serif", 12).into_font())
+                TextStyle::from((fam.as_str(), 12).into_font())
                     .transform(FontTransform::Rotate270)
                     .pos(Pos::new(HPos::Right, VPos::Center))
             } else {
-                TextStyle::from(("sans-serif", 13).into_font())
+                TextStyle::from((fam.as_str(), 13).into_font())
                     .pos(Pos::new(HPos::Center, VPos::Top))
             };
             let short;
@@ -441,4 +451,57 @@ pub fn bar(chart: &BarChart) -> Result<String, ChartError> {
         root.present().map_err(draw_err)?;
     }
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn styled() -> Style {
+        Style {
+            accent: Some("#AA3377".into()),
+            font: Some("Georgia".into()),
+        }
+    }
+
+    #[test]
+    fn the_accent_replaces_the_first_palette_colour_only() {
+        let s = styled();
+        assert_eq!(s.colour(0), RGBColor(0xAA, 0x33, 0x77));
+        assert_eq!(s.colour(1), PALETTE[1]);
+        assert_eq!(s.colour(7), s.accent());
+        assert_eq!(Style::default().colour(0), PALETTE[0]);
+        assert_eq!(s.family(), "Georgia, sans-serif");
+        assert_eq!(Style::default().family(), "sans-serif");
+    }
+
+    #[test]
+    fn the_style_is_drawn_in_not_edited_in() {
+        let h = HeatMap {
+            rows: vec!["a".into()],
+            columns: vec!["x".into(), "y".into()],
+            cells: vec![vec![
+                Some((0.9, "0.90**".into())),
+                Some((-0.2, "-0.20".into())),
+            ]],
+        };
+        let svg = heatmap(&h, &styled()).unwrap();
+        assert!(svg.contains("font-family=\"Georgia, sans-serif\""), "{svg}");
+        assert!(!svg.contains("font-family=\"sans-serif\""));
+        let plain = heatmap(&h, &Style::default()).unwrap();
+        assert_ne!(svg, plain);
+        assert!(!plain.contains("Georgia"));
+    }
+
+    #[test]
+    fn facets_are_stacked_by_the_sizes_they_were_drawn_at() {
+        let panel = |w: u32, h: u32| (format!("<svg width=\"{w}\" height=\"{h}\"></svg>"), (w, h));
+        let out = stack(&[panel(760, 420), panel(600, 300)]);
+        assert!(
+            out.starts_with("<svg width=\"760\" height=\"720\""),
+            "{out}"
+        );
+        assert!(out.contains("<svg x=\"0\" y=\"0\" width=\"760\""));
+        assert!(out.contains("<svg x=\"0\" y=\"420\" width=\"600\""));
+    }
 }

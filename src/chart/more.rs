@@ -5,14 +5,13 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{ChartError, PALETTE, Series, draw_err, shorten};
+use super::{ChartError, Series, Style, draw_err, shorten};
 
-const BLUE: RGBColor = RGBColor(0, 114, 178);
 const VERMILLION: RGBColor = RGBColor(213, 94, 0);
 const GREY: RGBColor = RGBColor(170, 170, 170);
 
-fn font(size: u32) -> TextStyle<'static> {
-    TextStyle::from(("sans-serif", size).into_font())
+fn font(family: &str, size: u32) -> TextStyle<'_> {
+    TextStyle::from((family, size).into_font())
 }
 
 /// A correlation heat map: rows x columns of values in [-1, 1] with a text per cell.
@@ -27,10 +26,10 @@ pub struct HeatMap {
 }
 
 /// Diverging colour centred on 0: blue for positive, vermillion for negative.
-fn diverging(v: f64, max: f64) -> RGBColor {
+fn diverging(v: f64, max: f64, accent: RGBColor) -> RGBColor {
     let t = (v / max).clamp(-1.0, 1.0);
     let (c, t) = if t >= 0.0 {
-        (BLUE, t)
+        (accent, t)
     } else {
         (VERMILLION, -t)
     };
@@ -39,7 +38,9 @@ fn diverging(v: f64, max: f64) -> RGBColor {
 }
 
 /// Draws a heat map as SVG.
-pub fn heatmap(h: &HeatMap) -> Result<String, ChartError> {
+pub fn heatmap(h: &HeatMap, style: &Style) -> Result<String, ChartError> {
+    let fam = style.family();
+    let accent = style.accent();
     if h.rows.is_empty() || h.columns.is_empty() {
         return Err(ChartError(
             "nothing to draw: the heat map has no rows or columns".into(),
@@ -81,7 +82,7 @@ pub fn heatmap(h: &HeatMap) -> Result<String, ChartError> {
         root.fill(&WHITE).map_err(draw_err)?;
         for (ci, c) in h.columns.iter().enumerate() {
             let x = (label_w + cell_w * ci as u32 + cell_w / 2) as i32;
-            let style = font(11)
+            let style = font(&fam, 11)
                 .transform(FontTransform::Rotate270)
                 .pos(Pos::new(HPos::Left, VPos::Center));
             root.draw(&Text::new(
@@ -96,7 +97,7 @@ pub fn heatmap(h: &HeatMap) -> Result<String, ChartError> {
             root.draw(&Text::new(
                 shorten(r, 34),
                 (label_w as i32 - 8, y + cell_h as i32 / 2),
-                font(12).pos(Pos::new(HPos::Right, VPos::Center)),
+                font(&fam, 12).pos(Pos::new(HPos::Right, VPos::Center)),
             ))
             .map_err(draw_err)?;
             for ci in 0..h.columns.len() {
@@ -108,7 +109,7 @@ pub fn heatmap(h: &HeatMap) -> Result<String, ChartError> {
                     .cloned()
                     .flatten();
                 let (fill, text) = match &cell {
-                    Some((v, t)) => (diverging(*v, max), t.clone()),
+                    Some((v, t)) => (diverging(*v, max, accent), t.clone()),
                     None => (WHITE, String::new()),
                 };
                 root.draw(&Rectangle::new(
@@ -120,7 +121,7 @@ pub fn heatmap(h: &HeatMap) -> Result<String, ChartError> {
                     root.draw(&Text::new(
                         text,
                         (x + cell_w as i32 / 2 - 1, y + cell_h as i32 / 2 - 1),
-                        font(11).pos(Pos::new(HPos::Center, VPos::Center)),
+                        font(&fam, 11).pos(Pos::new(HPos::Center, VPos::Center)),
                     ))
                     .map_err(draw_err)?;
                 }
@@ -148,7 +149,14 @@ pub struct ForestRow {
 
 /// Draws a forest plot (estimates with intervals and a zero line) as SVG;
 /// values are multiplied by `scale` (100 for percentage points).
-pub fn forest(rows: &[ForestRow], x_label: &str, scale: f64) -> Result<String, ChartError> {
+pub fn forest(
+    rows: &[ForestRow],
+    x_label: &str,
+    scale: f64,
+    style: &Style,
+) -> Result<String, ChartError> {
+    let fam = style.family();
+    let accent = style.accent();
     let rows: Vec<&ForestRow> = rows
         .iter()
         .filter(|r| r.estimate.is_finite() && r.low.is_finite() && r.high.is_finite())
@@ -193,8 +201,8 @@ pub fn forest(rows: &[ForestRow], x_label: &str, scale: f64) -> Result<String, C
                 }
             })
             .x_desc(x_label)
-            .label_style(("sans-serif", 12))
-            .axis_desc_style(("sans-serif", 13))
+            .label_style((fam.as_str(), 12))
+            .axis_desc_style((fam.as_str(), 13))
             .light_line_style(RGBColor(240, 240, 240))
             .bold_line_style(RGBColor(220, 220, 220))
             .draw()
@@ -208,11 +216,11 @@ pub fn forest(rows: &[ForestRow], x_label: &str, scale: f64) -> Result<String, C
             let y = n - i as f64 - 0.5;
             ctx.draw_series(std::iter::once(PathElement::new(
                 vec![(r.low * scale, y), (r.high * scale, y)],
-                BLUE.stroke_width(2),
+                accent.stroke_width(2),
             )))
             .map_err(draw_err)?;
             let style = if r.significant {
-                BLUE.filled()
+                accent.filled()
             } else {
                 WHITE.filled()
             };
@@ -225,7 +233,7 @@ pub fn forest(rows: &[ForestRow], x_label: &str, scale: f64) -> Result<String, C
             ctx.draw_series(std::iter::once(Circle::new(
                 (r.estimate * scale, y),
                 5,
-                BLUE.stroke_width(2),
+                accent.stroke_width(2),
             )))
             .map_err(draw_err)?;
         }
@@ -247,7 +255,13 @@ pub struct LikertItem {
 }
 
 /// Draws 100% stacked bars of answer categories, don't know in grey apart.
-pub fn likert(items: &[LikertItem], categories: &[String]) -> Result<String, ChartError> {
+pub fn likert(
+    items: &[LikertItem],
+    categories: &[String],
+    style: &Style,
+) -> Result<String, ChartError> {
+    let fam = style.family();
+    let accent = style.accent();
     if items.is_empty() || categories.is_empty() {
         return Err(ChartError("nothing to draw: no item with answers".into()));
     }
@@ -275,7 +289,7 @@ pub fn likert(items: &[LikertItem], categories: &[String]) -> Result<String, Cha
             if t.abs() < 1e-9 {
                 RGBColor(215, 215, 215)
             } else {
-                diverging(t, 1.0)
+                diverging(t, 1.0, accent)
             }
         };
         for (ii, item) in items.iter().enumerate() {
@@ -283,7 +297,7 @@ pub fn likert(items: &[LikertItem], categories: &[String]) -> Result<String, Cha
             root.draw(&Text::new(
                 shorten(&item.label, 40),
                 (bar_x - 8, y + 11),
-                font(12).pos(Pos::new(HPos::Right, VPos::Center)),
+                font(&fam, 12).pos(Pos::new(HPos::Right, VPos::Center)),
             ))
             .map_err(draw_err)?;
             let mut x = bar_x as f64;
@@ -298,7 +312,7 @@ pub fn likert(items: &[LikertItem], categories: &[String]) -> Result<String, Cha
                     root.draw(&Text::new(
                         format!("{:.0}%", share * 100.0),
                         ((x + w / 2.0) as i32, y + 11),
-                        font(10).pos(Pos::new(HPos::Center, VPos::Center)),
+                        font(&fam, 10).pos(Pos::new(HPos::Center, VPos::Center)),
                     ))
                     .map_err(draw_err)?;
                 }
@@ -313,7 +327,7 @@ pub fn likert(items: &[LikertItem], categories: &[String]) -> Result<String, Cha
             root.draw(&Text::new(
                 format!("{:.0}%", item.dont_know * 100.0),
                 (dk_x + w + 4, y + 11),
-                font(10).pos(Pos::new(HPos::Left, VPos::Center)),
+                font(&fam, 10).pos(Pos::new(HPos::Left, VPos::Center)),
             ))
             .map_err(draw_err)?;
         }
@@ -335,7 +349,7 @@ pub fn likert(items: &[LikertItem], categories: &[String]) -> Result<String, Cha
             root.draw(&Text::new(
                 text,
                 (lx + 16, ly + 6),
-                font(11).pos(Pos::new(HPos::Left, VPos::Center)),
+                font(&fam, 11).pos(Pos::new(HPos::Left, VPos::Center)),
             ))
             .map_err(draw_err)?;
             lx += width;
@@ -343,19 +357,22 @@ pub fn likert(items: &[LikertItem], categories: &[String]) -> Result<String, Cha
         root.draw(&Text::new(
             "Don't know",
             (dk_x, 24),
-            font(11).pos(Pos::new(HPos::Left, VPos::Center)),
+            font(&fam, 11).pos(Pos::new(HPos::Left, VPos::Center)),
         ))
         .map_err(draw_err)?;
         root.draw(&Text::new(
             "Answers (100%)",
             (bar_x, 24),
-            font(11).pos(Pos::new(HPos::Left, VPos::Center)),
+            font(&fam, 11).pos(Pos::new(HPos::Left, VPos::Center)),
         ))
         .map_err(draw_err)?;
         root.present().map_err(draw_err)?;
     }
     Ok(svg)
 }
+
+/// The size of a line chart.
+pub const LINE_SIZE: (u32, u32) = (760, 420);
 
 /// Draws a rate across ordered categories: one line per series with
 /// points and interval whiskers.
@@ -364,7 +381,9 @@ pub fn line(
     series: &[Series],
     y_label: &str,
     percent: bool,
+    style: &Style,
 ) -> Result<String, ChartError> {
+    let fam = style.family();
     let scale = if percent { 100.0 } else { 1.0 };
     let vals: Vec<f64> = series
         .iter()
@@ -391,7 +410,7 @@ pub fn line(
     let n = categories.len();
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (760, 420)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, LINE_SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(draw_err)?;
         let mut ctx = ChartBuilder::on(&root)
             .margin(12)
@@ -419,14 +438,14 @@ pub fn line(
                     format!("{v:.2}")
                 }
             })
-            .label_style(("sans-serif", 12))
-            .axis_desc_style(("sans-serif", 13))
+            .label_style((fam.as_str(), 12))
+            .axis_desc_style((fam.as_str(), 13))
             .light_line_style(RGBColor(240, 240, 240))
             .bold_line_style(RGBColor(220, 220, 220))
             .draw()
             .map_err(draw_err)?;
         for (si, s) in series.iter().enumerate() {
-            let c = PALETTE[si % PALETTE.len()];
+            let c = style.colour(si);
             let pts: Vec<(f64, f64)> = s
                 .values
                 .iter()
@@ -458,7 +477,7 @@ pub fn line(
                 .position(SeriesLabelPosition::UpperLeft)
                 .background_style(WHITE.mix(0.85))
                 .border_style(RGBColor(200, 200, 200))
-                .label_font(("sans-serif", 12))
+                .label_font((fam.as_str(), 12))
                 .draw()
                 .map_err(draw_err)?;
         }
@@ -473,7 +492,10 @@ pub fn scatter(
     x_label: &str,
     y_label: &str,
     fit: bool,
+    style: &Style,
 ) -> Result<String, ChartError> {
+    let fam = style.family();
+    let accent = style.accent();
     let pts: Vec<(f64, f64)> = points
         .iter()
         .copied()
@@ -515,8 +537,8 @@ pub fn scatter(
         ctx.configure_mesh()
             .x_desc(x_label)
             .y_desc(y_label)
-            .label_style(("sans-serif", 12))
-            .axis_desc_style(("sans-serif", 13))
+            .label_style((fam.as_str(), 12))
+            .axis_desc_style((fam.as_str(), 13))
             .light_line_style(RGBColor(240, 240, 240))
             .draw()
             .map_err(draw_err)?;
@@ -524,7 +546,7 @@ pub fn scatter(
         let (radius, alpha) = if pts.len() < 200 { (4, 0.85) } else { (2, 0.3) };
         ctx.draw_series(
             pts.iter()
-                .map(|p| Circle::new(*p, radius, BLUE.mix(alpha).filled())),
+                .map(|p| Circle::new(*p, radius, accent.mix(alpha).filled())),
         )
         .map_err(draw_err)?;
         if fit && pts.len() >= 2 {

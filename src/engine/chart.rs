@@ -385,6 +385,7 @@ impl ChartBlock {
         }
         let drawing = Drawing {
             block,
+            style: &ctx.chart_style,
             rows,
             themes,
         };
@@ -404,7 +405,7 @@ impl ChartBlock {
                 caption: with_suppression_note(block.option_str("caption"), df, ctx.min_base),
                 data: Some(data.clone()),
                 alt: block.option_str("alt").map(str::to_string).unwrap_or(alt),
-                svg: ctx.chart_style.apply(svg),
+                svg,
                 csv: frames::to_csv(df),
             }),
         })
@@ -415,6 +416,8 @@ impl ChartBlock {
 /// method per kind draws it from that kind's spec.
 struct Drawing<'a> {
     block: &'a Block,
+    /// The house style, passed into drawing.
+    style: &'a chart::Style,
     rows: Vec<Value>,
     themes: BTreeMap<&'a str, &'a str>,
 }
@@ -550,7 +553,7 @@ impl Drawing<'_> {
                 cells,
             };
             Drawn::new(
-                chart::heatmap(&h)
+                chart::heatmap(&h, self.style)
                     .map_err(|e| Diagnostic::error(e.0).point(self.block.body_offset))?,
                 alt,
             )
@@ -602,7 +605,7 @@ impl Drawing<'_> {
                 .count()
                 .saturating_sub(out.len());
             Drawn {
-                svg: chart::forest(&out, &xl, scale)
+                svg: chart::forest(&out, &xl, scale, self.style)
                     .map_err(|e| Diagnostic::error(e.0).point(self.block.body_offset))?,
                 alt,
                 warnings: not_drawn(skipped, "an estimate and interval")
@@ -637,6 +640,7 @@ impl Drawing<'_> {
                 spec.xlabel.as_deref().unwrap_or(&xs[0]),
                 spec.ylabel.as_deref().unwrap_or(&y),
                 spec.fit,
+                self.style,
             )
             .map_err(|e| Diagnostic::error(e.0).point(self.block.body_offset))?;
             let kept = self.rows.iter().filter(|r| !withheld(r)).count();
@@ -692,9 +696,10 @@ impl Drawing<'_> {
                         &chart.series,
                         &chart.y_label,
                         chart.percent,
+                        self.style,
                     )
                 } else {
-                    chart::bar(&chart)
+                    chart::bar(&chart, self.style)
                 }
                 .map_err(|e| {
                     Diagnostic::error(if facet.is_empty() {
@@ -704,7 +709,7 @@ impl Drawing<'_> {
                     })
                     .point(self.block.body_offset)
                 })?;
-                panels.push(svg);
+                panels.push((svg, if line { chart::LINE_SIZE } else { chart.size }));
                 let d = describe(&chart, &y).replacen(
                     "Bar chart",
                     if line { "Line chart" } else { "Bar chart" },
@@ -728,7 +733,7 @@ impl Drawing<'_> {
                 )
             };
             let svg = if panels.len() == 1 {
-                panels.remove(0)
+                panels.remove(0).0
             } else {
                 chart::stack(&panels)
             };
@@ -961,8 +966,8 @@ fn likert(spec: &Likert, block: &Block, ctx: &Context) -> Result<Warned<BlockOut
     )
     .map_err(|e| Diagnostic::error(e.to_string()).point(block.body_offset))?;
     let csv = frames::to_csv(&behind);
-    let svg =
-        chart::likert(&out, &cats).map_err(|e| Diagnostic::error(e.0).point(block.body_offset))?;
+    let svg = chart::likert(&out, &cats, &ctx.chart_style)
+        .map_err(|e| Diagnostic::error(e.0).point(block.body_offset))?;
     let alt = format!(
         "Stacked bars of the answers to {} items{}, each 100% of those answering, with the share answering don't know shown apart.",
         out.len(),
@@ -976,7 +981,7 @@ fn likert(spec: &Likert, block: &Block, ctx: &Context) -> Result<Warned<BlockOut
         caption: block.option_str("caption").map(str::to_string),
         data: None,
         alt: block.option_str("alt").map(str::to_string).unwrap_or(alt),
-        svg: ctx.chart_style.apply(svg),
+        svg,
         csv,
     })))
 }
