@@ -60,9 +60,9 @@ fn check(case: &Path) -> String {
 }
 
 /// Every case runs and every failing case is reported, not only the first
-/// (what `insta::glob!` does; insta's `glob` feature is not enabled: it
-/// changes the features of crates polars shares, so the first `cargo test`
-/// on a fresh machine would compile polars once more, for a loop this size).
+/// (what `insta::glob!` does; insta's `glob` feature is not enabled, to keep
+/// the dependency tree and a newcomer's first build as they are for a loop
+/// this size).
 #[test]
 fn broken_templates_report_place_and_write_nothing() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/templates/errors");
