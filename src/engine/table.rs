@@ -149,278 +149,341 @@ impl Engine for TableBlock {
         ctx: &Context,
     ) -> Result<Warned<BlockOutput>, Diagnostic> {
         let spec: Spec = super::parse_spec("table", block, body)?;
-        let named = ctx.frame(&spec.data, block)?;
-        let df = &named.frame;
-        let names: Vec<String> = df
-            .get_column_names()
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
-        let check = |c: &str| -> Result<(), Diagnostic> {
-            if names.iter().any(|n| n == c) {
-                Ok(())
-            } else {
-                let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-                let e = Diagnostic::error(format!("frame `{}` has no column `{c}`", spec.data))
-                    .with_span(super::spans::SpecSpans::of(block).best(None, c));
-                Err(e.suggest(c, &refs, "columns"))
-            }
+        let df = &ctx.frame(&spec.data, block)?.frame;
+        let mut layout = Layout::new(&spec, block, df, ctx);
+        let (header, row_header_columns, rows) = match &spec.pivot {
+            Some(p) => layout.pivot(p)?,
+            None => layout.listed()?,
         };
-        let rows = frames::rows(df);
-        let themes: BTreeMap<&str, &str> = ctx
-            .survey
-            .codebook
-            .themes
-            .iter()
-            .map(|t| (t.id.as_str(), t.label.as_str()))
-            .collect();
-        let display = |col: &str, v: &Value| -> String {
-            match (col, v) {
-                ("theme", Value::String(s)) => {
-                    themes.get(s.as_str()).map_or(s.clone(), |l| l.to_string())
-                }
-                (c, Value::String(s)) if super::labels::holds_measures(c) => {
-                    super::labels::measure(s)
-                }
-                _ => format_value(v, None, None),
-            }
-        };
-        let label_of = |c: &str| {
-            spec.labels
-                .get(c)
-                .cloned()
-                .unwrap_or_else(|| default_label(c))
-        };
-        let min_base = f64::from(ctx.min_base);
-        let mut suppressed_any = false;
-        let mut notes = Vec::new();
-        let mut base_range: Option<(f64, f64)> = None;
-        let mut track_base = |n: f64| {
-            base_range = Some(match base_range {
+        Ok(Warned::new(BlockOutput::Table(TableOut {
+            label: block.option_str("label").map(str::to_string),
+            number: None,
+            caption: block.option_str("caption").map(str::to_string),
+            data: Some(spec.data.clone()),
+            header,
+            row_header_columns,
+            rows,
+            notes: layout.notes(),
+            csv: frames::to_csv(df),
+        })))
+    }
+}
+
+/// Header lines of (text, columns spanned).
+type Header = Vec<Vec<(String, usize)>>;
+
+/// A table being laid out from a frame: the spec, the frame's rows and
+/// columns, and what the notes under the table must say.
+struct Layout<'a> {
+    spec: &'a Spec,
+    block: &'a Block,
+    df: &'a DataFrame,
+    names: Vec<String>,
+    rows: Vec<Value>,
+    themes: BTreeMap<&'a str, &'a str>,
+    min_base: u32,
+    suppressed_any: bool,
+    base_range: Option<(f64, f64)>,
+}
+
+impl<'a> Layout<'a> {
+    fn new(spec: &'a Spec, block: &'a Block, df: &'a DataFrame, ctx: &'a Context) -> Self {
+        Layout {
+            spec,
+            block,
+            df,
+            names: df
+                .get_column_names()
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
+            rows: frames::rows(df),
+            themes: ctx
+                .survey
+                .codebook
+                .themes
+                .iter()
+                .map(|t| (t.id.as_str(), t.label.as_str()))
+                .collect(),
+            min_base: ctx.min_base,
+            suppressed_any: false,
+            base_range: None,
+        }
+    }
+
+    /// The column exists, else an error at the name in the spec.
+    fn check(&self, c: &str) -> Result<(), Diagnostic> {
+        if self.names.iter().any(|n| n == c) {
+            return Ok(());
+        }
+        let refs: Vec<&str> = self.names.iter().map(String::as_str).collect();
+        let e = Diagnostic::error(format!("frame `{}` has no column `{c}`", self.spec.data))
+            .with_span(super::spans::SpecSpans::of(self.block).best(None, c));
+        Err(e.suggest(c, &refs, "columns"))
+    }
+
+    /// A value as a key cell shows it: theme labels, readable measure names.
+    fn display(&self, col: &str, v: &Value) -> String {
+        match (col, v) {
+            ("theme", Value::String(s)) => self
+                .themes
+                .get(s.as_str())
+                .map_or(s.clone(), |l| l.to_string()),
+            (c, Value::String(s)) if super::labels::holds_measures(c) => super::labels::measure(s),
+            _ => format_value(v, None, None),
+        }
+    }
+
+    fn label_of(&self, c: &str) -> String {
+        self.spec
+            .labels
+            .get(c)
+            .cloned()
+            .unwrap_or_else(|| default_label(c))
+    }
+
+    /// Notes the base of a cell; whether the cell is withheld.
+    fn withheld(&mut self, row: &Value, base: Option<&String>) -> bool {
+        let n = base.and_then(|b| row.get(b)).and_then(Value::as_f64);
+        if let Some(n) = n {
+            self.base_range = Some(match self.base_range {
                 None => (n, n),
                 Some((lo, hi)) => (lo.min(n), hi.max(n)),
             });
+        }
+        n.is_some_and(|n| n < f64::from(self.min_base)) || marked(row)
+    }
+
+    /// The wide shape of Tables 3-4: row keys down, column keys across.
+    fn pivot(&mut self, p: &Pivot) -> Result<(Header, usize, Vec<Vec<Cell>>), Diagnostic> {
+        for c in p.rows.iter().chain(&p.columns).chain([&p.value]) {
+            self.check(c)?;
+        }
+        if let Some(s) = &p.stars {
+            self.check(s)?;
+        }
+        let base_col = p.base.as_ref().or(self.spec.base.as_ref());
+        if let Some(b) = base_col {
+            self.check(b)?;
+        }
+        let key = |row: &Value, cols: &[String]| -> Vec<String> {
+            cols.iter()
+                .map(|c| self.display(c, row.get(c).unwrap_or(&Value::Null)))
+                .collect()
         };
-        let (header, row_header_columns, body_rows) = if let Some(p) = &spec.pivot {
-            for c in p.rows.iter().chain(&p.columns).chain([&p.value]) {
-                check(c)?;
-            }
-            if let Some(s) = &p.stars {
-                check(s)?;
-            }
-            if let Some(b) = p.base.as_ref().or(spec.base.as_ref()) {
-                check(b)?;
-            }
-            let key = |row: &Value, cols: &[String]| -> Vec<String> {
-                cols.iter()
-                    .map(|c| display(c, row.get(c).unwrap_or(&Value::Null)))
-                    .collect()
-            };
-            let mut row_keys: Vec<Vec<String>> = Vec::new();
-            let mut col_keys: Vec<Vec<String>> = Vec::new();
-            let mut cells: BTreeMap<(usize, usize), &Value> = BTreeMap::new();
-            for r in &rows {
-                let rk = key(r, &p.rows);
-                let ck = key(r, &p.columns);
-                let ri = row_keys.iter().position(|k| *k == rk).unwrap_or_else(|| {
-                    row_keys.push(rk.clone());
-                    row_keys.len() - 1
-                });
-                let ci = col_keys.iter().position(|k| *k == ck).unwrap_or_else(|| {
-                    col_keys.push(ck.clone());
-                    col_keys.len() - 1
-                });
-                cells.insert((ri, ci), r);
-            }
-            let mut header = Vec::new();
-            for level in 0..p.columns.len() {
-                let mut line: Vec<(String, usize)> = Vec::new();
-                if level == 0 {
-                    for c in &p.rows {
-                        line.push((label_of(c), 1));
-                    }
+        let mut row_keys: Vec<Vec<String>> = Vec::new();
+        let mut col_keys: Vec<Vec<String>> = Vec::new();
+        let mut cells: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+        for (i, r) in self.rows.iter().enumerate() {
+            let (rk, ck) = (key(r, &p.rows), key(r, &p.columns));
+            let ri = row_keys.iter().position(|k| *k == rk).unwrap_or_else(|| {
+                row_keys.push(rk);
+                row_keys.len() - 1
+            });
+            let ci = col_keys.iter().position(|k| *k == ck).unwrap_or_else(|| {
+                col_keys.push(ck);
+                col_keys.len() - 1
+            });
+            cells.insert((ri, ci), i);
+        }
+        let header = self.pivot_header(p, &col_keys);
+        let mut body = Vec::new();
+        for (ri, rk) in row_keys.iter().enumerate() {
+            let mut line: Vec<Cell> = rk.iter().map(|t| text_cell(t)).collect();
+            for ci in 0..col_keys.len() {
+                let Some(&i) = cells.get(&(ri, ci)) else {
+                    line.push(text_cell(""));
+                    continue;
+                };
+                let r = self.rows[i].clone();
+                if self.withheld(&r, base_col) {
+                    self.suppressed_any = true;
+                    line.push(suppressed_cell());
+                    continue;
+                }
+                let v = r.get(&p.value).unwrap_or(&Value::Null);
+                let mut text = if v.is_null() {
+                    "n/c".to_string()
                 } else {
-                    for _ in &p.rows {
-                        line.push((String::new(), 1));
-                    }
+                    format_value(v, p.format.as_deref(), p.digits)
+                };
+                if let Some(s) = &p.stars {
+                    text.push_str(stars_for(r.get(s).unwrap_or(&Value::Null)));
                 }
-                let mut ci = 0;
-                while ci < col_keys.len() {
-                    let mut span = 1;
-                    // merge equal parents when this is not the last level
-                    while level + 1 < p.columns.len()
-                        && ci + span < col_keys.len()
-                        && col_keys[ci + span][..=level] == col_keys[ci][..=level]
-                    {
-                        span += 1;
-                    }
-                    line.push((col_keys[ci][level].clone(), span));
-                    ci += span;
-                }
-                header.push(line);
+                line.push(Cell {
+                    text,
+                    numeric: true,
+                    emphasis: emphasis_for(&r, self.spec.emphasis.as_ref()),
+                    suppressed: false,
+                });
             }
-            let base_col = p.base.as_ref().or(spec.base.as_ref());
-            let mut body = Vec::new();
-            for (ri, rk) in row_keys.iter().enumerate() {
-                let mut line: Vec<Cell> = rk.iter().map(|t| text_cell(t)).collect();
-                for ci in 0..col_keys.len() {
-                    let Some(r) = cells.get(&(ri, ci)) else {
-                        line.push(text_cell(""));
-                        continue;
-                    };
-                    let base = base_col.and_then(|b| r.get(b)).and_then(Value::as_f64);
-                    if let Some(n) = base {
-                        track_base(n);
-                    }
-                    if base.is_some_and(|n| n < min_base) || marked(r) {
-                        suppressed_any = true;
-                        line.push(suppressed_cell());
-                        continue;
-                    }
-                    let v = r.get(&p.value).unwrap_or(&Value::Null);
-                    let mut text = if v.is_null() {
-                        "n/c".to_string()
-                    } else {
-                        format_value(v, p.format.as_deref(), p.digits)
-                    };
-                    if let Some(s) = &p.stars {
-                        text.push_str(stars_for(r.get(s).unwrap_or(&Value::Null)));
-                    }
-                    line.push(Cell {
-                        text,
-                        numeric: true,
-                        emphasis: emphasis_for(r, spec.emphasis.as_ref()),
-                        suppressed: false,
-                    });
-                }
-                body.push(line);
-            }
-            (header, p.rows.len(), body)
-        } else {
-            let cols: Vec<ColumnFull> = if spec.columns.is_empty() {
-                names
-                    .iter()
-                    .filter(|n| n.as_str() != super::disclosure::COLUMN)
-                    .map(|n| ColumnFull {
-                        name: Some(n.clone()),
-                        ..ColumnFull::default()
-                    })
-                    .collect()
-            } else {
-                spec.columns
-                    .iter()
-                    .map(|c| match c {
-                        ColumnSpec::Name(n) => ColumnFull {
-                            name: Some(n.clone()),
-                            ..ColumnFull::default()
-                        },
-                        ColumnSpec::Full(f) => f.clone(),
-                    })
-                    .collect()
-            };
-            for c in &cols {
-                for name in c
-                    .name
-                    .iter()
-                    .chain(c.stars.iter())
-                    .chain(c.ci.iter().flat_map(|(a, b)| [a, b]))
-                {
-                    check(name)?;
-                }
-                if c.name.is_none() && c.ci.is_none() {
-                    return Err(Diagnostic::error("a table column needs `name` or `ci`")
-                        .point(block.body_offset));
-                }
-            }
-            if let Some(b) = &spec.base {
-                check(b)?;
-            }
-            let key_cols = cols
+            body.push(line);
+        }
+        Ok((header, p.rows.len(), body))
+    }
+
+    /// One header line per column level; equal parents merged.
+    fn pivot_header(&self, p: &Pivot, col_keys: &[Vec<String>]) -> Header {
+        let mut header = Vec::new();
+        for level in 0..p.columns.len() {
+            let mut line: Vec<(String, usize)> = p
+                .rows
                 .iter()
-                .take_while(|c| {
-                    c.format.is_none()
-                        && c.ci.is_none()
-                        && c.name.as_deref().is_some_and(|n| {
-                            df.column(n)
-                                .is_ok_and(|col| col.dtype() == &DataType::String)
-                        })
+                .map(|c| {
+                    (
+                        if level == 0 {
+                            self.label_of(c)
+                        } else {
+                            String::new()
+                        },
+                        1,
+                    )
                 })
-                .count();
-            let header = vec![
-                cols.iter()
-                    .map(|c| {
-                        (
-                            c.label.clone().unwrap_or_else(|| {
-                                c.name.as_deref().map_or("95% CI".into(), default_label)
-                            }),
-                            1,
-                        )
-                    })
-                    .collect(),
-            ];
-            let mut body = Vec::new();
-            for r in &rows {
-                let base = spec
-                    .base
-                    .as_ref()
-                    .and_then(|b| r.get(b))
-                    .and_then(Value::as_f64);
-                if let Some(n) = base {
-                    track_base(n);
+                .collect();
+            let mut ci = 0;
+            while ci < col_keys.len() {
+                let mut span = 1;
+                // merge equal parents when this is not the last level
+                while level + 1 < p.columns.len()
+                    && ci + span < col_keys.len()
+                    && col_keys[ci + span][..=level] == col_keys[ci][..=level]
+                {
+                    span += 1;
                 }
-                let suppress = base.is_some_and(|n| n < min_base) || marked(r);
-                let mut line = Vec::new();
-                for (i, c) in cols.iter().enumerate() {
-                    if suppress && i >= key_cols && c.name.as_deref() != spec.base.as_deref() {
-                        suppressed_any = true;
-                        line.push(suppressed_cell());
-                        continue;
-                    }
-                    let (text, numeric) = if let Some((lo, hi)) = &c.ci {
-                        let l = r.get(lo).unwrap_or(&Value::Null);
-                        let h = r.get(hi).unwrap_or(&Value::Null);
-                        if l.is_null() || h.is_null() {
-                            (String::new(), true)
-                        } else {
-                            (
-                                format!(
-                                    "{} to {}",
-                                    format_value(l, c.format.as_deref(), c.digits),
-                                    format_value(h, c.format.as_deref(), c.digits)
-                                ),
-                                true,
-                            )
-                        }
-                    } else {
-                        let name = c.name.as_deref().unwrap_or_default();
-                        let v = r.get(name).unwrap_or(&Value::Null);
-                        let mut t = if c.format.is_some() {
-                            format_value(v, c.format.as_deref(), c.digits)
-                        } else {
-                            display(name, v)
-                        };
-                        if let Some(s) = &c.stars {
-                            t.push_str(stars_for(r.get(s).unwrap_or(&Value::Null)));
-                        }
-                        (t, v.is_number())
-                    };
-                    let emphasis =
-                        if c.name.as_deref() == spec.emphasis.as_ref().map(|e| e.value.as_str()) {
-                            emphasis_for(r, spec.emphasis.as_ref())
-                        } else {
-                            Emphasis::None
-                        };
-                    line.push(Cell {
-                        text,
-                        numeric,
-                        emphasis,
-                        suppressed: false,
-                    });
-                }
-                body.push(line);
+                line.push((col_keys[ci][level].clone(), span));
+                ci += span;
             }
-            (header, key_cols, body)
+            header.push(line);
+        }
+        header
+    }
+
+    /// The columns shown: as listed, or every column of the frame.
+    fn columns(&self) -> Vec<ColumnFull> {
+        let named = |n: &String| ColumnFull {
+            name: Some(n.clone()),
+            ..ColumnFull::default()
         };
+        if self.spec.columns.is_empty() {
+            return self
+                .names
+                .iter()
+                .filter(|n| n.as_str() != super::disclosure::COLUMN)
+                .map(named)
+                .collect();
+        }
+        self.spec
+            .columns
+            .iter()
+            .map(|c| match c {
+                ColumnSpec::Name(n) => named(n),
+                ColumnSpec::Full(f) => f.clone(),
+            })
+            .collect()
+    }
+
+    /// One row per frame row; the leading text columns are row headers.
+    fn listed(&mut self) -> Result<(Header, usize, Vec<Vec<Cell>>), Diagnostic> {
+        let cols = self.columns();
+        for c in &cols {
+            for name in c
+                .name
+                .iter()
+                .chain(c.stars.iter())
+                .chain(c.ci.iter().flat_map(|(a, b)| [a, b]))
+            {
+                self.check(name)?;
+            }
+            if c.name.is_none() && c.ci.is_none() {
+                return Err(Diagnostic::error("a table column needs `name` or `ci`")
+                    .point(self.block.body_offset));
+            }
+        }
+        if let Some(b) = &self.spec.base {
+            self.check(b)?;
+        }
+        let key_cols = cols
+            .iter()
+            .take_while(|c| {
+                c.format.is_none()
+                    && c.ci.is_none()
+                    && c.name.as_deref().is_some_and(|n| {
+                        self.df
+                            .column(n)
+                            .is_ok_and(|col| col.dtype() == &DataType::String)
+                    })
+            })
+            .count();
+        let header = vec![
+            cols.iter()
+                .map(|c| {
+                    let label = c.label.clone().unwrap_or_else(|| {
+                        c.name.as_deref().map_or("95% CI".into(), default_label)
+                    });
+                    (label, 1)
+                })
+                .collect(),
+        ];
+        let mut body = Vec::new();
+        for i in 0..self.rows.len() {
+            let r = self.rows[i].clone();
+            let suppress = self.withheld(&r, self.spec.base.as_ref());
+            let mut line = Vec::new();
+            for (i, c) in cols.iter().enumerate() {
+                if suppress && i >= key_cols && c.name.as_deref() != self.spec.base.as_deref() {
+                    self.suppressed_any = true;
+                    line.push(suppressed_cell());
+                    continue;
+                }
+                line.push(self.cell(&r, c));
+            }
+            body.push(line);
+        }
+        Ok((header, key_cols, body))
+    }
+
+    /// A listed column's cell of a row: an interval, or a value with stars.
+    fn cell(&self, r: &Value, c: &ColumnFull) -> Cell {
+        let (text, numeric) = if let Some((lo, hi)) = &c.ci {
+            let l = r.get(lo).unwrap_or(&Value::Null);
+            let h = r.get(hi).unwrap_or(&Value::Null);
+            if l.is_null() || h.is_null() {
+                (String::new(), true)
+            } else {
+                let f = |v| format_value(v, c.format.as_deref(), c.digits);
+                (format!("{} to {}", f(l), f(h)), true)
+            }
+        } else {
+            let name = c.name.as_deref().unwrap_or_default();
+            let v = r.get(name).unwrap_or(&Value::Null);
+            let mut t = if c.format.is_some() {
+                format_value(v, c.format.as_deref(), c.digits)
+            } else {
+                self.display(name, v)
+            };
+            if let Some(s) = &c.stars {
+                t.push_str(stars_for(r.get(s).unwrap_or(&Value::Null)));
+            }
+            (t, v.is_number())
+        };
+        let emphasis = match &self.spec.emphasis {
+            Some(e) if c.name.as_deref() == Some(e.value.as_str()) => {
+                emphasis_for(r, self.spec.emphasis.as_ref())
+            }
+            _ => Emphasis::None,
+        };
+        Cell {
+            text,
+            numeric,
+            emphasis,
+            suppressed: false,
+        }
+    }
+
+    /// The notes under the table: stars, emphasis, bases, suppression.
+    fn notes(&self) -> Vec<String> {
+        let spec = self.spec;
+        let mut notes = Vec::new();
         if spec.pivot.as_ref().and_then(|p| p.stars.as_ref()).is_some()
             || spec
                 .columns
@@ -434,30 +497,20 @@ impl Engine for TableBlock {
                 "Bold: significant positive; shaded: significant negative (5% level).".to_string(),
             );
         }
-        if let Some((lo, hi)) = base_range {
+        if let Some((lo, hi)) = self.base_range {
             notes.push(if lo == hi {
                 format!("Base: n = {lo:.0}.")
             } else {
                 format!("Base: n = {lo:.0} to {hi:.0} respondents per cell.")
             });
         }
-        if suppressed_any {
+        if self.suppressed_any {
             notes.push(format!(
                 "\u{2013} Suppressed: fewer than {} respondents.",
-                ctx.min_base
+                self.min_base
             ));
         }
-        Ok(Warned::new(BlockOutput::Table(TableOut {
-            label: block.option_str("label").map(str::to_string),
-            number: None,
-            caption: block.option_str("caption").map(str::to_string),
-            data: Some(spec.data.clone()),
-            header,
-            row_header_columns,
-            rows: body_rows,
-            notes,
-            csv: frames::to_csv(df),
-        })))
+        notes
     }
 }
 
