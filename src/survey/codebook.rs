@@ -429,7 +429,41 @@ impl Resolver<'_> {
     }
 
     fn resolve(mut self, raw: RawCodebook) -> Result<Codebook, Diagnostics> {
-        let individual_denominator = match raw.options.individual_denominator {
+        let options = self.options(raw.options);
+        let themes = self.themes(raw.themes);
+        let theme_ids: Vec<String> = themes.iter().map(|t| t.id.clone()).collect();
+        let areas = self.areas(raw.areas, &theme_ids);
+        let value_sets = self.value_sets(raw.value_sets);
+        let mut variables: Vec<Variable> = Vec::new();
+        let mut seen: HashMap<String, (usize, Option<String>)> = HashMap::new();
+        for sv in raw.variables {
+            let known = Known {
+                theme_ids: &theme_ids,
+                value_sets: &value_sets,
+                areas: &areas,
+            };
+            if let Some(v) = self.variable(sv, &mut seen, &known) {
+                variables.push(v);
+            }
+        }
+        self.check_roles(&variables);
+        if self.problems.is_empty() {
+            Ok(Codebook {
+                path: self.path.to_path_buf(),
+                title: raw.survey.title,
+                options,
+                areas,
+                themes,
+                value_sets,
+                variables,
+            })
+        } else {
+            Err(Diagnostics(self.problems))
+        }
+    }
+
+    fn options(&mut self, raw: RawOptions) -> Options {
+        let individual_denominator = match raw.individual_denominator {
             None => Denominator::Answered,
             Some(s) => match s.get_ref().as_str() {
                 "answered" => Denominator::Answered,
@@ -445,14 +479,15 @@ impl Resolver<'_> {
                 }
             },
         };
-        let options = Options {
+        Options {
             individual_denominator,
-            min_base: raw.options.min_base.unwrap_or(10),
-        };
+            min_base: raw.min_base.unwrap_or(10),
+        }
+    }
 
-        // themes
+    fn themes(&mut self, raw: Vec<RawTheme>) -> Vec<Theme> {
         let mut themes = Vec::new();
-        for t in raw.themes {
+        for t in raw {
             if themes.iter().any(|x: &Theme| x.id == *t.id.get_ref()) {
                 self.err(
                     t.id.span().start,
@@ -465,11 +500,12 @@ impl Resolver<'_> {
                 label: t.label,
             });
         }
-        let theme_ids: Vec<String> = themes.iter().map(|t| t.id.clone()).collect();
+        themes
+    }
 
-        // areas
+    fn areas(&mut self, raw: Vec<RawArea>, theme_ids: &[String]) -> Vec<Area> {
         let mut areas: Vec<Area> = Vec::new();
-        for a in raw.areas {
+        for a in raw {
             if areas.iter().any(|x| x.code == *a.code.get_ref()) {
                 self.err(
                     a.code.span().start,
@@ -505,10 +541,15 @@ impl Resolver<'_> {
                 nudge: a.nudge,
             });
         }
+        areas
+    }
 
-        // value sets
+    fn value_sets(
+        &mut self,
+        raw: BTreeMap<String, Spanned<RawValueSet>>,
+    ) -> BTreeMap<String, ValueSet> {
         let mut value_sets = BTreeMap::new();
-        for (name, vs) in raw.value_sets {
+        for (name, vs) in raw {
             let start = vs.span().start;
             let vs = vs.into_inner();
             let labels = self.codes(vs.labels, "value label");
@@ -530,9 +571,9 @@ impl Resolver<'_> {
                 }
                 out
             };
-            let positive = set_of(vs.positive, "positive", &mut self);
-            let dont_know = set_of(vs.dont_know, "dont_know", &mut self);
-            let missing = set_of(vs.missing, "missing", &mut self);
+            let positive = set_of(vs.positive, "positive", self);
+            let dont_know = set_of(vs.dont_know, "dont_know", self);
+            let missing = set_of(vs.missing, "missing", self);
             if labels.is_empty() {
                 self.err(start, format!("value set `{name}` has no labels"));
             }
@@ -548,161 +589,171 @@ impl Resolver<'_> {
                 },
             );
         }
+        value_sets
+    }
 
-        // variables
-        let mut variables: Vec<Variable> = Vec::new();
-        let mut seen: HashMap<String, (usize, Option<String>)> = HashMap::new();
-        for sv in raw.variables {
-            let start = sv.span().start;
-            let v = sv.into_inner();
-            let line = crate::diag::line_col(self.text, start).0;
-            let name = v.name.get_ref().clone();
-            let theme_name = v.theme.as_ref().map(|t| t.get_ref().clone());
-            if let Some((prev_line, prev_theme)) = seen.get(&name) {
-                let msg = match (&theme_name, prev_theme) {
-                    (Some(t), Some(p)) if t != p => format!(
-                        "variable `{name}` is in two themes: `{p}` (line {prev_line}) and `{t}`"
-                    ),
-                    _ => format!("variable `{name}` is defined twice (first at line {prev_line})"),
-                };
-                self.err(v.name.span().start, msg);
-                continue;
-            }
-            seen.insert(name.clone(), (line, theme_name.clone()));
-            let Some(role) = Role::parse(v.role.get_ref()) else {
-                let all: Vec<&str> = Role::ALL.iter().map(|(_, n)| *n).collect();
-                self.err(
-                    v.role.span().start,
-                    format!("unknown role `{}` for variable `{name}`", v.role.get_ref()),
-                )
-                .hints
-                .push(format!("roles: {}", all.join(", ")));
-                continue;
+    /// One variable, checked against what the codebook defines; `None` when
+    /// it cannot be used (the problem is recorded).
+    fn variable(
+        &mut self,
+        sv: Spanned<RawVariable>,
+        seen: &mut HashMap<String, (usize, Option<String>)>,
+        known: &Known,
+    ) -> Option<Variable> {
+        let (theme_ids, value_sets, areas) = (known.theme_ids, known.value_sets, known.areas);
+        let start = sv.span().start;
+        let v = sv.into_inner();
+        let line = crate::diag::line_col(self.text, start).0;
+        let name = v.name.get_ref().clone();
+        let theme_name = v.theme.as_ref().map(|t| t.get_ref().clone());
+        if let Some((prev_line, prev_theme)) = seen.get(&name) {
+            let msg = match (&theme_name, prev_theme) {
+                (Some(t), Some(p)) if t != p => format!(
+                    "variable `{name}` is in two themes: `{p}` (line {prev_line}) and `{t}`"
+                ),
+                _ => format!("variable `{name}` is defined twice (first at line {prev_line})"),
             };
-            // theme
-            match (&v.theme, role.is_thematic()) {
-                (None, true) => {
-                    self.err(
-                        v.role.span().start,
-                        format!("variable `{name}` has role `{}` but no theme", role.name()),
-                    );
-                }
-                (Some(t), false) => {
-                    self.err(
-                        t.span().start,
-                        format!(
-                            "variable `{name}` has role `{}`, which takes no theme",
-                            role.name()
-                        ),
-                    );
-                }
-                (Some(t), true) if !theme_ids.contains(t.get_ref()) => {
-                    self.err(
-                        t.span().start,
-                        format!("variable `{name}` names unknown theme `{}`", t.get_ref()),
-                    )
-                    .hints
-                    .push(format!("themes defined: {}", theme_ids.join(", ")));
-                }
-                _ => {}
-            }
-            // value set
-            match (&v.values, role.needs_values()) {
-                (None, true) => {
-                    self.err(v.name.span().start, format!("variable `{name}` (role `{}`) needs `values`, the name of its value set", role.name()));
-                }
-                (Some(vs), _) => match value_sets.get(vs.get_ref()) {
-                    None => {
-                        let known: Vec<&str> = value_sets.keys().map(String::as_str).collect();
-                        self.err(
-                            vs.span().start,
-                            format!(
-                                "variable `{name}` uses unknown value set `{}`",
-                                vs.get_ref()
-                            ),
-                        )
-                        .hints
-                        .push(format!("value sets defined: {}", known.join(", ")));
-                    }
-                    Some(set) if role.is_binary_measure() && set.positive.is_empty() => {
-                        self.err(vs.span().start, format!("variable `{name}` (role `{}`) needs a value set with `positive` codes; `{}` has none", role.name(), vs.get_ref()));
-                    }
-                    Some(_) => {}
-                },
-                _ => {}
-            }
-            if let Some(c) = &v.control {
-                if role != Role::Arm {
-                    self.err(
-                        c.span().start,
-                        format!("`control` is only for the arm variable, not `{name}`"),
-                    );
-                } else if let Some(set) =
-                    v.values.as_ref().and_then(|n| value_sets.get(n.get_ref()))
-                    && !set.labels.contains_key(c.get_ref())
-                {
-                    self.err(
-                        c.span().start,
-                        format!(
-                            "control code {} has no label in the arm value set",
-                            c.get_ref()
-                        ),
-                    );
-                }
-            } else if role == Role::Arm {
+            self.err(v.name.span().start, msg);
+            return None;
+        }
+        seen.insert(name.clone(), (line, theme_name.clone()));
+        let Some(role) = Role::parse(v.role.get_ref()) else {
+            let all: Vec<&str> = Role::ALL.iter().map(|(_, n)| *n).collect();
+            self.err(
+                v.role.span().start,
+                format!("unknown role `{}` for variable `{name}`", v.role.get_ref()),
+            )
+            .hints
+            .push(format!("roles: {}", all.join(", ")));
+            return None;
+        };
+        // theme
+        match (&v.theme, role.is_thematic()) {
+            (None, true) => {
                 self.err(
                     v.role.span().start,
+                    format!("variable `{name}` has role `{}` but no theme", role.name()),
+                );
+            }
+            (Some(t), false) => {
+                self.err(
+                    t.span().start,
                     format!(
-                        "the arm variable `{name}` needs `control`, the code of the no-nudge arm"
+                        "variable `{name}` has role `{}`, which takes no theme",
+                        role.name()
                     ),
                 );
             }
-            // areas asked
-            let asked: Vec<String> = match &v.areas {
-                Some(list) => {
-                    let mut out = Vec::new();
-                    for a in list {
-                        match areas.iter().find(|x| x.name == *a.get_ref()) {
-                            None => {
-                                self.err(
-                                    a.span().start,
-                                    format!(
-                                        "variable `{name}` names unknown area `{}`",
-                                        a.get_ref()
-                                    ),
-                                );
+            (Some(t), true) if !theme_ids.contains(t.get_ref()) => {
+                self.err(
+                    t.span().start,
+                    format!("variable `{name}` names unknown theme `{}`", t.get_ref()),
+                )
+                .hints
+                .push(format!("themes defined: {}", theme_ids.join(", ")));
+            }
+            _ => {}
+        }
+        // value set
+        match (&v.values, role.needs_values()) {
+            (None, true) => {
+                self.err(
+                    v.name.span().start,
+                    format!(
+                        "variable `{name}` (role `{}`) needs `values`, the name of its value set",
+                        role.name()
+                    ),
+                );
+            }
+            (Some(vs), _) => match value_sets.get(vs.get_ref()) {
+                None => {
+                    let known: Vec<&str> = value_sets.keys().map(String::as_str).collect();
+                    self.err(
+                        vs.span().start,
+                        format!(
+                            "variable `{name}` uses unknown value set `{}`",
+                            vs.get_ref()
+                        ),
+                    )
+                    .hints
+                    .push(format!("value sets defined: {}", known.join(", ")));
+                }
+                Some(set) if role.is_binary_measure() && set.positive.is_empty() => {
+                    self.err(vs.span().start, format!("variable `{name}` (role `{}`) needs a value set with `positive` codes; `{}` has none", role.name(), vs.get_ref()));
+                }
+                Some(_) => {}
+            },
+            _ => {}
+        }
+        if let Some(c) = &v.control {
+            if role != Role::Arm {
+                self.err(
+                    c.span().start,
+                    format!("`control` is only for the arm variable, not `{name}`"),
+                );
+            } else if let Some(set) = v.values.as_ref().and_then(|n| value_sets.get(n.get_ref()))
+                && !set.labels.contains_key(c.get_ref())
+            {
+                self.err(
+                    c.span().start,
+                    format!(
+                        "control code {} has no label in the arm value set",
+                        c.get_ref()
+                    ),
+                );
+            }
+        } else if role == Role::Arm {
+            self.err(
+                v.role.span().start,
+                format!("the arm variable `{name}` needs `control`, the code of the no-nudge arm"),
+            );
+        }
+        // areas asked
+        let asked: Vec<String> = match &v.areas {
+            Some(list) => {
+                let mut out = Vec::new();
+                for a in list {
+                    match areas.iter().find(|x| x.name == *a.get_ref()) {
+                        None => {
+                            self.err(
+                                a.span().start,
+                                format!("variable `{name}` names unknown area `{}`", a.get_ref()),
+                            );
+                        }
+                        Some(area) => {
+                            if let Some(t) = &theme_name
+                                && !area.themes.contains(t)
+                            {
+                                self.err(a.span().start, format!("variable `{name}` of theme `{t}` is asked in `{}`, which does not cover that theme", area.name));
                             }
-                            Some(area) => {
-                                if let Some(t) = &theme_name
-                                    && !area.themes.contains(t)
-                                {
-                                    self.err(a.span().start, format!("variable `{name}` of theme `{t}` is asked in `{}`, which does not cover that theme", area.name));
-                                }
-                                out.push(area.name.clone());
-                            }
+                            out.push(area.name.clone());
                         }
                     }
-                    out
                 }
-                None => areas
-                    .iter()
-                    .filter(|a| theme_name.as_ref().is_none_or(|t| a.themes.contains(t)))
-                    .map(|a| a.name.clone())
-                    .collect(),
-            };
-            variables.push(Variable {
-                label: v.label.unwrap_or_else(|| name.clone()),
-                name,
-                role,
-                theme: theme_name,
-                sub: v.sub,
-                question: v.question,
-                values: v.values.map(Spanned::into_inner),
-                areas: asked,
-                control: v.control.map(Spanned::into_inner),
-                line,
-            });
-        }
+                out
+            }
+            None => areas
+                .iter()
+                .filter(|a| theme_name.as_ref().is_none_or(|t| a.themes.contains(t)))
+                .map(|a| a.name.clone())
+                .collect(),
+        };
+        Some(Variable {
+            label: v.label.unwrap_or_else(|| name.clone()),
+            name,
+            role,
+            theme: theme_name,
+            sub: v.sub,
+            question: v.question,
+            values: v.values.map(Spanned::into_inner),
+            areas: asked,
+            control: v.control.map(Spanned::into_inner),
+            line,
+        })
+    }
+
+    /// Roles that must occur once, or at most once.
+    fn check_roles(&mut self, variables: &[Variable]) {
         for (role, what) in [(Role::Id, "respondent id"), (Role::Area, "area")] {
             let n = variables.iter().filter(|v| v.role == role).count();
             if n != 1 {
@@ -734,18 +785,12 @@ impl Resolver<'_> {
                 );
             }
         }
-        if self.problems.is_empty() {
-            Ok(Codebook {
-                path: self.path.to_path_buf(),
-                title: raw.survey.title,
-                options,
-                areas,
-                themes,
-                value_sets,
-                variables,
-            })
-        } else {
-            Err(Diagnostics(self.problems))
-        }
     }
+}
+
+/// What a variable may name: the codebook's themes, value sets and areas.
+struct Known<'a> {
+    theme_ids: &'a [String],
+    value_sets: &'a BTreeMap<String, ValueSet>,
+    areas: &'a [Area],
 }
