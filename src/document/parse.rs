@@ -45,8 +45,9 @@ pub fn parse(path: &Path, source: &str, engines: &[&str]) -> (Document, Vec<Diag
         if !engines.contains(&engine.as_str()) {
             problems.push(
                 Diagnostic::error(format!("unknown block engine `{engine}`"))
-                    .at_offset(path, source, engine_offset)
-                    .hint(format!("engines: {}", engines.join(", "))),
+                    .with_span(engine_offset..engine_offset + engine.len())
+                    .locate(path, source, engine_offset)
+                    .suggest(&engine, engines, "engines"),
             );
         }
         let block = block_parts(
@@ -244,5 +245,42 @@ fn block_parts(
         options,
         body,
         body_offset: start + after_fence + pos,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_keep_the_byte_offsets_of_their_parts() {
+        let src =
+            "---\ntitle: T\n---\n\nSome text.\n\n```{table}\n#| label: tbl-x\ndata: levels\n```\n";
+        let (doc, problems) = parse(Path::new("t.md"), src, &["table"]);
+        assert!(problems.is_empty(), "{problems:?}");
+        let block = doc
+            .nodes
+            .iter()
+            .find_map(|n| match n {
+                crate::document::Node::Block(b) => Some(b),
+                _ => None,
+            })
+            .expect("one block");
+        assert_eq!(block.engine, "table");
+        assert_eq!(&src[block.engine_offset..block.engine_offset + 5], "table");
+        assert_eq!(block.options["label"].value, "tbl-x");
+        assert_eq!(&src[block.options["label"].offset..][..5], "label");
+        assert_eq!(&src[block.body_offset..][..block.body.len()], block.body);
+        assert_eq!(block.body, "data: levels\n");
+    }
+
+    #[test]
+    fn an_unknown_engine_is_a_located_problem() {
+        let src = "---\ntitle: T\n---\n\n```{tabel}\ndata: x\n```\n";
+        let (_, problems) = parse(Path::new("t.md"), src, &["table", "chart"]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let text = problems[0].to_string();
+        assert!(text.contains("t.md:5:"), "{text}");
+        assert!(text.contains("did you mean `table`?"), "{text}");
     }
 }

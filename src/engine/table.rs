@@ -556,3 +556,47 @@ pub fn default_label(c: &str) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_print_as_a_reader_expects() {
+        let f = |v: Value, fmt: Option<&str>, d: Option<usize>| format_value(&v, fmt, d);
+        assert_eq!(f(serde_json::json!(0.4567), Some("pct"), None), "46");
+        assert_eq!(f(serde_json::json!(0.4567), Some("pct"), Some(1)), "45.7");
+        // a true minus sign, and no "-0" for a value that rounds to zero
+        assert_eq!(
+            f(serde_json::json!(-0.25), Some("num"), None),
+            "\u{2212}0.25"
+        );
+        assert_eq!(f(serde_json::json!(-0.0004), Some("num"), None), "0.00");
+        assert_eq!(f(serde_json::json!(0.0004), Some("p"), None), "<0.001");
+        assert_eq!(f(serde_json::json!(0.0123), Some("p"), None), "0.012");
+        assert_eq!(f(serde_json::json!(12), None, None), "12");
+        assert_eq!(f(Value::Null, Some("num"), None), "");
+        assert_eq!(
+            f(serde_json::json!("Bristol"), Some("num"), None),
+            "Bristol"
+        );
+    }
+
+    #[test]
+    fn stars_and_emphasis_follow_the_p_value() {
+        assert_eq!(stars_for(&serde_json::json!(0.009)), "**");
+        assert_eq!(stars_for(&serde_json::json!(0.049)), "*");
+        assert_eq!(stars_for(&serde_json::json!(0.05)), "");
+        assert_eq!(stars_for(&Value::Null), "");
+        let e = EmphasisSpec {
+            value: "r".into(),
+            p: "p".into(),
+            alpha: 0.05,
+        };
+        let row = |r: f64, p: f64| serde_json::json!({ "r": r, "p": p });
+        assert_eq!(emphasis_for(&row(0.2, 0.01), Some(&e)), Emphasis::Bold);
+        assert_eq!(emphasis_for(&row(-0.2, 0.01), Some(&e)), Emphasis::Shade);
+        assert_eq!(emphasis_for(&row(0.2, 0.2), Some(&e)), Emphasis::None);
+        assert_eq!(emphasis_for(&row(0.2, 0.01), None), Emphasis::None);
+    }
+}

@@ -794,3 +794,66 @@ struct Known<'a> {
     value_sets: &'a BTreeMap<String, ValueSet>,
     areas: &'a [Area],
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+[survey]
+title = "T"
+
+[[areas]]
+code = 1
+name = "Northtown"
+themes = ["safety"]
+
+[[themes]]
+id = "safety"
+label = "Safety"
+
+[value_sets.often]
+labels = { "1" = "Often", "2" = "Never" }
+positive = [1]
+
+[[variables]]
+name = "id"
+role = "id"
+
+[[variables]]
+name = "area"
+role = "area"
+"#;
+
+    fn problems(extra: &str) -> Vec<String> {
+        let text = format!("{BASE}{extra}");
+        match Codebook::parse(Path::new("c.toml"), &text) {
+            Ok(_) => Vec::new(),
+            Err(d) => d.0.iter().map(|d| d.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_minimal_codebook_resolves() {
+        assert_eq!(problems(""), Vec::<String>::new());
+        let text = format!(
+            "{BASE}\n[[variables]]\nname = \"q1\"\nrole = \"collective\"\ntheme = \"safety\"\nvalues = \"often\"\n"
+        );
+        let cb = Codebook::parse(Path::new("c.toml"), &text).unwrap();
+        let q1 = cb.variable("q1").unwrap();
+        // asked where its theme is covered, when `areas` is not given
+        assert_eq!(q1.areas, vec!["Northtown".to_string()]);
+        assert_eq!(cb.values_of(q1).unwrap().positive.len(), 1);
+    }
+
+    #[test]
+    fn each_step_reports_at_the_place_and_all_problems_come_together() {
+        let p = problems(
+            "\n[[variables]]\nname = \"q1\"\nrole = \"colective\"\ntheme = \"safety\"\n\n[[variables]]\nname = \"q2\"\nrole = \"collective\"\ntheme = \"health\"\nvalues = \"often\"\n\n[[variables]]\nname = \"q3\"\nrole = \"collective\"\ntheme = \"safety\"\nvalues = \"oftn\"\n",
+        );
+        assert_eq!(p.len(), 3, "{p:#?}");
+        assert!(p[0].contains("unknown role `colective`") && p[0].contains("c.toml:"));
+        assert!(p[1].contains("unknown theme `health`") && p[1].contains("themes defined: safety"));
+        assert!(p[2].contains("unknown value set `oftn`"));
+    }
+}
