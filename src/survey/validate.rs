@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::codebook::{Codebook, Role};
+use super::codebook::{Codebook, Role, Variable};
 use super::load::RawTable;
 use crate::diag::Diagnostic;
 
@@ -84,225 +84,282 @@ fn label_list(pairs: impl Iterator<Item = (i64, String)>) -> String {
 
 /// Checks `table` against `codebook`; returns the coded table and every problem.
 pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>) {
-    let path = &table.path;
-    let rows = table.rows();
-    let mut problems: Vec<Diagnostic> = table.problems.clone();
-    if rows == 0 {
-        problems.push(
-            Diagnostic::error("the data has a header but no respondents").at(
-                path,
-                table.lines.as_ref().map(|_| 2),
-                None,
-            ),
-        );
-    }
+    let mut c = Checker {
+        codebook,
+        table,
+        rows: table.rows(),
+        problems: table.problems.clone(),
+    };
+    c.has_rows();
+    let col_of = c.columns();
+    let ids = c.ids();
+    let area = c.area(&col_of);
+    let weight = c.weight(&col_of);
+    let codes = codebook
+        .variables
+        .iter()
+        .zip(&col_of)
+        .map(|(var, col)| c.coded(var, *col, &area))
+        .collect();
+    (
+        Checked {
+            ids,
+            area,
+            weight,
+            codes,
+        },
+        c.problems,
+    )
+}
 
-    // columns
-    let mut col_of: Vec<Option<usize>> = Vec::new();
-    for v in &codebook.variables {
-        let col = table.column(&v.name);
-        if col.is_none() {
-            problems.push(
-                Diagnostic::error(if v.label == v.name {
-                    format!("column `{}` is in the codebook but not in the data", v.name)
-                } else {
-                    format!(
-                        "column `{}` ({}) is in the codebook but not in the data",
-                        v.name, v.label
-                    )
-                })
-                .at(path, table.lines.as_ref().map(|_| 1), None)
-                .hint(format!(
-                    "the codebook defines it at {}:{}",
-                    codebook.path.display(),
-                    v.line
-                )),
-            );
-        }
-        col_of.push(col);
-    }
-    let mut seen_names: HashMap<&str, usize> = HashMap::new();
-    for (i, name) in table.names.iter().enumerate() {
-        if let Some(first) = seen_names.insert(name, i) {
-            problems.push(
-                Diagnostic::error(format!(
-                    "column `{name}` appears twice (columns {} and {})",
-                    first + 1,
-                    i + 1
-                ))
-                .at(path, table.lines.as_ref().map(|_| 1), None),
-            );
-        }
-        if codebook.variable(name).is_none() {
-            problems.push(
-                Diagnostic::warning(format!(
-                    "column `{name}` is not in the codebook and is ignored"
-                ))
-                .at(path, table.lines.as_ref().map(|_| 1), None)
-                .hint("add it to the codebook with role = \"other\" to keep it"),
-            );
-        }
-    }
+/// One check of a data table against a codebook, step by step, collecting
+/// every problem.
+struct Checker<'a> {
+    codebook: &'a Codebook,
+    table: &'a RawTable,
+    rows: usize,
+    problems: Vec<Diagnostic>,
+}
 
-    // ids
-    let mut ids = table.ids.clone();
-    ids.resize(rows, String::new());
-    if table.id_column.is_some() {
-        let mut blank = Rows::new();
-        let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (row, id) in table.ids.iter().enumerate() {
-            if id.is_empty() {
-                blank.add(row);
-            } else {
-                by_id.entry(id.as_str()).or_default().push(row);
-            }
-        }
-        if blank.count > 0 {
-            problems.push(
-                Diagnostic::error(format!(
-                    "{} respondent{} no id: {}",
-                    blank.count,
-                    if blank.count == 1 { " has" } else { "s have" },
-                    blank.describe(table)
-                ))
-                .at(path, blank.line(table), None),
-            );
-        }
-        let mut dups: Vec<(&str, Vec<usize>)> =
-            by_id.into_iter().filter(|(_, r)| r.len() > 1).collect();
-        dups.sort_by_key(|(_, r)| r[0]);
-        for (id, rows_of) in dups.iter().take(20) {
-            let places: Vec<String> = rows_of.iter().take(5).map(|r| table.place(*r)).collect();
-            problems.push(
-                Diagnostic::error(format!(
-                    "respondent id `{id}` is used {} times: {}",
-                    rows_of.len(),
-                    places.join(", ")
-                ))
-                .at(
+impl Checker<'_> {
+    fn has_rows(&mut self) {
+        let (table, path, rows) = (self.table, &self.table.path, self.rows);
+        if rows == 0 {
+            self.problems.push(
+                Diagnostic::error("the data has a header but no respondents").at(
                     path,
-                    table.lines.as_ref().map(|l| l[rows_of[1]] as usize),
+                    table.lines.as_ref().map(|_| 2),
                     None,
                 ),
             );
         }
-        if dups.len() > 20 {
-            problems.push(
-                Diagnostic::error(format!(
-                    "{} more duplicated ids not listed",
-                    dups.len() - 20
-                ))
-                .at(path, None, None),
-            );
-        }
     }
 
-    // area
-    let mut area = vec![None; rows];
-    let area_var = codebook.variables.iter().position(|v| v.role == Role::Area);
-    if let Some(col) = area_var.and_then(|i| col_of[i]) {
-        let mut unknown: BTreeMap<String, Rows> = BTreeMap::new();
-        let mut blank = Rows::new();
-        for (row, slot) in area.iter_mut().enumerate() {
-            let v = table.cells[col][row];
-            if v.is_nan() {
-                blank.add(row);
-            } else if let Some(i) = (v.fract() == 0.0)
-                .then(|| codebook.areas.iter().position(|a| a.code == v as i64))
-                .flatten()
-            {
-                *slot = Some(i);
-            } else {
-                unknown
-                    .entry(fmt_code(v))
-                    .or_insert_with(Rows::new)
-                    .add(row);
+    /// Codebook variables missing from the data, duplicated and unknown
+    /// columns; the data column of each codebook variable.
+    fn columns(&mut self) -> Vec<Option<usize>> {
+        let (codebook, table, path) = (self.codebook, self.table, &self.table.path);
+        let mut col_of: Vec<Option<usize>> = Vec::new();
+        for v in &codebook.variables {
+            let col = table.column(&v.name);
+            if col.is_none() {
+                self.problems.push(
+                    Diagnostic::error(if v.label == v.name {
+                        format!("column `{}` is in the codebook but not in the data", v.name)
+                    } else {
+                        format!(
+                            "column `{}` ({}) is in the codebook but not in the data",
+                            v.name, v.label
+                        )
+                    })
+                    .at(path, table.lines.as_ref().map(|_| 1), None)
+                    .hint(format!(
+                        "the codebook defines it at {}:{}",
+                        codebook.path.display(),
+                        v.line
+                    )),
+                );
+            }
+            col_of.push(col);
+        }
+        let mut seen_names: HashMap<&str, usize> = HashMap::new();
+        for (i, name) in table.names.iter().enumerate() {
+            if let Some(first) = seen_names.insert(name, i) {
+                self.problems.push(
+                    Diagnostic::error(format!(
+                        "column `{name}` appears twice (columns {} and {})",
+                        first + 1,
+                        i + 1
+                    ))
+                    .at(path, table.lines.as_ref().map(|_| 1), None),
+                );
+            }
+            if codebook.variable(name).is_none() {
+                self.problems.push(
+                    Diagnostic::warning(format!(
+                        "column `{name}` is not in the codebook and is ignored"
+                    ))
+                    .at(path, table.lines.as_ref().map(|_| 1), None)
+                    .hint("add it to the codebook with role = \"other\" to keep it"),
+                );
             }
         }
-        let name = &table.names[col];
-        if blank.count > 0 {
-            problems.push(
-                Diagnostic::error(format!(
-                    "column `{name}`: {} respondent(s) have no area: {}",
-                    blank.count,
-                    blank.describe(table)
-                ))
-                .at(path, blank.line(table), None),
-            );
-        }
-        for (code, r) in unknown {
-            problems.push(
-                Diagnostic::error(format!(
-                    "column `{name}`: area code {code} is not in the codebook ({} respondent{}): {}",
-                    r.count,
-                    if r.count == 1 { "" } else { "s" },
-                    r.describe(table)
-                ))
-                .at(path, r.line(table), None)
-                .hint(format!(
-                    "areas are {}",
-                    label_list(codebook.areas.iter().map(|a| (a.code, a.name.clone())))
-                )),
-            );
-        }
+        col_of
     }
 
-    // weight
-    let mut weight = vec![1.0; rows];
-    if let Some(wi) = codebook
-        .variables
-        .iter()
-        .position(|v| v.role == Role::Weight)
-        && let Some(col) = col_of[wi]
-    {
-        let mut bad = Rows::new();
-        let mut blank = Rows::new();
-        for (row, w) in weight.iter_mut().enumerate() {
-            let v = table.cells[col][row];
-            if v.is_nan() {
-                blank.add(row);
-            } else if v <= 0.0 {
-                bad.add(row);
-            } else {
-                *w = v;
+    /// Blank and duplicated respondent ids.
+    fn ids(&mut self) -> Vec<String> {
+        let (table, path, rows) = (self.table, &self.table.path, self.rows);
+        let mut ids = table.ids.clone();
+        ids.resize(rows, String::new());
+        if table.id_column.is_some() {
+            let mut blank = Rows::new();
+            let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+            for (row, id) in table.ids.iter().enumerate() {
+                if id.is_empty() {
+                    blank.add(row);
+                } else {
+                    by_id.entry(id.as_str()).or_default().push(row);
+                }
+            }
+            if blank.count > 0 {
+                self.problems.push(
+                    Diagnostic::error(format!(
+                        "{} respondent{} no id: {}",
+                        blank.count,
+                        if blank.count == 1 { " has" } else { "s have" },
+                        blank.describe(table)
+                    ))
+                    .at(path, blank.line(table), None),
+                );
+            }
+            let mut dups: Vec<(&str, Vec<usize>)> =
+                by_id.into_iter().filter(|(_, r)| r.len() > 1).collect();
+            dups.sort_by_key(|(_, r)| r[0]);
+            for (id, rows_of) in dups.iter().take(20) {
+                let places: Vec<String> = rows_of.iter().take(5).map(|r| table.place(*r)).collect();
+                self.problems.push(
+                    Diagnostic::error(format!(
+                        "respondent id `{id}` is used {} times: {}",
+                        rows_of.len(),
+                        places.join(", ")
+                    ))
+                    .at(
+                        path,
+                        table.lines.as_ref().map(|l| l[rows_of[1]] as usize),
+                        None,
+                    ),
+                );
+            }
+            if dups.len() > 20 {
+                self.problems.push(
+                    Diagnostic::error(format!(
+                        "{} more duplicated ids not listed",
+                        dups.len() - 20
+                    ))
+                    .at(path, None, None),
+                );
             }
         }
-        let name = &table.names[col];
-        if bad.count > 0 {
-            problems.push(
-                Diagnostic::error(format!(
-                    "column `{name}`: {} weight(s) are zero or negative: {}",
-                    bad.count,
-                    bad.describe(table)
-                ))
-                .at(path, bad.line(table), None)
-                .hint("survey weights must be greater than 0"),
-            );
-        }
-        if blank.count > 0 {
-            problems.push(
-                Diagnostic::error(format!(
-                    "column `{name}`: {} weight(s) are missing: {}",
-                    blank.count,
-                    blank.describe(table)
-                ))
-                .at(path, blank.line(table), None),
-            );
-        }
+        ids
     }
 
-    // coded variables
-    let mut codes: Vec<Vec<f64>> = Vec::with_capacity(codebook.variables.len());
-    for (vi, var) in codebook.variables.iter().enumerate() {
-        let Some(col) = col_of[vi] else {
-            codes.push(vec![f64::NAN; rows]);
-            continue;
+    /// The area of each row (index into the codebook's areas).
+    fn area(&mut self, col_of: &[Option<usize>]) -> Vec<Option<usize>> {
+        let (codebook, table, path, rows) =
+            (self.codebook, self.table, &self.table.path, self.rows);
+        let mut area = vec![None; rows];
+        let area_var = codebook.variables.iter().position(|v| v.role == Role::Area);
+        if let Some(col) = area_var.and_then(|i| col_of[i]) {
+            let mut unknown: BTreeMap<String, Rows> = BTreeMap::new();
+            let mut blank = Rows::new();
+            for (row, slot) in area.iter_mut().enumerate() {
+                let v = table.cells[col][row];
+                if v.is_nan() {
+                    blank.add(row);
+                } else if let Some(i) = (v.fract() == 0.0)
+                    .then(|| codebook.areas.iter().position(|a| a.code == v as i64))
+                    .flatten()
+                {
+                    *slot = Some(i);
+                } else {
+                    unknown
+                        .entry(fmt_code(v))
+                        .or_insert_with(Rows::new)
+                        .add(row);
+                }
+            }
+            let name = &table.names[col];
+            if blank.count > 0 {
+                self.problems.push(
+                    Diagnostic::error(format!(
+                        "column `{name}`: {} respondent(s) have no area: {}",
+                        blank.count,
+                        blank.describe(table)
+                    ))
+                    .at(path, blank.line(table), None),
+                );
+            }
+            for (code, r) in unknown {
+                self.problems.push(
+                    Diagnostic::error(format!(
+                        "column `{name}`: area code {code} is not in the codebook ({} respondent{}): {}",
+                        r.count,
+                        if r.count == 1 { "" } else { "s" },
+                        r.describe(table)
+                    ))
+                    .at(path, r.line(table), None)
+                    .hint(format!(
+                        "areas are {}",
+                        label_list(codebook.areas.iter().map(|a| (a.code, a.name.clone())))
+                    )),
+                );
+            }
+        }
+        area
+    }
+
+    /// The weight of each row (1 without a weight variable).
+    fn weight(&mut self, col_of: &[Option<usize>]) -> Vec<f64> {
+        let (codebook, table, path, rows) =
+            (self.codebook, self.table, &self.table.path, self.rows);
+        let mut weight = vec![1.0; rows];
+        if let Some(wi) = codebook
+            .variables
+            .iter()
+            .position(|v| v.role == Role::Weight)
+            && let Some(col) = col_of[wi]
+        {
+            let mut bad = Rows::new();
+            let mut blank = Rows::new();
+            for (row, w) in weight.iter_mut().enumerate() {
+                let v = table.cells[col][row];
+                if v.is_nan() {
+                    blank.add(row);
+                } else if v <= 0.0 {
+                    bad.add(row);
+                } else {
+                    *w = v;
+                }
+            }
+            let name = &table.names[col];
+            if bad.count > 0 {
+                self.problems.push(
+                    Diagnostic::error(format!(
+                        "column `{name}`: {} weight(s) are zero or negative: {}",
+                        bad.count,
+                        bad.describe(table)
+                    ))
+                    .at(path, bad.line(table), None)
+                    .hint("survey weights must be greater than 0"),
+                );
+            }
+            if blank.count > 0 {
+                self.problems.push(
+                    Diagnostic::error(format!(
+                        "column `{name}`: {} weight(s) are missing: {}",
+                        blank.count,
+                        blank.describe(table)
+                    ))
+                    .at(path, blank.line(table), None),
+                );
+            }
+        }
+        weight
+    }
+
+    /// A variable's codes: unknown codes and answers where it was not
+    /// asked are problems, and become missing.
+    fn coded(&mut self, var: &Variable, col: Option<usize>, area: &[Option<usize>]) -> Vec<f64> {
+        let (codebook, table, path, rows) =
+            (self.codebook, self.table, &self.table.path, self.rows);
+        let Some(col) = col else {
+            return vec![f64::NAN; rows];
         };
         let mut values = table.cells[col].clone();
         values.resize(rows, f64::NAN);
         if matches!(var.role, Role::Id | Role::Area | Role::Weight) {
-            codes.push(values);
-            continue;
+            return values;
         }
         let set = codebook.values_of(var);
         let asked: Vec<bool> = codebook
@@ -352,10 +409,10 @@ pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>
                     label_list(set.labels.iter().map(|(c, l)| (*c, l.clone())))
                 ));
             }
-            problems.push(d);
+            self.problems.push(d);
         }
         for (a, r) in not_asked {
-            problems.push(
+            self.problems.push(
                 Diagnostic::error(format!(
                     "column `{}` is answered by {} respondent(s) in {}, which the codebook says was not asked it: {}",
                     var.name,
@@ -367,17 +424,8 @@ pub fn check(codebook: &Codebook, table: &RawTable) -> (Checked, Vec<Diagnostic>
                 .hint(format!("asked in: {}", var.areas.join(", "))),
             );
         }
-        codes.push(values);
+        values
     }
-    (
-        Checked {
-            ids,
-            area,
-            weight,
-            codes,
-        },
-        problems,
-    )
 }
 
 fn fmt_code(v: f64) -> String {
