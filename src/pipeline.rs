@@ -215,7 +215,7 @@ fn load_survey(
             Diagnostic::error(format!("cannot read data file: {e}")).at(&path, None, None),
         )
     })?;
-    Survey::load_with(&path, codebook.clone())
+    Survey::load_bytes(&path, &bytes, codebook.clone())
         .map(|s| (s, path.display().to_string(), sha256(&bytes)))
 }
 

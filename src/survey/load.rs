@@ -140,6 +140,25 @@ pub struct Columns<'a> {
 }
 
 /// Reads an export.
+/// Reads an export whose bytes are already in memory (so that what is
+/// parsed is exactly what was hashed): CSV and Parquet from the bytes; an
+/// SPSS file through its reader, which opens the path.
+pub fn read_bytes(path: &Path, bytes: &[u8], columns: &Columns) -> Result<RawTable, Diagnostics> {
+    match Format::of(path) {
+        Some(Format::Csv) => read_csv_from(path, bytes, columns),
+        Some(Format::Parquet) => {
+            let df = ParquetReader::new(std::io::Cursor::new(bytes))
+                .finish()
+                .map_err(|e| {
+                    Diagnostic::error(format!("cannot read Parquet file: {e}")).at(path, None, None)
+                })?;
+            from_frame(path, df, columns)
+        }
+        _ => read(path, columns),
+    }
+}
+
+/// Reads an export by its extension (CSV, Parquet, SPSS .sav).
 pub fn read(path: &Path, columns: &Columns) -> Result<RawTable, Diagnostics> {
     match Format::of(path) {
         Some(Format::Csv) => read_csv(path, columns),

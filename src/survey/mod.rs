@@ -57,6 +57,25 @@ impl Survey {
         Survey::from_table(data, table, codebook)
     }
 
+    /// Loads an export already read into memory: what is parsed is exactly
+    /// the bytes the caller hashed (see [`load::read_bytes`]).
+    pub fn load_bytes(
+        data: &Path,
+        bytes: &[u8],
+        codebook: Codebook,
+    ) -> Result<Survey, Diagnostics> {
+        let (id, numeric) = read_plan(&codebook);
+        let table = load::read_bytes(
+            data,
+            bytes,
+            &load::Columns {
+                id: &id,
+                numeric: &numeric,
+            },
+        )?;
+        Survey::from_table(data, table, codebook)
+    }
+
     /// Loads CSV held in memory (the bundled survey); `label` names it in messages.
     pub fn from_csv_bytes(
         label: &Path,
