@@ -208,7 +208,8 @@ impl Spec {
 /// Parses a chart spec: `kind` first (default `bar`, an unknown kind is
 /// named with the kinds there are), then the kind's own keys.
 fn parse(block: &Block, body: &str) -> Result<Spec, Diagnostic> {
-    let spans = super::spans::SpecSpans::of(block);
+    // where keys are, found only when there is an error to place
+    let spans = || super::spans::SpecSpans::of(block);
     let keys: BTreeMap<String, Value> =
         crate::yaml::from_str(body).map_err(|e| super::spec_error("chart", block, &e))?;
     let kind = match keys.get("kind") {
@@ -218,7 +219,7 @@ fn parse(block: &Block, body: &str) -> Result<Spec, Diagnostic> {
     };
     if !KINDS.contains(&kind.as_str()) {
         let e = Diagnostic::error(format!("unknown chart kind `{kind}`"))
-            .with_span(spans.best(Some("kind"), &kind));
+            .with_span(spans().best(Some("kind"), &kind));
         return Err(e.suggest(&kind, &KINDS, "kinds"));
     }
     let allowed = keys_of(&kind);
@@ -227,15 +228,13 @@ fn parse(block: &Block, body: &str) -> Result<Spec, Diagnostic> {
         .find(|k| *k != "kind" && !allowed.contains(&k.as_str()))
     {
         let e = Diagnostic::error(format!("a `{kind}` chart has no key `{bad}`")).with_span(
-            spans
+            spans()
                 .key(bad)
                 .unwrap_or(block.body_offset..block.body_offset),
         );
-        return Err(match crate::document::closest(bad, allowed) {
-            Some(s) => e.hint(format!("did you mean `{s}`?")),
-            None => e,
-        }
-        .hint(format!("a `{kind}` chart takes: {}", allowed.join(", "))));
+        return Err(e
+            .suggest(bad, allowed, "")
+            .hint(format!("a `{kind}` chart takes: {}", allowed.join(", "))));
     }
     let parsed = if keys.contains_key("kind") {
         crate::yaml::from_str::<Spec>(body)
@@ -248,7 +247,7 @@ fn parse(block: &Block, body: &str) -> Result<Spec, Diagnostic> {
         if let Some(field) = d.message.split("missing field `").nth(1) {
             let field = field.split('`').next().unwrap_or(field);
             let d = Diagnostic::error(format!("a `{kind}` chart needs `{field}`"));
-            let at = spans
+            let at = spans()
                 .value("kind")
                 .unwrap_or(block.body_offset..block.body_offset);
             d.with_span(at)
@@ -1061,4 +1060,41 @@ fn describe(chart: &BarChart, y: &str) -> String {
         ));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fields serde knows for a kind's spec type, read from its own
+    /// "unknown field ..., expected one of ..." message.
+    fn serde_fields<T: serde::de::DeserializeOwned>() -> Vec<String> {
+        let Err(e) = crate::yaml::from_str::<T>("no_such_key: 1\n") else {
+            panic!("an unknown key must be rejected");
+        };
+        let msg = e.to_string();
+        let list = msg
+            .split("expected one of ")
+            .nth(1)
+            .and_then(|l| l.lines().next())
+            .unwrap_or_else(|| panic!("no field list in: {msg}"));
+        list.split(',')
+            .map(|f| f.trim().trim_matches('`').to_string())
+            .collect()
+    }
+
+    #[test]
+    fn the_keys_named_in_hints_are_the_fields_of_each_kind() {
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        let listed = |k: &str| sorted(keys_of(k).iter().map(|s| s.to_string()).collect());
+        assert_eq!(listed("bar"), sorted(serde_fields::<Bars>()));
+        assert_eq!(listed("line"), sorted(serde_fields::<Bars>()));
+        assert_eq!(listed("heatmap"), sorted(serde_fields::<Heat>()));
+        assert_eq!(listed("forest"), sorted(serde_fields::<Forest>()));
+        assert_eq!(listed("likert"), sorted(serde_fields::<Likert>()));
+        assert_eq!(listed("scatter"), sorted(serde_fields::<Scatter>()));
+    }
 }

@@ -46,15 +46,7 @@ impl Survey {
 
     /// Loads and checks `data` with an already parsed codebook.
     pub fn load_with(data: &Path, codebook: Codebook) -> Result<Survey, Diagnostics> {
-        let (id, numeric) = read_plan(&codebook);
-        let table = load::read(
-            data,
-            &load::Columns {
-                id: &id,
-                numeric: &numeric,
-            },
-        )?;
-        Survey::from_table(data, table, codebook)
+        Survey::read(data, codebook, |columns| load::read(data, columns))
     }
 
     /// Loads an export already read into memory: what is parsed is exactly
@@ -64,16 +56,9 @@ impl Survey {
         bytes: &[u8],
         codebook: Codebook,
     ) -> Result<Survey, Diagnostics> {
-        let (id, numeric) = read_plan(&codebook);
-        let table = load::read_bytes(
-            data,
-            bytes,
-            &load::Columns {
-                id: &id,
-                numeric: &numeric,
-            },
-        )?;
-        Survey::from_table(data, table, codebook)
+        Survey::read(data, codebook, |columns| {
+            load::read_bytes(data, bytes, columns)
+        })
     }
 
     /// Loads CSV held in memory (the bundled survey); `label` names it in messages.
@@ -82,16 +67,23 @@ impl Survey {
         bytes: &[u8],
         codebook: Codebook,
     ) -> Result<Survey, Diagnostics> {
+        Survey::read(label, codebook, |columns| {
+            load::read_csv_from(label, bytes, columns)
+        })
+    }
+
+    /// Reads the columns the codebook names with `read`, then checks them.
+    fn read(
+        data: &Path,
+        codebook: Codebook,
+        read: impl FnOnce(&load::Columns) -> Result<load::RawTable, Diagnostics>,
+    ) -> Result<Survey, Diagnostics> {
         let (id, numeric) = read_plan(&codebook);
-        let table = load::read_csv_from(
-            label,
-            bytes,
-            &load::Columns {
-                id: &id,
-                numeric: &numeric,
-            },
-        )?;
-        Survey::from_table(label, table, codebook)
+        let table = read(&load::Columns {
+            id: &id,
+            numeric: &numeric,
+        })?;
+        Survey::from_table(data, table, codebook)
     }
 
     fn from_table(
