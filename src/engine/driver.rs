@@ -12,9 +12,9 @@ use polars::prelude::*;
 use serde_json::Value;
 
 use super::{
-    BlockOutput, Context, Engine, Evaluated, Inputs, Named, OutNode, about_frames, cache,
-    engine_for, frames, locate_in_body, number_labels, prose, published_frames, quoted_words,
-    suppress,
+    BlockOutput, Context, Engine, Evaluated, Inputs, Labels, Markdown, Named, OutNode,
+    about_frames, cache, engine_for, frames, locate_in_body, number_labels, prose,
+    published_frames, quoted_words, suppress,
 };
 use crate::diag::{Diagnostic, Warned};
 use crate::document::{Block, Document, Node, Prose};
@@ -33,7 +33,7 @@ struct Driver<'a> {
     ctx: Context<'a>,
     env: Environment<'static>,
     cache: Option<&'a mut cache::Cache>,
-    labels: BTreeMap<String, (&'static str, usize)>,
+    labels: Labels,
     problems: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
     log: Vec<String>,
@@ -100,8 +100,9 @@ impl<'a> Driver<'a> {
     /// Prose is rendered after every block ran; its place is kept.
     fn hold_prose(&mut self, p: &'a Prose) {
         self.prose_slots.push((self.nodes.len(), p));
-        let text = p.text.clone();
-        self.push_node(OutNode::Markdown { text }, p.offset);
+        // until every block ran, the template text stands in
+        let (text, _) = Markdown::parse(p.text.clone(), &Labels::new());
+        self.push_node(OutNode::Markdown(text), p.offset);
     }
 
     fn block(&mut self, original: &Block) {
@@ -298,7 +299,7 @@ impl<'a> Driver<'a> {
     /// A frame joins the context (and the JSON results); tables, figures and
     /// Markdown join the document, numbered by their labels.
     fn place(&mut self, p: &Prepared, output: BlockOutput) {
-        let number = |label: &Option<String>, labels: &BTreeMap<String, (&str, usize)>| {
+        let number = |label: &Option<String>, labels: &Labels| {
             label.as_ref().and_then(|l| labels.get(l).map(|(_, n)| *n))
         };
         let (frame, keys, shown) = match output {
@@ -314,7 +315,9 @@ impl<'a> Driver<'a> {
                 return self.push_node(OutNode::Figure(f), p.block.offset);
             }
             BlockOutput::Prose { markdown, frame } => {
-                self.push_node(OutNode::Markdown { text: markdown }, p.block.offset);
+                // references in generated prose are resolved; unknown ones stay text
+                let (md, _) = Markdown::parse(markdown, &self.labels);
+                self.push_node(OutNode::Markdown(md), p.block.offset);
                 (frame, vec![], true)
             }
         };
@@ -333,10 +336,13 @@ impl<'a> Driver<'a> {
     fn render_prose(&mut self, values: &minijinja::Value) {
         for (index, p) in std::mem::take(&mut self.prose_slots) {
             match prose::render(&self.env, &p.text, values) {
-                Ok(rendered) => match prose::cross_references(&rendered, &self.labels) {
-                    Ok(t) => self.nodes[index] = OutNode::Markdown { text: t },
-                    Err(bad) => self.unknown_reference(p, &bad),
-                },
+                Ok(rendered) => {
+                    let (md, unknown) = Markdown::parse(rendered, &self.labels);
+                    self.nodes[index] = OutNode::Markdown(md);
+                    if let Some(bad) = unknown.first() {
+                        self.unknown_reference(p, bad);
+                    }
+                }
                 // a value of a block that failed is missing: its error says why
                 Err((msg, _))
                     if quoted_words(&msg)

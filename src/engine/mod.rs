@@ -10,6 +10,7 @@ pub mod disclosure;
 mod driver;
 pub mod frames;
 pub mod labels;
+pub mod markdown;
 pub mod params;
 pub mod prose;
 pub mod recommend;
@@ -186,6 +187,7 @@ pub trait Engine: Sync {
 }
 
 pub use driver::evaluate;
+pub use markdown::{CrossRef, Labels, Markdown, Piece};
 
 /// The engine registry: every block engine, the one list the parser, the
 /// documentation test and the driver read.
@@ -283,11 +285,8 @@ pub struct FigureOut {
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum OutNode {
-    /// Markdown, values filled in and cross-references resolved.
-    Markdown {
-        /// The Markdown text.
-        text: String,
-    },
+    /// Prose: values filled in, parsed, cross-references resolved.
+    Markdown(Markdown),
     /// A block's source, shown because of `echo: true`.
     Code {
         /// Engine name.
@@ -430,10 +429,7 @@ pub(crate) fn quoted_words(message: &str) -> Vec<String> {
 
 /// Numbers labels in document order, per kind (`tbl-`, `fig-`, as the
 /// engines declare them): label -> (word, n).
-fn number_labels(
-    doc: &Document,
-    problems: &mut Vec<Diagnostic>,
-) -> BTreeMap<String, (&'static str, usize)> {
+fn number_labels(doc: &Document, problems: &mut Vec<Diagnostic>) -> Labels {
     let mut labels = BTreeMap::new();
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for node in &doc.nodes {

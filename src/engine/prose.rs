@@ -1,5 +1,5 @@
 //! Prose as a minijinja template over the results, with the filters reports
-//! need, and `@fig-`/`@tbl-` cross-references.
+//! need (cross-references are resolved in [`super::markdown`]).
 
 use std::collections::BTreeMap;
 
@@ -337,36 +337,4 @@ pub fn render_params(
     ));
     env.render_str(text, v)
         .map_err(|e| e.detail().unwrap_or("template error").to_string())
-}
-
-/// Replaces `@tbl-x` / `@fig-x` by Markdown links "[Table 2](#tbl-x)";
-/// returns the first unknown label as error.
-pub fn cross_references(
-    text: &str,
-    labels: &BTreeMap<String, (&'static str, usize)>,
-) -> Result<String, String> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find('@') {
-        let (before, after) = rest.split_at(i);
-        out.push_str(before);
-        let prev_ok = out.chars().last().is_none_or(|c| !c.is_alphanumeric());
-        let label: String = after[1..]
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
-            .collect();
-        let label = label.trim_end_matches(['-', '_']).to_string();
-        if prev_ok && (label.starts_with("tbl-") || label.starts_with("fig-")) {
-            match labels.get(&label) {
-                Some((kind, n)) => out.push_str(&format!("[{kind}\u{a0}{n}](#{label})")),
-                None => return Err(label),
-            }
-            rest = &after[1 + label.len()..];
-        } else {
-            out.push('@');
-            rest = &after[1..];
-        }
-    }
-    out.push_str(rest);
-    Ok(out)
 }

@@ -6,9 +6,11 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Tag, TagEnd};
 
-use crate::engine::{Cell, Emphasis, Evaluated, FigureOut, OutNode, TableOut, frames};
+use crate::engine::{
+    Cell, Emphasis, Evaluated, FigureOut, Markdown, OutNode, Piece, TableOut, frames,
+};
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -67,18 +69,33 @@ struct Heading {
     text: String,
 }
 
-/// Markdown to HTML with heading ids (unique across the page), raw HTML escaped.
-fn markdown(text: &str, ids: &mut HashMap<String, usize>, headings: &mut Vec<Heading>) -> String {
-    let opts = Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_HEADING_ATTRIBUTES;
-    let mut events: Vec<Event> = Parser::new_ext(text, opts)
-        .map(|e| match e {
-            Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
-            other => other,
-        })
-        .collect();
+/// Prose to HTML with heading ids (unique across the page), raw HTML escaped;
+/// a cross-reference is a link to its table or figure.
+fn markdown(
+    md: &Markdown,
+    ids: &mut HashMap<String, usize>,
+    headings: &mut Vec<Heading>,
+) -> String {
+    let mut events: Vec<Event> = Vec::with_capacity(md.pieces.len());
+    for piece in &md.pieces {
+        match piece {
+            Piece::Md(Event::Html(h) | Event::InlineHtml(h)) => events.push(Event::Text(h.clone())),
+            Piece::Md(e) => events.push(e.clone()),
+            Piece::Ref(r) => {
+                let link = Tag::Link {
+                    link_type: LinkType::Inline,
+                    dest_url: format!("#{}", r.label).into(),
+                    title: "".into(),
+                    id: "".into(),
+                };
+                events.extend([
+                    Event::Start(link),
+                    Event::Text(r.text().into()),
+                    Event::End(TagEnd::Link),
+                ]);
+            }
+        }
+    }
     let mut i = 0;
     while i < events.len() {
         if let Event::Start(Tag::Heading { level, id, .. }) = &events[i] {
@@ -323,7 +340,7 @@ pub fn render(doc: &Evaluated) -> String {
     let (mut tables, mut figures) = (0, 0);
     for node in &doc.nodes {
         match node {
-            OutNode::Markdown { text } => body.push_str(&markdown(text, &mut ids, &mut headings)),
+            OutNode::Markdown(md) => body.push_str(&markdown(md, &mut ids, &mut headings)),
             OutNode::Code { engine, source } => {
                 let _ = writeln!(
                     body,

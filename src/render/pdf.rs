@@ -163,7 +163,11 @@ pub fn render(doc: &Evaluated, style: &super::PdfStyle) -> Result<Vec<u8>, Box<D
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{FigureOut, OutNode, Provenance};
+    use crate::engine::{FigureOut, Labels, Markdown, OutNode, Provenance};
+
+    fn prose(text: &str) -> OutNode {
+        OutNode::Markdown(Markdown::parse(text.into(), &Labels::new()).0)
+    }
 
     fn doc_with(nodes: Vec<OutNode>, origins: Vec<(usize, usize)>) -> Evaluated {
         Evaluated {
@@ -200,12 +204,7 @@ mod tests {
             csv: String::new(),
         };
         let doc = doc_with(
-            vec![
-                OutNode::Markdown {
-                    text: "Fine.".into(),
-                },
-                OutNode::Figure(broken),
-            ],
+            vec![prose("Fine."), OutNode::Figure(broken)],
             vec![(3, 1), (7, 5)],
         );
         let err = render(&doc, &super::super::PdfStyle::default()).unwrap_err();
@@ -220,9 +219,9 @@ mod tests {
     #[test]
     fn links_to_missing_labels_and_headings_are_plain_text() {
         let doc = doc_with(
-            vec![OutNode::Markdown {
-                text: "See [Table 9](#tbl-gone) and [the summary](#summary).".into(),
-            }],
+            vec![prose(
+                "See [Table 9](#tbl-gone) and [the summary](#summary).",
+            )],
             vec![(1, 1)],
         );
         let pdf = render(&doc, &super::super::PdfStyle::default())
@@ -233,9 +232,9 @@ mod tests {
     #[test]
     fn a_plain_document_typesets() {
         let doc = doc_with(
-            vec![OutNode::Markdown {
-                text: "# Hello\n\nA *b* [c](https://x.org) `d`.\n\n- one\n- two\n".into(),
-            }],
+            vec![prose(
+                "# Hello\n\nA *b* [c](https://x.org) `d`.\n\n- one\n- two\n",
+            )],
             vec![(1, 1)],
         );
         let pdf = render(&doc, &super::super::PdfStyle::default()).unwrap();

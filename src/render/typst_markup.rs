@@ -5,10 +5,10 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
-use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Tag, TagEnd};
 
 use super::PdfStyle;
-use crate::engine::{Emphasis, Evaluated, FigureOut, OutNode, TableOut};
+use crate::engine::{Emphasis, Evaluated, FigureOut, Markdown, OutNode, Piece, TableOut};
 
 /// A typst string literal.
 pub fn lit(s: &str) -> String {
@@ -37,82 +37,123 @@ fn text(s: &str) -> String {
     }
 }
 
-/// Markdown to typst markup.
-fn markdown(src: &str, labels: &HashSet<String>) -> String {
-    let opts = Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_HEADING_ATTRIBUTES;
-    let events: Vec<Event> = Parser::new_ext(src, opts).collect();
+/// Prose to typst markup.
+fn markdown(md: &Markdown, labels: &HashSet<String>) -> String {
+    let pieces = &md.pieces;
     // footnote definitions first, so references can inline them
     let mut notes: HashMap<String, String> = HashMap::new();
     let mut i = 0;
-    while i < events.len() {
-        if let Event::Start(Tag::FootnoteDefinition(name)) = &events[i] {
+    while i < pieces.len() {
+        if let Piece::Md(Event::Start(Tag::FootnoteDefinition(name))) = &pieces[i] {
             let start = i + 1;
             let mut depth = 1;
             let mut j = start;
-            while j < events.len() && depth > 0 {
-                match &events[j] {
-                    Event::Start(Tag::FootnoteDefinition(_)) => depth += 1,
-                    Event::End(TagEnd::FootnoteDefinition) => depth -= 1,
+            while j < pieces.len() && depth > 0 {
+                match &pieces[j] {
+                    Piece::Md(Event::Start(Tag::FootnoteDefinition(_))) => depth += 1,
+                    Piece::Md(Event::End(TagEnd::FootnoteDefinition)) => depth -= 1,
                     _ => {}
                 }
                 j += 1;
             }
-            notes.insert(
-                name.to_string(),
-                convert(&events[start..j.saturating_sub(1)], &HashMap::new(), labels)
-                    .trim()
-                    .to_string(),
-            );
+            let body =
+                Writer::new(&HashMap::new(), labels).convert(&pieces[start..j.saturating_sub(1)]);
+            notes.insert(name.to_string(), body.trim().to_string());
             i = j;
         } else {
             i += 1;
         }
     }
-    convert(&events, &notes, labels)
+    Writer::new(&notes, labels).convert(pieces)
 }
 
-/// `labels`: the table and figure labels the document has; an internal link
-/// to anything else is printed as plain text (typst would reject it).
-fn convert(events: &[Event], notes: &HashMap<String, String>, labels: &HashSet<String>) -> String {
-    let mut out = String::new();
-    let mut lists: Vec<bool> = Vec::new(); // ordered?
-    let mut in_item = 0usize;
-    let mut skip_footnote = 0usize;
-    // a code block's text is gathered and emitted as one raw literal
-    let mut code: Option<(String, String)> = None;
-    for e in events {
-        if let Some((lang, buf)) = code.as_mut() {
-            match e {
-                Event::Text(t) => buf.push_str(t),
-                Event::End(TagEnd::CodeBlock) => {
-                    let lang = if lang.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", lang: {}", lit(lang))
-                    };
-                    let _ = write!(out, "#raw(block: true{lang}, {})\n\n", lit(buf));
-                    code = None;
+/// Writes prose pieces as typst markup.
+struct Writer<'a> {
+    out: String,
+    /// Open lists: ordered?
+    lists: Vec<bool>,
+    in_item: usize,
+    /// Footnote bodies, inlined at their references.
+    notes: &'a HashMap<String, String>,
+    /// The table and figure labels the document has; an internal link to
+    /// anything else is printed as plain text (typst would reject it).
+    labels: &'a HashSet<String>,
+}
+
+impl<'a> Writer<'a> {
+    fn new(notes: &'a HashMap<String, String>, labels: &'a HashSet<String>) -> Self {
+        Writer {
+            out: String::new(),
+            lists: Vec::new(),
+            in_item: 0,
+            notes,
+            labels,
+        }
+    }
+
+    fn convert(mut self, pieces: &[Piece]) -> String {
+        let mut skip_footnote = 0usize;
+        // a code block's text is gathered and emitted as one raw literal
+        let mut code: Option<(String, String)> = None;
+        for piece in pieces {
+            let e = match piece {
+                Piece::Md(e) => e,
+                Piece::Ref(_) if skip_footnote > 0 => continue,
+                Piece::Ref(r) => {
+                    let _ = write!(
+                        self.out,
+                        "#link(label({}))[{}];",
+                        lit(&r.label),
+                        text(&r.text())
+                    );
+                    continue;
                 }
-                _ => {}
+            };
+            if let Some((lang, buf)) = code.as_mut() {
+                match e {
+                    Event::Text(t) => buf.push_str(t),
+                    Event::End(TagEnd::CodeBlock) => {
+                        let lang = if lang.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", lang: {}", lit(lang))
+                        };
+                        let _ = write!(self.out, "#raw(block: true{lang}, {})\n\n", lit(buf));
+                        code = None;
+                    }
+                    _ => {}
+                }
+                continue;
             }
-            continue;
-        }
-        if skip_footnote > 0 {
+            if skip_footnote > 0 {
+                match e {
+                    Event::Start(Tag::FootnoteDefinition(_)) => skip_footnote += 1,
+                    Event::End(TagEnd::FootnoteDefinition) => skip_footnote -= 1,
+                    _ => {}
+                }
+                continue;
+            }
             match e {
-                Event::Start(Tag::FootnoteDefinition(_)) => skip_footnote += 1,
-                Event::End(TagEnd::FootnoteDefinition) => skip_footnote -= 1,
-                _ => {}
+                Event::Start(Tag::FootnoteDefinition(_)) => skip_footnote = 1,
+                Event::Start(Tag::CodeBlock(kind)) => {
+                    let lang = match kind {
+                        CodeBlockKind::Fenced(l) => l.to_string(),
+                        CodeBlockKind::Indented => String::new(),
+                    };
+                    code = Some((lang, String::new()));
+                }
+                Event::Start(tag) => self.start(tag),
+                Event::End(tag) => self.end(*tag),
+                other => self.inline(other),
             }
-            continue;
         }
-        match e {
-            Event::Start(Tag::FootnoteDefinition(_)) => skip_footnote = 1,
-            Event::Start(Tag::Paragraph) => {}
-            Event::End(TagEnd::Paragraph) => out.push_str(if in_item > 0 { " " } else { "\n\n" }),
-            Event::Start(Tag::Heading { level, .. }) => {
+        self.out
+    }
+
+    fn start(&mut self, tag: &Tag) {
+        let out = &mut self.out;
+        match tag {
+            Tag::Heading { level, .. } => {
                 let n = match level {
                     HeadingLevel::H1 => 1,
                     HeadingLevel::H2 => 1,
@@ -121,75 +162,79 @@ fn convert(events: &[Event], notes: &HashMap<String, String>, labels: &HashSet<S
                 };
                 let _ = write!(out, "#heading(level: {n})[");
             }
-            Event::End(TagEnd::Heading(_)) => out.push_str("]\n\n"),
-            Event::Start(Tag::Emphasis) => out.push_str("#emph["),
-            Event::Start(Tag::Strong) => out.push_str("#strong["),
-            Event::Start(Tag::Strikethrough) => out.push_str("#strike["),
-            Event::End(TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough) => {
-                out.push_str("];")
-            }
-            Event::Start(Tag::Link { dest_url, .. }) => {
-                if let Some(label) = dest_url.strip_prefix('#') {
-                    if labels.contains(label) {
-                        let _ = write!(out, "#link(label({}))[", lit(label));
-                    } else {
-                        out.push_str("#[");
-                    }
-                } else {
+            Tag::Emphasis => out.push_str("#emph["),
+            Tag::Strong => out.push_str("#strong["),
+            Tag::Strikethrough => out.push_str("#strike["),
+            Tag::Link { dest_url, .. } => match dest_url.strip_prefix('#') {
+                Some(label) if self.labels.contains(label) => {
+                    let _ = write!(out, "#link(label({}))[", lit(label));
+                }
+                Some(_) => out.push_str("#["),
+                None => {
                     let _ = write!(out, "#link({})[", lit(dest_url));
                 }
-            }
-            Event::End(TagEnd::Link) => out.push_str("];"),
-            Event::Start(Tag::List(start)) => {
+            },
+            Tag::List(start) => {
                 if !out.ends_with('\n') && !out.is_empty() {
                     out.push('\n');
                 }
-                lists.push(start.is_some());
+                self.lists.push(start.is_some());
             }
-            Event::End(TagEnd::List(_)) => {
-                lists.pop();
-                if lists.is_empty() {
-                    out.push('\n');
-                }
-            }
-            Event::Start(Tag::Item) => {
-                in_item += 1;
-                let indent = "  ".repeat(lists.len().saturating_sub(1));
-                let marker = if lists.last().copied().unwrap_or(false) {
+            Tag::Item => {
+                self.in_item += 1;
+                let indent = "  ".repeat(self.lists.len().saturating_sub(1));
+                let marker = if self.lists.last().copied().unwrap_or(false) {
                     "+"
                 } else {
                     "-"
                 };
                 let _ = write!(out, "{indent}{marker} ");
             }
-            Event::End(TagEnd::Item) => {
-                in_item -= 1;
-                if !out.ends_with('\n') {
-                    out.push('\n');
-                }
-            }
-            Event::Start(Tag::BlockQuote(_)) => out.push_str("#quote(block: true)["),
-            Event::End(TagEnd::BlockQuote(_)) => out.push_str("]\n\n"),
-            Event::Start(Tag::CodeBlock(kind)) => {
-                let lang = match kind {
-                    CodeBlockKind::Fenced(l) => l.to_string(),
-                    CodeBlockKind::Indented => String::new(),
-                };
-                code = Some((lang, String::new()));
-            }
-            Event::Start(Tag::Table(aligns)) => {
+            Tag::BlockQuote(_) => out.push_str("#quote(block: true)["),
+            Tag::Table(aligns) => {
                 let _ = writeln!(
                     out,
                     "#align(center)[#table(columns: {}, stroke: 0.4pt + luma(200), inset: 4pt,",
                     aligns.len()
                 );
             }
-            Event::End(TagEnd::Table) => out.push_str(")]\n\n"),
-            Event::Start(Tag::TableHead) => out.push_str("table.header("),
-            Event::End(TagEnd::TableHead) => out.push_str("),\n"),
-            Event::Start(Tag::TableRow) | Event::End(TagEnd::TableRow) => {}
-            Event::Start(Tag::TableCell) => out.push('['),
-            Event::End(TagEnd::TableCell) => out.push_str("],"),
+            Tag::TableHead => out.push_str("table.header("),
+            Tag::TableCell => out.push('['),
+            _ => {}
+        }
+    }
+
+    fn end(&mut self, tag: TagEnd) {
+        let out = &mut self.out;
+        match tag {
+            TagEnd::Paragraph => out.push_str(if self.in_item > 0 { " " } else { "\n\n" }),
+            TagEnd::Heading(_) => out.push_str("]\n\n"),
+            TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough | TagEnd::Link => {
+                out.push_str("];")
+            }
+            TagEnd::List(_) => {
+                self.lists.pop();
+                if self.lists.is_empty() {
+                    out.push('\n');
+                }
+            }
+            TagEnd::Item => {
+                self.in_item -= 1;
+                if !out.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+            TagEnd::BlockQuote(_) => out.push_str("]\n\n"),
+            TagEnd::Table => out.push_str(")]\n\n"),
+            TagEnd::TableHead => out.push_str("),\n"),
+            TagEnd::TableCell => out.push_str("],"),
+            _ => {}
+        }
+    }
+
+    fn inline(&mut self, e: &Event) {
+        let out = &mut self.out;
+        match e {
             Event::Text(t) => out.push_str(&text(t)),
             Event::Code(c) => {
                 let _ = write!(out, "#raw({});", lit(c));
@@ -199,13 +244,12 @@ fn convert(events: &[Event], notes: &HashMap<String, String>, labels: &HashSet<S
             Event::HardBreak => out.push_str("#linebreak();"),
             Event::Rule => out.push_str("#line(length: 100%, stroke: 0.5pt + luma(180))\n\n"),
             Event::FootnoteReference(name) => {
-                let body = notes.get(name.as_ref()).cloned().unwrap_or_default();
+                let body = self.notes.get(name.as_ref()).cloned().unwrap_or_default();
                 let _ = write!(out, "#footnote[{body}];");
             }
             _ => {}
         }
     }
-    out
 }
 
 fn table(t: &TableOut) -> String {
@@ -439,7 +483,7 @@ pub fn source_with_ranges(
     for node in &doc.nodes {
         let start = s.len();
         match node {
-            OutNode::Markdown { text: t } => s.push_str(&markdown(t, &labels)),
+            OutNode::Markdown(md) => s.push_str(&markdown(md, &labels)),
             OutNode::Code { engine, source } => {
                 let _ = writeln!(
                     s,
