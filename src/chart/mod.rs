@@ -198,6 +198,17 @@ pub fn stack(panels: &[(String, (u32, u32))]) -> String {
     )
 }
 
+/// The plot area of a bar chart: categories along x, display units along y.
+type Plot<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// Rotated category labels longer than this are shortened (the data table
+/// has them in full).
+const MAX_ROTATED: usize = 30;
+
 /// Draws a grouped bar chart as SVG.
 pub fn bar(chart: &BarChart, style: &Style) -> Result<String, ChartError> {
     let fam = style.family();
@@ -205,72 +216,9 @@ pub fn bar(chart: &BarChart, style: &Style) -> Result<String, ChartError> {
     if n == 0 || chart.series.is_empty() {
         return Err(ChartError("nothing to draw: the data has no rows".into()));
     }
-    let scale = if chart.percent { 100.0 } else { 1.0 };
-    let all: Vec<f64> = chart
-        .series
-        .iter()
-        .flat_map(|s| {
-            let ivals = s
-                .intervals
-                .iter()
-                .flatten()
-                .flatten()
-                .flat_map(|(a, b)| [*a, *b]);
-            s.values
-                .iter()
-                .flatten()
-                .copied()
-                .chain(ivals)
-                .collect::<Vec<_>>()
-        })
-        .filter(|v| v.is_finite())
-        .map(|v| v * scale)
-        .collect();
-    if all.is_empty() {
-        return Err(ChartError("nothing to draw: every value is missing".into()));
-    }
-    let lo = all.iter().copied().fold(0.0f64, f64::min);
-    let hi = all.iter().copied().fold(0.0f64, f64::max);
-    let pad = ((hi - lo) * 0.08).max(if chart.percent { 1.0 } else { 1e-9 });
-    let (y0, y1) = match chart.limits {
-        Some((a, b)) if b > a => (a * scale, b * scale),
-        _ if chart.percent && lo >= 0.0 && hi <= 100.0 => (0.0, (hi + pad).clamp(10.0, 100.0)),
-        _ => (if lo < 0.0 { lo - pad } else { 0.0 }, hi + pad),
-    };
-    // rotated labels longer than this are shortened (the data table has them in full)
-    const MAX_ROTATED: usize = 30;
-    let longest = chart
-        .categories
-        .iter()
-        .map(|c| c.chars().count())
-        .max()
-        .unwrap_or(1);
-    // up to six categories are written horizontally, wrapped to the width
-    // each one has; more are rotated
-    let rotate = n > 6;
-    let per_line = ((chart.size.0.saturating_sub(90)) as usize / n.max(1) / 7).max(6);
-    let wrapped: Vec<Vec<String>> = chart.categories.iter().map(|c| wrap(c, per_line)).collect();
-    let max_lines = wrapped.iter().map(Vec::len).max().unwrap_or(1) as u32;
-    let x_area = if rotate {
-        longest.min(MAX_ROTATED) as u32 * 7 + 20
-    } else {
-        16 + 16 * max_lines
-    };
-    let legend: Vec<(String, RGBColor, bool)> =
-        if chart.series.len() > 1 || !chart.series[0].name.is_empty() || chart.markers.is_some() {
-            let mut l: Vec<(String, RGBColor, bool)> = chart
-                .series
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.name.clone(), style.colour(i), false))
-                .collect();
-            if chart.markers.is_some() {
-                l.push((chart.marker_label.clone(), BLACK, true));
-            }
-            l
-        } else {
-            Vec::new()
-        };
+    let (y0, y1) = y_range(chart)?;
+    let labels = CategoryLabels::new(chart);
+    let legend = legend_entries(chart, style);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, chart.size).into_drawing_area();
@@ -280,7 +228,7 @@ pub fn bar(chart: &BarChart, style: &Style) -> Result<String, ChartError> {
         builder
             .margin(12)
             .margin_top(if legend.is_empty() { 12 } else { 34 })
-            .x_label_area_size(x_area)
+            .x_label_area_size(labels.area)
             .y_label_area_size(56);
         if !chart.title.is_empty() {
             builder.caption(&chart.title, (fam.as_str(), 18));
@@ -307,75 +255,8 @@ pub fn bar(chart: &BarChart, style: &Style) -> Result<String, ChartError> {
             .label_style((fam.as_str(), 13))
             .draw()
             .map_err(draw_err)?;
-        let k = chart.series.len() as f64;
-        let group_width = 0.78;
-        let bar_w = group_width / k;
-        for (si, s) in chart.series.iter().enumerate() {
-            let colour = style.colour(si);
-            let left = |ci: usize| ci as f64 + (1.0 - group_width) / 2.0 + si as f64 * bar_w;
-            let bars: Vec<Rectangle<(f64, f64)>> = s
-                .values
-                .iter()
-                .enumerate()
-                .filter_map(|(ci, v)| v.filter(|v| v.is_finite()).map(|v| (ci, v * scale)))
-                .map(|(ci, v)| {
-                    Rectangle::new(
-                        [(left(ci), 0f64.max(y0)), (left(ci) + bar_w * 0.92, v)],
-                        colour.filled(),
-                    )
-                })
-                .collect();
-            ctx.draw_series(bars)
-                .map_err(draw_err)?
-                .label(s.name.as_str())
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 6), (x + 12, y + 6)], colour.filled())
-                });
-            if let Some(intervals) = &s.intervals {
-                let whiskers: Vec<PathElement<(f64, f64)>> = intervals
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(ci, iv)| iv.map(|(a, b)| (ci, a * scale, b * scale)))
-                    .filter(|(_, a, b)| a.is_finite() && b.is_finite())
-                    .flat_map(|(ci, a, b)| {
-                        let x = left(ci) + bar_w * 0.46;
-                        let cap = bar_w * 0.18;
-                        [
-                            PathElement::new(vec![(x, a), (x, b)], BLACK.stroke_width(1)),
-                            PathElement::new(
-                                vec![(x - cap, a), (x + cap, a)],
-                                BLACK.stroke_width(1),
-                            ),
-                            PathElement::new(
-                                vec![(x - cap, b), (x + cap, b)],
-                                BLACK.stroke_width(1),
-                            ),
-                        ]
-                    })
-                    .collect();
-                ctx.draw_series(whiskers).map_err(draw_err)?;
-            }
-            if let Some(markers) = chart.markers.as_ref().and_then(|m| m.get(si)) {
-                let ticks: Vec<PathElement<(f64, f64)>> = markers
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(ci, m)| m.filter(|v| v.is_finite()).map(|v| (ci, v * scale)))
-                    .map(|(ci, v)| {
-                        PathElement::new(
-                            vec![(left(ci) - bar_w * 0.04, v), (left(ci) + bar_w * 0.96, v)],
-                            BLACK.stroke_width(3),
-                        )
-                    })
-                    .collect();
-                let first = si == 0;
-                let label = chart.marker_label.clone();
-                let drawn = ctx.draw_series(ticks).map_err(draw_err)?;
-                if first {
-                    drawn.label(label).legend(|(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 12, y)], BLACK.stroke_width(3))
-                    });
-                }
-            }
+        for si in 0..chart.series.len() {
+            draw_series(&mut ctx, chart, si, style, y0)?;
         }
         for (ci, text) in &chart.annotations {
             if *ci < n {
@@ -388,69 +269,246 @@ pub fn bar(chart: &BarChart, style: &Style) -> Result<String, ChartError> {
                 .map_err(draw_err)?;
             }
         }
-        let mut lx = 68;
-        let ly = 10;
-        for (name, colour, is_marker) in &legend {
-            if *is_marker {
-                root.draw(&PathElement::new(
-                    vec![(lx, ly + 6), (lx + 12, ly + 6)],
+        draw_legend(&root, &legend, &fam)?;
+        labels.draw(&root, &ctx, y0, &fam)?;
+        root.present().map_err(draw_err)?;
+    }
+    Ok(svg)
+}
+
+/// The y axis range in display units (percentages when the values are
+/// proportions): a fixed range when given, else zero and the values and
+/// intervals with a margin.
+fn y_range(chart: &BarChart) -> Result<(f64, f64), ChartError> {
+    let scale = chart.scale();
+    let all: Vec<f64> = chart
+        .series
+        .iter()
+        .flat_map(|s| {
+            let ivals = s
+                .intervals
+                .iter()
+                .flatten()
+                .flatten()
+                .flat_map(|(a, b)| [*a, *b]);
+            s.values
+                .iter()
+                .flatten()
+                .copied()
+                .chain(ivals)
+                .collect::<Vec<_>>()
+        })
+        .filter(|v| v.is_finite())
+        .map(|v| v * scale)
+        .collect();
+    if all.is_empty() {
+        return Err(ChartError("nothing to draw: every value is missing".into()));
+    }
+    let lo = all.iter().copied().fold(0.0f64, f64::min);
+    let hi = all.iter().copied().fold(0.0f64, f64::max);
+    let pad = ((hi - lo) * 0.08).max(if chart.percent { 1.0 } else { 1e-9 });
+    Ok(match chart.limits {
+        Some((a, b)) if b > a => (a * scale, b * scale),
+        _ if chart.percent && lo >= 0.0 && hi <= 100.0 => (0.0, (hi + pad).clamp(10.0, 100.0)),
+        _ => (if lo < 0.0 { lo - pad } else { 0.0 }, hi + pad),
+    })
+}
+
+impl BarChart {
+    /// Data units to display units.
+    fn scale(&self) -> f64 {
+        if self.percent { 100.0 } else { 1.0 }
+    }
+}
+
+/// Legend entries (name, colour, is the marker): one per series and one
+/// for the markers; none for a single unnamed series.
+fn legend_entries(chart: &BarChart, style: &Style) -> Vec<(String, RGBColor, bool)> {
+    if chart.series.len() == 1 && chart.series[0].name.is_empty() && chart.markers.is_none() {
+        return Vec::new();
+    }
+    let mut l: Vec<(String, RGBColor, bool)> = chart
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.clone(), style.colour(i), false))
+        .collect();
+    if chart.markers.is_some() {
+        l.push((chart.marker_label.clone(), BLACK, true));
+    }
+    l
+}
+
+/// One series: its bars, their intervals as whiskers and the reference
+/// markers.
+fn draw_series(
+    ctx: &mut Plot,
+    chart: &BarChart,
+    si: usize,
+    style: &Style,
+    y0: f64,
+) -> Result<(), ChartError> {
+    let s = &chart.series[si];
+    let scale = chart.scale();
+    let colour = style.colour(si);
+    let group_width = 0.78;
+    let bar_w = group_width / chart.series.len() as f64;
+    let left = |ci: usize| ci as f64 + (1.0 - group_width) / 2.0 + si as f64 * bar_w;
+    let bars: Vec<Rectangle<(f64, f64)>> = s
+        .values
+        .iter()
+        .enumerate()
+        .filter_map(|(ci, v)| v.filter(|v| v.is_finite()).map(|v| (ci, v * scale)))
+        .map(|(ci, v)| {
+            Rectangle::new(
+                [(left(ci), 0f64.max(y0)), (left(ci) + bar_w * 0.92, v)],
+                colour.filled(),
+            )
+        })
+        .collect();
+    ctx.draw_series(bars)
+        .map_err(draw_err)?
+        .label(s.name.as_str())
+        .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 12, y + 6)], colour.filled()));
+    if let Some(intervals) = &s.intervals {
+        let whiskers: Vec<PathElement<(f64, f64)>> = intervals
+            .iter()
+            .enumerate()
+            .filter_map(|(ci, iv)| iv.map(|(a, b)| (ci, a * scale, b * scale)))
+            .filter(|(_, a, b)| a.is_finite() && b.is_finite())
+            .flat_map(|(ci, a, b)| {
+                let x = left(ci) + bar_w * 0.46;
+                let cap = bar_w * 0.18;
+                [
+                    PathElement::new(vec![(x, a), (x, b)], BLACK.stroke_width(1)),
+                    PathElement::new(vec![(x - cap, a), (x + cap, a)], BLACK.stroke_width(1)),
+                    PathElement::new(vec![(x - cap, b), (x + cap, b)], BLACK.stroke_width(1)),
+                ]
+            })
+            .collect();
+        ctx.draw_series(whiskers).map_err(draw_err)?;
+    }
+    if let Some(markers) = chart.markers.as_ref().and_then(|m| m.get(si)) {
+        let ticks: Vec<PathElement<(f64, f64)>> = markers
+            .iter()
+            .enumerate()
+            .filter_map(|(ci, m)| m.filter(|v| v.is_finite()).map(|v| (ci, v * scale)))
+            .map(|(ci, v)| {
+                PathElement::new(
+                    vec![(left(ci) - bar_w * 0.04, v), (left(ci) + bar_w * 0.96, v)],
                     BLACK.stroke_width(3),
-                ))
-                .map_err(draw_err)?;
-            } else {
-                root.draw(&Rectangle::new(
-                    [(lx, ly), (lx + 12, ly + 12)],
-                    colour.filled(),
-                ))
-                .map_err(draw_err)?;
-            }
-            root.draw(&Text::new(
-                name.clone(),
-                (lx + 16, ly + 6),
-                TextStyle::from((fam.as_str(), 13).into_font())
-                    .pos(Pos::new(HPos::Left, VPos::Center)),
+                )
+            })
+            .collect();
+        let drawn = ctx.draw_series(ticks).map_err(draw_err)?;
+        if si == 0 {
+            drawn.label(chart.marker_label.clone()).legend(|(x, y)| {
+                PathElement::new(vec![(x, y), (x + 12, y)], BLACK.stroke_width(3))
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The legend, in its own row above the plot.
+fn draw_legend(
+    root: &DrawingArea<SVGBackend, plotters::coord::Shift>,
+    legend: &[(String, RGBColor, bool)],
+    fam: &str,
+) -> Result<(), ChartError> {
+    let mut lx = 68;
+    let ly = 10;
+    for (name, colour, is_marker) in legend {
+        if *is_marker {
+            root.draw(&PathElement::new(
+                vec![(lx, ly + 6), (lx + 12, ly + 6)],
+                BLACK.stroke_width(3),
             ))
             .map_err(draw_err)?;
-            lx += 16 + name.chars().count() as i32 * 7 + 18;
+        } else {
+            root.draw(&Rectangle::new(
+                [(lx, ly), (lx + 12, ly + 12)],
+                colour.filled(),
+            ))
+            .map_err(draw_err)?;
         }
-        // category labels, as text, centred under each group (rotated when crowded)
-        for (ci, label) in chart.categories.iter().enumerate() {
+        root.draw(&Text::new(
+            name.clone(),
+            (lx + 16, ly + 6),
+            TextStyle::from((fam, 13).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))
+        .map_err(draw_err)?;
+        lx += 16 + name.chars().count() as i32 * 7 + 18;
+    }
+    Ok(())
+}
+
+/// Category labels as text under each group: up to six categories are
+/// written horizontally, wrapped to the width each one has; more are
+/// rotated (and shortened).
+struct CategoryLabels {
+    rotate: bool,
+    /// Each category's lines.
+    lines: Vec<Vec<String>>,
+    /// Height of the label area under the axis.
+    area: u32,
+}
+
+impl CategoryLabels {
+    fn new(chart: &BarChart) -> Self {
+        let n = chart.categories.len();
+        let rotate = n > 6;
+        if rotate {
+            let lines: Vec<Vec<String>> = chart
+                .categories
+                .iter()
+                .map(|c| vec![shorten(&c.replace('\n', " "), MAX_ROTATED)])
+                .collect();
+            let longest = chart.categories.iter().map(|c| c.chars().count()).max();
+            let area = longest.unwrap_or(1).min(MAX_ROTATED) as u32 * 7 + 20;
+            return CategoryLabels {
+                rotate,
+                lines,
+                area,
+            };
+        }
+        let per_line = ((chart.size.0.saturating_sub(90)) as usize / n.max(1) / 7).max(6);
+        let lines: Vec<Vec<String>> = chart.categories.iter().map(|c| wrap(c, per_line)).collect();
+        let max_lines = lines.iter().map(Vec::len).max().unwrap_or(1) as u32;
+        CategoryLabels {
+            rotate,
+            lines,
+            area: 16 + 16 * max_lines,
+        }
+    }
+
+    fn draw(
+        &self,
+        root: &DrawingArea<SVGBackend, plotters::coord::Shift>,
+        ctx: &Plot,
+        y0: f64,
+        fam: &str,
+    ) -> Result<(), ChartError> {
+        let style = if self.rotate {
+            TextStyle::from((fam, 12).into_font())
+                .transform(FontTransform::Rotate270)
+                .pos(Pos::new(HPos::Right, VPos::Center))
+        } else {
+            TextStyle::from((fam, 13).into_font()).pos(Pos::new(HPos::Center, VPos::Top))
+        };
+        for (ci, lines) in self.lines.iter().enumerate() {
             let (px, py) = ctx.backend_coord(&(ci as f64 + 0.5, y0));
-            let style = if rotate {
-                TextStyle::from((fam.as_str(), 12).into_font())
-                    .transform(FontTransform::Rotate270)
-                    .pos(Pos::new(HPos::Right, VPos::Center))
-            } else {
-                TextStyle::from((fam.as_str(), 13).into_font())
-                    .pos(Pos::new(HPos::Center, VPos::Top))
-            };
-            let short;
-            let lines: Vec<&str> = if rotate {
-                let flat = label.replace('\n', " ");
-                short = if flat.chars().count() > MAX_ROTATED {
-                    format!(
-                        "{}\u{2026}",
-                        flat.chars().take(MAX_ROTATED - 1).collect::<String>()
-                    )
-                } else {
-                    flat
-                };
-                vec![short.as_str()]
-            } else {
-                wrapped[ci].iter().map(String::as_str).collect()
-            };
             for (li, line) in lines.iter().enumerate() {
                 root.draw(&Text::new(
-                    line.to_string(),
+                    line.clone(),
                     (px, py + 8 + li as i32 * 16),
                     style.clone(),
                 ))
                 .map_err(draw_err)?;
             }
         }
-        root.present().map_err(draw_err)?;
+        Ok(())
     }
-    Ok(svg)
 }
 
 #[cfg(test)]

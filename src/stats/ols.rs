@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 
 use super::dist::{f_sf, t_crit, t_two_sided_p};
 use super::qr::{
-    LsProblem, Meat, aliased_columns, back_substitute, outer_self, pass_one, pass_two, sandwich,
-    spd_solve, tri_inverse,
+    LsProblem, Meat, PassTwo, aliased_columns, back_substitute, outer_self, pass_one, pass_two,
+    sandwich, spd_solve, tri_inverse,
 };
 use super::{NotComputable, Observation, Result, StatsError, check_level};
 
@@ -277,23 +277,7 @@ pub fn ols(
     };
     let precise = pb.n() <= opts.refine_max_rows;
     if precise {
-        for _ in 0..3 {
-            let step = pass_two(&pb, &beta, &rinv, ybar, Meat::None, true);
-            // delta = R^{-1} R^{-T} X'e
-            let mut u = vec![0.0; k];
-            for (i, ui) in u.iter_mut().enumerate() {
-                *ui = (0..=i).map(|j| rinv[j * k + i] * step.xte[j]).sum();
-            }
-            let mut biggest = 0.0f64;
-            for (i, b) in beta.iter_mut().enumerate() {
-                let d: f64 = (i..k).map(|j| rinv[i * k + j] * u[j]).sum();
-                biggest = biggest.max((d / *b).abs());
-                *b += d;
-            }
-            if !(biggest > 1e-15) {
-                break;
-            }
-        }
+        refine(&pb, &mut beta, &rinv, ybar);
     }
     let two = pass_two(&pb, &beta, &rinv, ybar, meat_kind, precise);
 
@@ -311,33 +295,7 @@ pub fn ols(
     let df_model = k as f64 - n_const;
     let s2 = rss / df_resid;
 
-    let cov = match opts.cov {
-        CovType::Classical => {
-            let mut c = outer_self(&rinv, k);
-            for v in c.iter_mut() {
-                *v *= s2;
-            }
-            c
-        }
-        other => {
-            if matches!(other, CovType::HC2 | CovType::HC3) && two.max_leverage >= 1.0 - 1e-10 {
-                return Err(NotComputable::Degenerate(format!(
-                    "an observation has leverage 1 (h = {}); {} is undefined",
-                    two.max_leverage,
-                    other.label()
-                ))
-                .into());
-            }
-            let mut c = sandwich(&rinv, &two.meat, k);
-            if other == CovType::HC1 {
-                let f = n as f64 / df_resid;
-                for v in c.iter_mut() {
-                    *v *= f;
-                }
-            }
-            c
-        }
-    };
+    let cov = covariance(opts.cov, &rinv, &two, s2, n, df_resid, k)?;
     let crit = t_crit(1.0 - opts.level, df_resid);
     let se: Vec<f64> = (0..k).map(|i| cov[i * k + i].max(0.0).sqrt()).collect();
     let t: Vec<f64> = beta.iter().zip(&se).map(|(b, s)| b / s).collect();
@@ -345,7 +303,7 @@ pub fn ols(
     let ci_low = beta.iter().zip(&se).map(|(b, s)| b - crit * s).collect();
     let ci_high = beta.iter().zip(&se).map(|(b, s)| b + crit * s).collect();
 
-    // Overall F.
+    // Overall F: every coefficient but the constant is zero.
     let const_idx: Option<usize> = if opts.intercept {
         Some(0)
     } else if has_constant {
@@ -360,22 +318,7 @@ pub fn ols(
         let f = (ess / df_model) / s2;
         (Some(f), Some(f_sf(f, df_model, df_resid)))
     } else {
-        let idx: Vec<usize> = (0..k).filter(|&i| Some(i) != const_idx).collect();
-        let m = idx.len();
-        let sub: Vec<f64> = idx
-            .iter()
-            .flat_map(|&i| idx.iter().map(move |&j| (i, j)))
-            .map(|(i, j)| cov[i * k + j])
-            .collect();
-        let b: Vec<f64> = idx.iter().map(|&i| beta[i]).collect();
-        match spd_solve(&sub, &b, m) {
-            Ok(x) => {
-                let w: f64 = x.iter().zip(&b).map(|(a, c)| a * c).sum();
-                let f = w / m as f64;
-                (Some(f), Some(f_sf(f, m as f64, df_resid)))
-            }
-            Err(_) => (None, None),
-        }
+        wald_f(&cov, &beta, const_idx, df_resid)
     };
 
     Ok(OlsFit {
@@ -403,6 +346,90 @@ pub fn ols(
         level: opts.level,
         weighted: weights.is_some(),
     })
+}
+
+/// Iterative refinement of the least-squares solution (up to three steps,
+/// each `delta = R^{-1} R^{-T} X'e`), for the last digits on small data.
+fn refine(pb: &LsProblem, beta: &mut [f64], rinv: &[f64], ybar: f64) {
+    let k = beta.len();
+    for _ in 0..3 {
+        let step = pass_two(pb, beta, rinv, ybar, Meat::None, true);
+        let mut u = vec![0.0; k];
+        for (i, ui) in u.iter_mut().enumerate() {
+            *ui = (0..=i).map(|j| rinv[j * k + i] * step.xte[j]).sum();
+        }
+        let mut biggest = 0.0f64;
+        for (i, b) in beta.iter_mut().enumerate() {
+            let d: f64 = (i..k).map(|j| rinv[i * k + j] * u[j]).sum();
+            biggest = biggest.max((d / *b).abs());
+            *b += d;
+        }
+        if !(biggest > 1e-15) {
+            break;
+        }
+    }
+}
+
+/// The coefficients' covariance: classical `s² (X'X)^{-1}` or a sandwich.
+fn covariance(
+    cov_type: CovType,
+    rinv: &[f64],
+    two: &PassTwo,
+    s2: f64,
+    n: usize,
+    df_resid: f64,
+    k: usize,
+) -> Result<Vec<f64>> {
+    if cov_type == CovType::Classical {
+        let mut c = outer_self(rinv, k);
+        for v in c.iter_mut() {
+            *v *= s2;
+        }
+        return Ok(c);
+    }
+    if matches!(cov_type, CovType::HC2 | CovType::HC3) && two.max_leverage >= 1.0 - 1e-10 {
+        return Err(NotComputable::Degenerate(format!(
+            "an observation has leverage 1 (h = {}); {} is undefined",
+            two.max_leverage,
+            cov_type.label()
+        ))
+        .into());
+    }
+    let mut c = sandwich(rinv, &two.meat, k);
+    if cov_type == CovType::HC1 {
+        let f = n as f64 / df_resid;
+        for v in c.iter_mut() {
+            *v *= f;
+        }
+    }
+    Ok(c)
+}
+
+/// The Wald F test that every coefficient but the constant is zero, with a
+/// robust covariance; `None` when that covariance block is singular.
+fn wald_f(
+    cov: &[f64],
+    beta: &[f64],
+    const_idx: Option<usize>,
+    df_resid: f64,
+) -> (Option<f64>, Option<f64>) {
+    let k = beta.len();
+    let idx: Vec<usize> = (0..k).filter(|&i| Some(i) != const_idx).collect();
+    let m = idx.len();
+    let sub: Vec<f64> = idx
+        .iter()
+        .flat_map(|&i| idx.iter().map(move |&j| (i, j)))
+        .map(|(i, j)| cov[i * k + j])
+        .collect();
+    let b: Vec<f64> = idx.iter().map(|&i| beta[i]).collect();
+    match spd_solve(&sub, &b, m) {
+        Ok(x) => {
+            let w: f64 = x.iter().zip(&b).map(|(a, c)| a * c).sum();
+            let f = w / m as f64;
+            (Some(f), Some(f_sf(f, m as f64, df_resid)))
+        }
+        Err(_) => (None, None),
+    }
 }
 
 fn is_constant_nonzero(c: &[f64]) -> bool {
