@@ -336,164 +336,27 @@ fn plan(codebook: &Codebook, published: &Published, rng: &mut Rng) -> Vec<AreaPl
                 .unwrap_or_default(),
             _ => Vec::new(),
         };
-        let mut themes = Vec::new();
-        for theme in &area.themes {
-            let level = published.level(&area.name, theme);
-            let asked = |role: Role| -> Vec<(usize, &Variable)> {
-                codebook
-                    .variables
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, v)| {
-                        v.role == role
-                            && v.theme.as_deref() == Some(theme.as_str())
-                            && v.areas.contains(&area.name)
-                    })
-                    .collect()
-            };
-            // individual items: rates spread around the level, per sub-item
-            let p_ind = level.map_or(0.5, |l| l.individual_pct / 100.0);
-            let ind_vars = asked(Role::Individual);
-            let mut individual = Vec::new();
-            let mut subs: Vec<Option<String>> =
-                ind_vars.iter().map(|(_, v)| v.sub.clone()).collect();
-            subs.dedup();
-            for sub in &subs {
-                let group: Vec<&(usize, &Variable)> =
-                    ind_vars.iter().filter(|(_, v)| &v.sub == sub).collect();
-                let rates = spread_rates(p_ind, group.len(), rng);
-                for ((vi, _), rate) in group.into_iter().zip(rates) {
-                    individual.push(ItemPlan {
-                        var: *vi,
-                        rate,
-                        deltas: arm_deltas(
-                            codebook,
-                            published,
-                            &area.name,
-                            theme,
-                            sub.as_deref(),
-                            false,
-                        ),
-                        first_share: 0.4,
-                    });
+        let themes = area
+            .themes
+            .iter()
+            .map(|theme| {
+                let at = Place {
+                    codebook,
+                    published,
+                    area: &area.name,
+                    theme,
+                };
+                let (individual, collective, time) = at.production_items(rng);
+                let (attitudes, demographics) = at.scored(&individual, &collective, rng);
+                ThemePlan {
+                    individual,
+                    collective,
+                    time,
+                    attitudes,
+                    demographics,
                 }
-            }
-            let p_col = level.map_or(0.2, |l| l.collective_pct / 100.0);
-            let first_col = level
-                .and_then(|l| l.collective_often_pct.map(|o| o / l.collective_pct))
-                .unwrap_or(0.4);
-            let collective: Vec<ItemPlan> = asked(Role::Collective)
-                .into_iter()
-                .map(|(vi, v)| ItemPlan {
-                    var: vi,
-                    rate: p_col,
-                    deltas: arm_deltas(
-                        codebook,
-                        published,
-                        &area.name,
-                        theme,
-                        v.sub.as_deref(),
-                        true,
-                    ),
-                    first_share: first_col,
-                })
-                .collect();
-            let current = published.barnet_time.iter().find(|t| &t.theme == theme);
-            let mut time = Vec::new();
-            for (role, rate) in [
-                (Role::Time, level.and_then(|l| l.time_pct).unwrap_or(30.0)),
-                (
-                    Role::TimeCurrent,
-                    current.map_or(20.0, |c| c.currently_few_hours_month_pct),
-                ),
-                (
-                    Role::TimeMore,
-                    current.map_or(20.0, |c| c.willing_more_few_hours_month_pct),
-                ),
-            ] {
-                for (vi, _) in asked(role) {
-                    time.push(ItemPlan {
-                        var: vi,
-                        rate: rate / 100.0,
-                        deltas: Vec::new(),
-                        first_share: 0.7,
-                    });
-                }
-            }
-            // attenuation of each measure relative to its latent
-            let ind_rates: Vec<f64> = individual.iter().map(|i| i.rate).collect();
-            let a_ind = if ind_rates.is_empty() {
-                1.0
-            } else {
-                measure_attenuation(&ind_rates, ITEM_LOADING, rng)
-            };
-            let col_rates: Vec<f64> = collective.iter().map(|i| i.rate).collect();
-            let a_col = if col_rates.is_empty() {
-                1.0
-            } else {
-                measure_attenuation(&col_rates, COLLECTIVE_LOADING, rng)
-            };
-            let mut attitudes = Vec::new();
-            for role in [
-                Role::Conditions,
-                Role::SatResponse,
-                Role::SatInformation,
-                Role::SatConsultation,
-                Role::Efficacy,
-            ] {
-                for (vi, v) in asked(role) {
-                    let a_s = codebook.values_of(v).map_or(1.0, |set| {
-                        let cats = categories(set);
-                        let scores: Vec<f64> =
-                            cats.iter().map(|c| set.score(*c).unwrap_or(0.0)).collect();
-                        discretisation_r(&scores, &category_probs(cats.len()))
-                    });
-                    attitudes.push(ScoredPlan {
-                        var: vi,
-                        beta: target_r(published, 3, v, &area.name, theme) / (a_s * a_ind),
-                        gamma: target_r(published, 4, v, &area.name, theme) / (a_s * a_col),
-                    });
-                }
-            }
-            let mut demographics = Vec::new();
-            for role in [Role::Age, Role::Gender, Role::Ethnicity] {
-                if let Some((vi, v)) = codebook
-                    .variables
-                    .iter()
-                    .enumerate()
-                    .find(|(_, v)| v.role == role)
-                    && v.areas.contains(&area.name)
-                {
-                    demographics.push(ScoredPlan {
-                        var: vi,
-                        beta: target_r(published, 3, v, &area.name, theme) / a_ind,
-                        gamma: target_r(published, 4, v, &area.name, theme) / a_col,
-                    });
-                }
-            }
-            // keep the explained variance of each latent below MAX_R2
-            for pick in [0usize, 1] {
-                let get = |p: &ScoredPlan| if pick == 0 { p.beta } else { p.gamma };
-                let r2: f64 = attitudes
-                    .iter()
-                    .chain(&demographics)
-                    .map(|p| get(p).powi(2))
-                    .sum();
-                if r2 > MAX_R2 {
-                    let f = (MAX_R2 / r2).sqrt();
-                    for p in attitudes.iter_mut().chain(demographics.iter_mut()) {
-                        if pick == 0 { p.beta *= f } else { p.gamma *= f }
-                    }
-                }
-            }
-            themes.push(ThemePlan {
-                individual,
-                collective,
-                time,
-                attitudes,
-                demographics,
-            });
-        }
+            })
+            .collect();
         plans.push(AreaPlan {
             index: ai,
             respondents,
@@ -502,6 +365,184 @@ fn plan(codebook: &Codebook, published: &Published, rng: &mut Rng) -> Vec<AreaPl
         });
     }
     plans
+}
+
+/// One theme in one area, while planning.
+struct Place<'a> {
+    codebook: &'a Codebook,
+    published: &'a Published,
+    area: &'a str,
+    theme: &'a str,
+}
+
+impl<'a> Place<'a> {
+    /// The variables of a role asked about this theme in this area.
+    fn asked(&self, role: Role) -> Vec<(usize, &'a Variable)> {
+        self.codebook
+            .variables
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| {
+                v.role == role
+                    && v.theme.as_deref() == Some(self.theme)
+                    && v.areas.iter().any(|a| a == self.area)
+            })
+            .collect()
+    }
+
+    /// Individual, collective and time items with their rates.
+    fn production_items(&self, rng: &mut Rng) -> (Vec<ItemPlan>, Vec<ItemPlan>, Vec<ItemPlan>) {
+        let (codebook, published, theme) = (self.codebook, self.published, self.theme);
+        let level = published.level(self.area, theme);
+        // individual items: rates spread around the level, per sub-item
+        let p_ind = level.map_or(0.5, |l| l.individual_pct / 100.0);
+        let ind_vars = self.asked(Role::Individual);
+        let mut individual = Vec::new();
+        let mut subs: Vec<Option<String>> = ind_vars.iter().map(|(_, v)| v.sub.clone()).collect();
+        subs.dedup();
+        for sub in &subs {
+            let group: Vec<&(usize, &Variable)> =
+                ind_vars.iter().filter(|(_, v)| &v.sub == sub).collect();
+            let rates = spread_rates(p_ind, group.len(), rng);
+            for ((vi, _), rate) in group.into_iter().zip(rates) {
+                individual.push(ItemPlan {
+                    var: *vi,
+                    rate,
+                    deltas: arm_deltas(
+                        codebook,
+                        published,
+                        self.area,
+                        theme,
+                        sub.as_deref(),
+                        false,
+                    ),
+                    first_share: 0.4,
+                });
+            }
+        }
+        let p_col = level.map_or(0.2, |l| l.collective_pct / 100.0);
+        let first_col = level
+            .and_then(|l| l.collective_often_pct.map(|o| o / l.collective_pct))
+            .unwrap_or(0.4);
+        let collective: Vec<ItemPlan> = self
+            .asked(Role::Collective)
+            .into_iter()
+            .map(|(vi, v)| ItemPlan {
+                var: vi,
+                rate: p_col,
+                deltas: arm_deltas(
+                    codebook,
+                    published,
+                    self.area,
+                    theme,
+                    v.sub.as_deref(),
+                    true,
+                ),
+                first_share: first_col,
+            })
+            .collect();
+        let current = published.barnet_time.iter().find(|t| t.theme == theme);
+        let mut time = Vec::new();
+        for (role, rate) in [
+            (Role::Time, level.and_then(|l| l.time_pct).unwrap_or(30.0)),
+            (
+                Role::TimeCurrent,
+                current.map_or(20.0, |c| c.currently_few_hours_month_pct),
+            ),
+            (
+                Role::TimeMore,
+                current.map_or(20.0, |c| c.willing_more_few_hours_month_pct),
+            ),
+        ] {
+            for (vi, _) in self.asked(role) {
+                time.push(ItemPlan {
+                    var: vi,
+                    rate: rate / 100.0,
+                    deltas: Vec::new(),
+                    first_share: 0.7,
+                });
+            }
+        }
+        (individual, collective, time)
+    }
+
+    /// Attitudes and demographics with their correlations with the two
+    /// latents, corrected for the attenuation of the measures.
+    fn scored(
+        &self,
+        individual: &[ItemPlan],
+        collective: &[ItemPlan],
+        rng: &mut Rng,
+    ) -> (Vec<ScoredPlan>, Vec<ScoredPlan>) {
+        let (codebook, published, theme) = (self.codebook, self.published, self.theme);
+        // attenuation of each measure relative to its latent
+        let ind_rates: Vec<f64> = individual.iter().map(|i| i.rate).collect();
+        let a_ind = if ind_rates.is_empty() {
+            1.0
+        } else {
+            measure_attenuation(&ind_rates, ITEM_LOADING, rng)
+        };
+        let col_rates: Vec<f64> = collective.iter().map(|i| i.rate).collect();
+        let a_col = if col_rates.is_empty() {
+            1.0
+        } else {
+            measure_attenuation(&col_rates, COLLECTIVE_LOADING, rng)
+        };
+        let mut attitudes = Vec::new();
+        for role in [
+            Role::Conditions,
+            Role::SatResponse,
+            Role::SatInformation,
+            Role::SatConsultation,
+            Role::Efficacy,
+        ] {
+            for (vi, v) in self.asked(role) {
+                let a_s = codebook.values_of(v).map_or(1.0, |set| {
+                    let cats = categories(set);
+                    let scores: Vec<f64> =
+                        cats.iter().map(|c| set.score(*c).unwrap_or(0.0)).collect();
+                    discretisation_r(&scores, &category_probs(cats.len()))
+                });
+                attitudes.push(ScoredPlan {
+                    var: vi,
+                    beta: target_r(published, 3, v, self.area, theme) / (a_s * a_ind),
+                    gamma: target_r(published, 4, v, self.area, theme) / (a_s * a_col),
+                });
+            }
+        }
+        let mut demographics = Vec::new();
+        for role in [Role::Age, Role::Gender, Role::Ethnicity] {
+            if let Some((vi, v)) = codebook
+                .variables
+                .iter()
+                .enumerate()
+                .find(|(_, v)| v.role == role)
+                && v.areas.iter().any(|a| a == self.area)
+            {
+                demographics.push(ScoredPlan {
+                    var: vi,
+                    beta: target_r(published, 3, v, self.area, theme) / a_ind,
+                    gamma: target_r(published, 4, v, self.area, theme) / a_col,
+                });
+            }
+        }
+        // keep the explained variance of each latent below MAX_R2
+        for pick in [0usize, 1] {
+            let get = |p: &ScoredPlan| if pick == 0 { p.beta } else { p.gamma };
+            let r2: f64 = attitudes
+                .iter()
+                .chain(&demographics)
+                .map(|p| get(p).powi(2))
+                .sum();
+            if r2 > MAX_R2 {
+                let f = (MAX_R2 / r2).sqrt();
+                for p in attitudes.iter_mut().chain(demographics.iter_mut()) {
+                    if pick == 0 { p.beta *= f } else { p.gamma *= f }
+                }
+            }
+        }
+        (attitudes, demographics)
+    }
 }
 
 /// Writes the synthetic survey as CSV in the codebook's layout; returns the
