@@ -659,7 +659,6 @@ fn draw_categorical(rng: &mut Rng, cats: &[i64], probs: &[f64]) -> i64 {
 fn draw_area(codebook: &Codebook, plan: &AreaPlan, replicate: u32, rng: &mut Rng) -> Chunk {
     let n = plan.respondents;
     let area = &codebook.areas[plan.index];
-    let mut codes: Vec<Vec<Option<i64>>> = vec![vec![None; n]; codebook.variables.len()];
     let ids = (0..n)
         .map(|i| {
             (area.code as u64 * 1_000_000_000 + u64::from(replicate) * 10_000 + i as u64 + 1)
@@ -670,7 +669,45 @@ fn draw_area(codebook: &Codebook, plan: &AreaPlan, replicate: u32, rng: &mut Rng
     let mean_w = weight.iter().sum::<f64>() / n as f64;
     weight.iter_mut().for_each(|w| *w /= mean_w);
 
-    // respondent-level variables
+    let mut codes: Vec<Vec<Option<i64>>> = vec![vec![None; n]; codebook.variables.len()];
+    let arm = draw_respondent_variables(codebook, plan, &mut codes, rng);
+    let arms = Arms::new(plan, &arm);
+    for theme in &plan.themes {
+        let (ind_latent, col_latent) = draw_latents(codebook, theme, &mut codes, n, rng);
+        let groups = [
+            (&theme.individual, &ind_latent, ITEM_LOADING, DK_ITEM),
+            (
+                &theme.collective,
+                &col_latent,
+                COLLECTIVE_LOADING,
+                DK_COLLECTIVE,
+            ),
+            (&theme.time, &col_latent, TIME_LOADING, DK_TIME),
+        ];
+        for (items, latent, loading, dk_rate) in groups {
+            let single = items.len() == 1 && loading == COLLECTIVE_LOADING;
+            for item in items {
+                let set = codebook
+                    .values_of(&codebook.variables[item.var])
+                    .expect("checked codebook");
+                let score = item_scores(latent, loading, single, rng);
+                draw_item(set, item, &score, dk_rate, &arms, &mut codes[item.var], rng);
+            }
+        }
+    }
+    Chunk { ids, weight, codes }
+}
+
+/// Area, trial arm (balanced, shuffled) and demographics; returns each
+/// respondent's arm code (0 outside a trial).
+fn draw_respondent_variables(
+    codebook: &Codebook,
+    plan: &AreaPlan,
+    codes: &mut [Vec<Option<i64>>],
+    rng: &mut Rng,
+) -> Vec<i64> {
+    let area = &codebook.areas[plan.index];
+    let n = plan.respondents;
     let mut arm = vec![0i64; n];
     for (vi, var) in codebook.variables.iter().enumerate() {
         match var.role {
@@ -697,170 +734,186 @@ fn draw_area(codebook: &Codebook, plan: &AreaPlan, replicate: u32, rng: &mut Rng
             _ => {}
         }
     }
-    let arm_groups: Vec<Vec<usize>> = if plan.arm_codes.is_empty() {
-        vec![(0..n).collect()]
-    } else {
-        plan.arm_codes
-            .iter()
-            .map(|c| (0..n).filter(|i| arm[*i] == *c).collect())
-            .collect()
-    };
-    let arm_code_of_group: Vec<Option<i64>> = if plan.arm_codes.is_empty() {
-        vec![None]
-    } else {
-        plan.arm_codes.iter().map(|c| Some(*c)).collect()
-    };
+    arm
+}
 
-    // standardised demographic scores (missing -> mean)
-    let standardise = |vi: usize, codes: &[Vec<Option<i64>>]| -> Vec<f64> {
-        let set = codebook
-            .values_of(&codebook.variables[vi])
-            .expect("checked codebook");
-        let s: Vec<Option<f64>> = codes[vi]
-            .iter()
-            .map(|c| c.and_then(|c| set.score(c)))
-            .collect();
-        let vals: Vec<f64> = s.iter().flatten().copied().collect();
-        let m = vals.iter().sum::<f64>() / vals.len().max(1) as f64;
-        let sd =
-            (vals.iter().map(|v| (v - m).powi(2)).sum::<f64>() / vals.len().max(1) as f64).sqrt();
-        s.iter()
-            .map(|v| v.map_or(0.0, |v| if sd > 0.0 { (v - m) / sd } else { 0.0 }))
-            .collect()
-    };
+/// The respondents of each trial arm (one group of everyone without a trial).
+struct Arms {
+    groups: Vec<Vec<usize>>,
+    /// The arm code of each group.
+    codes: Vec<Option<i64>>,
+}
 
-    for theme in &plan.themes {
-        // Latent draws made exactly orthogonal in the sample (Gram-Schmidt),
-        // so the sample correlations of the latents with each attitude and
-        // demographic are the planned coefficients, not the planned
-        // coefficients plus sampling noise.
-        let mut basis: Vec<Vec<f64>> = Vec::new();
-        for d in &theme.demographics {
-            let z = standardise(d.var, &codes);
-            basis.push(orthonormalise(z, &basis));
+impl Arms {
+    fn new(plan: &AreaPlan, arm: &[i64]) -> Self {
+        if plan.arm_codes.is_empty() {
+            return Arms {
+                groups: vec![(0..arm.len()).collect()],
+                codes: vec![None],
+            };
         }
-        let demo_count = basis.len();
-        for _ in 0..theme.attitudes.len() + 2 {
-            let z: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
-            basis.push(orthonormalise(z, &basis));
-        }
-        let mut ind_latent = vec![0.0; n];
-        let mut col_latent = vec![0.0; n];
-        let (mut r2_ind, mut r2_col) = (0.0, 0.0);
-        for (d, z) in theme.demographics.iter().zip(&basis) {
-            for i in 0..n {
-                ind_latent[i] += d.beta * z[i];
-                col_latent[i] += d.gamma * z[i];
-            }
-            r2_ind += d.beta * d.beta;
-            r2_col += d.gamma * d.gamma;
-        }
-        for (a, z) in theme.attitudes.iter().zip(&basis[demo_count..]) {
-            let var = &codebook.variables[a.var];
-            let set = codebook.values_of(var).expect("checked codebook");
-            let cats = categories(set);
-            let probs = category_probs(cats.len());
-            let n01 = Normal::standard();
-            let mut cuts = Vec::new();
-            let mut cum = 0.0;
-            for p in &probs[..probs.len() - 1] {
-                cum += p;
-                cuts.push(n01.inverse_cdf(cum));
-            }
-            let dk = set.dont_know.iter().next().copied();
-            for i in 0..n {
-                ind_latent[i] += a.beta * z[i];
-                col_latent[i] += a.gamma * z[i];
-                let u = rng.uniform();
-                codes[a.var][i] = if u < BLANK {
-                    None
-                } else if u < BLANK + DK_ATTITUDE && dk.is_some() {
-                    dk
-                } else {
-                    Some(cats[cuts.iter().filter(|c| z[i] > **c).count()])
-                };
-            }
-            r2_ind += a.beta * a.beta;
-            r2_col += a.gamma * a.gamma;
-        }
-        let (e_ind, e_col) = (
-            (1.0 - r2_ind).max(0.0).sqrt(),
-            (1.0 - r2_col).max(0.0).sqrt(),
-        );
-        let (noise_ind, noise_col) = (&basis[basis.len() - 2], &basis[basis.len() - 1]);
-        for i in 0..n {
-            ind_latent[i] += e_ind * noise_ind[i];
-            col_latent[i] += e_col * noise_col[i];
-        }
-        let groups = [
-            (&theme.individual, &ind_latent, ITEM_LOADING, DK_ITEM),
-            (
-                &theme.collective,
-                &col_latent,
-                COLLECTIVE_LOADING,
-                DK_COLLECTIVE,
-            ),
-            (&theme.time, &col_latent, TIME_LOADING, DK_TIME),
-        ];
-        for (items, latent, loading, dk_rate) in groups {
-            let single = items.len() == 1 && loading == COLLECTIVE_LOADING;
-            for item in items {
-                let set = codebook
-                    .values_of(&codebook.variables[item.var])
-                    .expect("checked codebook");
-                let score = item_scores(latent, loading, single, rng);
-                let dk = set.dont_know.iter().next().copied();
-                let mut answered = vec![false; n];
-                for (i, slot) in answered.iter_mut().enumerate() {
-                    let u = rng.uniform();
-                    if u < BLANK {
-                        codes[item.var][i] = None;
-                    } else if u < BLANK + dk_rate && dk.is_some() {
-                        codes[item.var][i] = dk;
-                    } else {
-                        *slot = true;
-                    }
-                }
-                let mean_delta = if item.deltas.is_empty() {
-                    0.0
-                } else {
-                    arm_code_of_group
-                        .iter()
-                        .map(|c| c.map_or(0.0, |c| delta_of(&item.deltas, c)))
-                        .sum::<f64>()
-                        / arm_code_of_group.len() as f64
-                };
-                let positives: Vec<i64> = set.positive.iter().copied().collect();
-                let negatives: Vec<i64> = categories(set)
-                    .into_iter()
-                    .filter(|c| !set.positive.contains(c))
-                    .collect();
-                let mut positive = vec![false; n];
-                for (g, members) in arm_groups.iter().enumerate() {
-                    let eligible: Vec<usize> =
-                        members.iter().copied().filter(|i| answered[*i]).collect();
-                    let delta = arm_code_of_group[g].map_or(0.0, |c| delta_of(&item.deltas, c));
-                    let rate = (item.rate + delta - mean_delta).clamp(0.005, 0.995);
-                    assign_quota(&score, &eligible, rate, &mut positive);
-                }
-                for i in 0..n {
-                    if !answered[i] {
-                        continue;
-                    }
-                    codes[item.var][i] = Some(if positive[i] {
-                        if positives.len() == 1 || rng.uniform() < item.first_share {
-                            positives[0]
-                        } else {
-                            positives[1 + rng.below(positives.len() - 1)]
-                        }
-                    } else {
-                        negatives[rng.below(negatives.len())]
-                    });
-                }
-            }
+        Arms {
+            groups: plan
+                .arm_codes
+                .iter()
+                .map(|c| (0..arm.len()).filter(|i| arm[*i] == *c).collect())
+                .collect(),
+            codes: plan.arm_codes.iter().map(|c| Some(*c)).collect(),
         }
     }
-    Chunk { ids, weight, codes }
+}
+
+/// A coded variable's scores standardised (missing → the mean).
+fn standardise(codebook: &Codebook, vi: usize, codes: &[Vec<Option<i64>>]) -> Vec<f64> {
+    let set = codebook
+        .values_of(&codebook.variables[vi])
+        .expect("checked codebook");
+    let s: Vec<Option<f64>> = codes[vi]
+        .iter()
+        .map(|c| c.and_then(|c| set.score(c)))
+        .collect();
+    let vals: Vec<f64> = s.iter().flatten().copied().collect();
+    let m = vals.iter().sum::<f64>() / vals.len().max(1) as f64;
+    let sd = (vals.iter().map(|v| (v - m).powi(2)).sum::<f64>() / vals.len().max(1) as f64).sqrt();
+    s.iter()
+        .map(|v| v.map_or(0.0, |v| if sd > 0.0 { (v - m) / sd } else { 0.0 }))
+        .collect()
+}
+
+/// A theme's two latents (individual and collective co-production), and its
+/// attitude answers cut from the same draws.
+///
+/// Latent draws are made exactly orthogonal in the sample (Gram-Schmidt),
+/// so the sample correlations of the latents with each attitude and
+/// demographic are the planned coefficients, not the planned coefficients
+/// plus sampling noise.
+fn draw_latents(
+    codebook: &Codebook,
+    theme: &ThemePlan,
+    codes: &mut [Vec<Option<i64>>],
+    n: usize,
+    rng: &mut Rng,
+) -> (Vec<f64>, Vec<f64>) {
+    let mut basis: Vec<Vec<f64>> = Vec::new();
+    for d in &theme.demographics {
+        let z = standardise(codebook, d.var, codes);
+        basis.push(orthonormalise(z, &basis));
+    }
+    let demo_count = basis.len();
+    for _ in 0..theme.attitudes.len() + 2 {
+        let z: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
+        basis.push(orthonormalise(z, &basis));
+    }
+    let mut ind_latent = vec![0.0; n];
+    let mut col_latent = vec![0.0; n];
+    let (mut r2_ind, mut r2_col) = (0.0, 0.0);
+    for (d, z) in theme.demographics.iter().zip(&basis) {
+        for i in 0..n {
+            ind_latent[i] += d.beta * z[i];
+            col_latent[i] += d.gamma * z[i];
+        }
+        r2_ind += d.beta * d.beta;
+        r2_col += d.gamma * d.gamma;
+    }
+    for (a, z) in theme.attitudes.iter().zip(&basis[demo_count..]) {
+        let var = &codebook.variables[a.var];
+        let set = codebook.values_of(var).expect("checked codebook");
+        let cats = categories(set);
+        let probs = category_probs(cats.len());
+        let n01 = Normal::standard();
+        let mut cuts = Vec::new();
+        let mut cum = 0.0;
+        for p in &probs[..probs.len() - 1] {
+            cum += p;
+            cuts.push(n01.inverse_cdf(cum));
+        }
+        let dk = set.dont_know.iter().next().copied();
+        for i in 0..n {
+            ind_latent[i] += a.beta * z[i];
+            col_latent[i] += a.gamma * z[i];
+            let u = rng.uniform();
+            codes[a.var][i] = if u < BLANK {
+                None
+            } else if u < BLANK + DK_ATTITUDE && dk.is_some() {
+                dk
+            } else {
+                Some(cats[cuts.iter().filter(|c| z[i] > **c).count()])
+            };
+        }
+        r2_ind += a.beta * a.beta;
+        r2_col += a.gamma * a.gamma;
+    }
+    let (e_ind, e_col) = (
+        (1.0 - r2_ind).max(0.0).sqrt(),
+        (1.0 - r2_col).max(0.0).sqrt(),
+    );
+    let (noise_ind, noise_col) = (&basis[basis.len() - 2], &basis[basis.len() - 1]);
+    for i in 0..n {
+        ind_latent[i] += e_ind * noise_ind[i];
+        col_latent[i] += e_col * noise_col[i];
+    }
+    (ind_latent, col_latent)
+}
+
+/// One co-production item: blanks and don't knows first, then in each arm
+/// the planned share of those who answered, highest scores first, say yes.
+fn draw_item(
+    set: &ValueSet,
+    item: &ItemPlan,
+    score: &[f64],
+    dk_rate: f64,
+    arms: &Arms,
+    codes: &mut [Option<i64>],
+    rng: &mut Rng,
+) {
+    let n = codes.len();
+    let dk = set.dont_know.iter().next().copied();
+    let mut answered = vec![false; n];
+    for (i, slot) in answered.iter_mut().enumerate() {
+        let u = rng.uniform();
+        if u < BLANK {
+            codes[i] = None;
+        } else if u < BLANK + dk_rate && dk.is_some() {
+            codes[i] = dk;
+        } else {
+            *slot = true;
+        }
+    }
+    let mean_delta = if item.deltas.is_empty() {
+        0.0
+    } else {
+        arms.codes
+            .iter()
+            .map(|c| c.map_or(0.0, |c| delta_of(&item.deltas, c)))
+            .sum::<f64>()
+            / arms.codes.len() as f64
+    };
+    let positives: Vec<i64> = set.positive.iter().copied().collect();
+    let negatives: Vec<i64> = categories(set)
+        .into_iter()
+        .filter(|c| !set.positive.contains(c))
+        .collect();
+    let mut positive = vec![false; n];
+    for (g, members) in arms.groups.iter().enumerate() {
+        let eligible: Vec<usize> = members.iter().copied().filter(|i| answered[*i]).collect();
+        let delta = arms.codes[g].map_or(0.0, |c| delta_of(&item.deltas, c));
+        let rate = (item.rate + delta - mean_delta).clamp(0.005, 0.995);
+        assign_quota(score, &eligible, rate, &mut positive);
+    }
+    for i in 0..n {
+        if !answered[i] {
+            continue;
+        }
+        codes[i] = Some(if positive[i] {
+            if positives.len() == 1 || rng.uniform() < item.first_share {
+                positives[0]
+            } else {
+                positives[1 + rng.below(positives.len() - 1)]
+            }
+        } else {
+            negatives[rng.below(negatives.len())]
+        });
+    }
 }
 
 /// `v` centred, made orthogonal to every vector of `basis` (each centred
