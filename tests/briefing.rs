@@ -188,3 +188,199 @@ fn committed_eu_survey_is_its_seed() {
         "data/eu2008/survey.csv is stale"
     );
 }
+
+/// The page's text between `start` and the next `end`, for every occurrence.
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Vec<&'a str> {
+    text.match_indices(start)
+        .filter_map(|(i, _)| {
+            let rest = &text[i + start.len()..];
+            rest.find(end).map(|j| &rest[..j])
+        })
+        .collect()
+}
+
+fn bristol(out: &Path, extra: &[&str]) -> (String, serde_json::Value) {
+    let (ok, err) = render(
+        &briefing(),
+        out,
+        &[&["-p", "area=Bristol", "--to", "html,json,typ"], extra].concat(),
+    );
+    assert!(ok, "{err}");
+    let html = std::fs::read_to_string(out.join("council-briefing--bristol.html")).unwrap();
+    let json =
+        serde_json::from_slice(&std::fs::read(out.join("council-briefing--bristol.json")).unwrap())
+            .unwrap();
+    (html, json)
+}
+
+#[test]
+fn the_data_banner_appears_exactly_when_the_data_are_not_real() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // the bundled data are synthetic: banner in the page, the PDF source and the JSON
+    let out = tempfile::tempdir().unwrap();
+    let (html, json) = bristol(out.path(), &[]);
+    let typ = std::fs::read_to_string(out.path().join("council-briefing--bristol.typ")).unwrap();
+    assert_eq!(html.matches("class=\"data-notice\"").count(), 1);
+    assert!(html.contains("<strong>Synthetic data.</strong>"));
+    assert!(typ.contains("Synthetic data."), "the PDF carries it too");
+    assert!(
+        json["notice"]
+            .as_str()
+            .unwrap()
+            .starts_with("Synthetic data.")
+    );
+    assert!(html.contains("The data are synthetic"), "Methods says so");
+    // the same export declared real: no banner, no synthetic wording
+    let dir = tempfile::tempdir().unwrap();
+    let codebook = std::fs::read_to_string(root.join("data/codebook.toml"))
+        .unwrap()
+        .replace("data = \"synthetic\"", "data = \"real\"");
+    std::fs::write(dir.path().join("codebook.toml"), codebook).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (html, json) = bristol(
+        out.path(),
+        &[
+            "--codebook",
+            &dir.path().join("codebook.toml").display().to_string(),
+            "--data",
+            &root.join("data/survey.csv").display().to_string(),
+        ],
+    );
+    assert!(!html.contains("class=\"data-notice\""));
+    assert!(
+        !html.to_lowercase().contains("synthetic"),
+        "real data are not called synthetic"
+    );
+    assert!(json["notice"].is_null());
+    // illustrative data say they must not be quoted
+    let eu = root.join("data/eu2008");
+    let out = tempfile::tempdir().unwrap();
+    let (ok, err) = render(
+        &briefing(),
+        out.path(),
+        &[
+            "-p",
+            "area=Denmark",
+            "--to",
+            "html",
+            "--data",
+            &eu.join("survey.csv").display().to_string(),
+            "--codebook",
+            &eu.join("codebook.toml").display().to_string(),
+            "--published",
+            &eu.join("targets.toml").display().to_string(),
+        ],
+    );
+    assert!(ok, "{err}");
+    let html = std::fs::read_to_string(out.path().join("council-briefing--denmark.html")).unwrap();
+    assert!(html.contains("must not be quoted"));
+    assert!(html.contains("Briefing for policy makers, from the 2008 five-country survey"));
+    assert!(html.contains("5 countries in the data set"));
+    let body = &html[..html.find("<footer").unwrap()];
+    assert!(
+        !body.to_lowercase().contains("council"),
+        "a national survey's briefing says nothing of councils"
+    );
+}
+
+#[test]
+fn trial_sizes_and_detectable_effects_in_prose_are_the_results() {
+    let out = tempfile::tempdir().unwrap();
+    let (html, json) = bristol(out.path(), &[]);
+    let nudges = json["results"]["nudges"].as_array().unwrap();
+    let rows = |stat: &str, theme: &str| -> Vec<f64> {
+        nudges
+            .iter()
+            .filter(|r| {
+                r["area"] == "Bristol"
+                    && r["statistic"] == stat
+                    && r["variable"] == "collective"
+                    && r["theme"] == theme
+            })
+            .map(|r| r["estimate"].as_f64().unwrap())
+            .collect()
+    };
+    let sentences: Vec<&str> = between(&html, ", with ", " percentage points to be detected")
+        .into_iter()
+        .filter(|s| !s.contains('<'))
+        .collect();
+    assert_eq!(sentences.len(), 2, "one sentence per theme: {sentences:?}");
+    for (sentence, theme) in sentences.iter().zip(["community_safety", "environment"]) {
+        let sizes = rows("arm_size", theme);
+        let mde = rows("mde", theme);
+        let lo = sizes.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = sizes.iter().copied().fold(0.0, f64::max);
+        assert!(
+            sentence.starts_with(&format!("{lo} to {hi} residents in each arm")),
+            "{theme}: {sentence} (arms {sizes:?})"
+        );
+        let mde_lo = mde.iter().copied().fold(f64::INFINITY, f64::min) * 100.0;
+        let mde_hi = mde.iter().copied().fold(0.0, f64::max) * 100.0;
+        assert!(
+            sentence.ends_with(&format!("by {mde_lo:.1} to {mde_hi:.1}")),
+            "{theme}: {sentence} (mde {mde:?})"
+        );
+    }
+    // the recommendation cites the same detectable effects
+    let all_mde: Vec<f64> = ["community_safety", "environment"]
+        .iter()
+        .flat_map(|t| rows("mde", t))
+        .collect();
+    let lo = all_mde.iter().copied().fold(f64::INFINITY, f64::min) * 100.0;
+    let hi = all_mde.iter().copied().fold(0.0, f64::max) * 100.0;
+    let recs = json["results"]["recommendations"].as_array().unwrap();
+    let nudge = recs
+        .iter()
+        .find(|r| r["id"] == "nudges-no-detectable-effect")
+        .expect("no Bristol nudge effect is significant after adjustment");
+    assert!(
+        nudge["evidence"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("effects of {lo:.1} to {hi:.1} points")),
+        "{}",
+        nudge["evidence"]
+    );
+    assert!(!html.contains("raised collective participation"));
+}
+
+#[test]
+fn summary_percentages_are_the_table_cells() {
+    let out = tempfile::tempdir().unwrap();
+    let (html, _) = bristol(out.path(), &[]);
+    // Table 1's cells: (theme, measure) -> shown percentage
+    let table = between(&html, "id=\"tbl-levels\"", "</tbody>")[0];
+    let cell = |theme: &str, measure: &str| -> String {
+        let row = format!(
+            "<th scope=\"row\">{theme}</th><th scope=\"row\">{measure}</th><td class=\"num\">"
+        );
+        between(table, &row, "<")
+            .first()
+            .unwrap_or_else(|| panic!("no row {theme} / {measure}"))
+            .to_string()
+    };
+    let summary = between(&html, "<h2 id=\"summary\">Summary</h2>", "<h2")[0];
+    let claims = between(summary, "In ", " take part collectively");
+    assert_eq!(claims.len(), 2, "{summary}");
+    for claim in claims {
+        let (theme, rest) = claim
+            .split_once(", the individual co-production index is ")
+            .unwrap();
+        let (individual, collective) = rest.split_once("% while ").unwrap();
+        let collective = collective.trim_end_matches('%');
+        let label = {
+            let mut c = theme.chars();
+            c.next().unwrap().to_uppercase().collect::<String>() + c.as_str()
+        };
+        assert_eq!(
+            individual,
+            cell(&label, "Individual co-production"),
+            "{claim}"
+        );
+        assert_eq!(
+            collective,
+            cell(&label, "Collective co-production"),
+            "{claim}"
+        );
+    }
+}

@@ -542,7 +542,11 @@ impl Drawing<'_> {
             let alt = format!(
                 "Heat map of {} by {} for {} correlates and {} columns: {positive} significant positive and {negative} significant negative of {total} values; blank cells were not asked.",
                 super::labels::measure(value_col).to_lowercase(),
-                col_cols.join(" and "),
+                col_cols
+                    .iter()
+                    .map(|c| super::table::default_label(c).to_lowercase())
+                    .collect::<Vec<_>>()
+                    .join(" and "),
                 row_keys.len(),
                 col_keys.len()
             );
@@ -709,7 +713,7 @@ impl Drawing<'_> {
                     .point(self.block.body_offset)
                 })?;
                 panels.push((svg, if line { chart::LINE_SIZE } else { chart.size }));
-                let d = describe(&chart, &y).replacen(
+                let d = describe(&chart, &y, &xs).replacen(
                     "Bar chart",
                     if line { "Line chart" } else { "Bar chart" },
                     1,
@@ -1018,7 +1022,17 @@ fn with_suppression_note(
     })
 }
 
-fn describe(chart: &BarChart, y: &str) -> String {
+/// Alt text of a bar or line chart: what is measured (the axis title, else
+/// the column's heading), along what, and the extremes.
+fn describe(chart: &BarChart, y: &str, xs: &[String]) -> String {
+    let what = match chart.y_label.as_str() {
+        "%" | "" => super::table::default_label(y),
+        l => l.to_string(),
+    };
+    let along: Vec<String> = xs
+        .iter()
+        .map(|x| super::table::default_label(x).to_lowercase())
+        .collect();
     let fmt = |v: f64| {
         if chart.percent {
             format!("{:.0}%", v * 100.0)
@@ -1046,7 +1060,17 @@ fn describe(chart: &BarChart, y: &str) -> String {
         .map(|s| s.name.as_str())
         .filter(|s| !s.is_empty())
         .collect();
-    let mut text = format!("Bar chart of {y} for {} categories", chart.categories.len());
+    let mut text = format!(
+        "Bar chart of {} by {} ({} {})",
+        what.to_lowercase(),
+        along.join(" and "),
+        chart.categories.len(),
+        if chart.categories.len() == 1 {
+            "category"
+        } else {
+            "categories"
+        }
+    );
     if !series.is_empty() {
         text.push_str(&format!(", comparing {}", series.join(" and ")));
     }

@@ -426,6 +426,7 @@ impl<'a> Driver<'a> {
             date,
             lang: doc.front.lang.clone(),
             toc: doc.front.toc,
+            notice: self.ctx.survey.codebook.survey.banner(),
             nodes: self.nodes,
             results: self.results,
             provenance,

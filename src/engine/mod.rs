@@ -342,6 +342,9 @@ pub struct Evaluated {
     pub lang: String,
     /// Table of contents wanted.
     pub toc: bool,
+    /// The banner under the title when the data are not real (synthetic or
+    /// illustrative): every output carries it.
+    pub notice: Option<String>,
     /// Content.
     pub nodes: Vec<OutNode>,
     /// Every named result, as JSON.

@@ -29,10 +29,30 @@ pub fn environment(survey: &Survey) -> Environment<'static> {
         .iter()
         .map(|t| (t.id.clone(), t.label.clone()))
         .collect();
+    let as_filter = labels.clone();
     env.add_function("theme_label", move |id: String| {
         labels.get(&id).cloned().unwrap_or(id)
     });
+    env.add_filter("theme_label", move |id: String| {
+        as_filter.get(&id).cloned().unwrap_or(id)
+    });
+    env.add_filter("measure", |name: String| super::labels::measure(&name));
+    env.add_filter("and_list", and_list);
     env
+}
+
+/// A list in English: "a", "a and b", "a, b and c".
+fn and_list(v: Value) -> Result<String, Error> {
+    let items: Vec<String> = v
+        .try_iter()
+        .map_err(|_| Error::new(ErrorKind::InvalidOperation, "and_list needs a list"))?
+        .map(|x| x.to_string())
+        .collect();
+    Ok(match items.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    })
 }
 
 /// The estimate inside a value: the number itself, or its `estimate` field.
@@ -266,6 +286,7 @@ pub fn values(ctx: &Context, doc: &Document) -> Value {
         "params".into(),
         serde_json::to_value(&ctx.params).unwrap_or_default(),
     );
+    let info = &ctx.survey.codebook.survey;
     let areas: Vec<&str> = ctx
         .survey
         .codebook
@@ -279,6 +300,12 @@ pub fn values(ctx: &Context, doc: &Document) -> Value {
             "title": doc.front.title,
             "areas": areas,
             "min_base": ctx.min_base,
+            "survey": info.name,
+            "survey_title": info.title,
+            "data": info.data,
+            "unit": info.unit,
+            "units": info.units(),
+            "audience": info.audience,
         }),
     );
     Value::from(minijinja::value::Serde(&map))

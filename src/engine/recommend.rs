@@ -51,6 +51,10 @@ struct Rule {
     text: String,
     evidence: String,
     source: Option<String>,
+    /// Rules that, when they fire, silence this one (so that contradicting
+    /// recommendations never appear together).
+    #[serde(default)]
+    unless: Vec<String>,
 }
 
 const TYPES: [&str; 4] = [
@@ -92,92 +96,145 @@ impl Engine for Recommend {
         let text = std::fs::read_to_string(&path).map_err(|e| {
             Diagnostic::error(format!("cannot read rules file `{}`: {e}", spec.rules))
         })?;
-        let at = |offset: usize| {
-            let (line, col, _) = line_col(&text, offset);
-            format!("{}:{line}:{col}", path.display())
-        };
-        let rules: Rules = toml::from_str(&text).map_err(|e| {
-            let place = e.span().map_or(path.display().to_string(), |s| at(s.start));
-            Diagnostic::error(format!("rules file {place}: {}", e.message().trim()))
-        })?;
-        let env = prose::environment(ctx.survey);
+        let fired = fire(&path, &text, ctx)?;
         let mut markdown = String::new();
         if let Some(h) = &spec.heading {
             markdown.push_str(&format!("{h}\n\n"));
         }
-        let (mut ids, mut titles, mut kinds, mut texts, mut evidence, mut sources) =
-            (vec![], vec![], vec![], vec![], vec![], vec![]);
-        for spanned in &rules.rule {
-            let place = at(spanned.span().start);
-            let rule = spanned.get_ref();
-            if !TYPES.contains(&rule.kind.as_str()) {
-                return Err(Diagnostic::error(format!(
-                    "rule `{}` ({place}): unknown type `{}`",
-                    rule.id, rule.kind
-                ))
-                .hint(format!("types: {}", TYPES.join(", "))));
-            }
-            let when = sql::render(&rule.when, &ctx.params).map_err(|(m, _)| {
-                Diagnostic::error(format!("rule `{}` ({place}): in `when`: {m}", rule.id))
-            })?;
-            let rows = sql::query(ctx, &when).map_err(|e| {
-                let msg = e.to_string();
-                Diagnostic::error(format!(
-                    "rule `{}` ({place}): its condition failed: {}",
-                    rule.id,
-                    msg.lines().next().unwrap_or(&msg)
-                ))
-            })?;
-            if rows.height() == 0 {
-                continue;
-            }
-            let values = minijinja::Value::from(minijinja::value::Serde(serde_json::json!({
-                "rows": frames::rows(&rows),
-                "params": ctx.params,
-            })));
-            let render = |what: &str, t: &str| {
-                prose::render(&env, t, &values).map_err(|(m, _)| {
-                    Diagnostic::error(format!("rule `{}` ({place}): in `{what}`: {m}", rule.id))
-                })
-            };
-            let body_text = one_line(&render("text", &rule.text)?);
-            let ev = one_line(&render("evidence", &rule.evidence)?);
-            if ev.trim().is_empty() {
-                return Err(Diagnostic::error(format!(
-                    "rule `{}` ({place}) fired but its evidence is empty",
-                    rule.id
-                ))
-                .hint("a recommendation is never printed without the figures that triggered it"));
-            }
+        for (i, f) in fired.iter().enumerate() {
             markdown.push_str(&format!(
                 "{}. **{}** *({})*. {}\n\n   *Evidence:* {}\n\n",
-                ids.len() + 1,
-                rule.title.trim(),
-                rule.kind,
-                body_text.trim(),
-                ev.trim()
+                i + 1,
+                f.title.trim(),
+                f.kind,
+                f.text,
+                f.evidence
             ));
-            ids.push(rule.id.clone());
-            titles.push(rule.title.clone());
-            kinds.push(rule.kind.clone());
-            texts.push(body_text.trim().to_string());
-            evidence.push(ev.trim().to_string());
-            sources.push(rule.source.clone());
         }
-        if ids.is_empty() {
+        if fired.is_empty() {
             markdown.push_str("No recommendation rule was triggered by these results.\n\n");
         }
         let frame = df![
-            "id" => ids,
-            "title" => titles,
-            "type" => kinds,
-            "text" => texts,
-            "evidence" => evidence,
-            "source" => sources,
+            "id" => fired.iter().map(|f| f.id.clone()).collect::<Vec<_>>(),
+            "title" => fired.iter().map(|f| f.title.clone()).collect::<Vec<_>>(),
+            "type" => fired.iter().map(|f| f.kind.clone()).collect::<Vec<_>>(),
+            "text" => fired.iter().map(|f| f.text.clone()).collect::<Vec<_>>(),
+            "evidence" => fired.iter().map(|f| f.evidence.clone()).collect::<Vec<_>>(),
+            "source" => fired.iter().map(|f| f.source.clone()).collect::<Vec<_>>(),
         ]
         .map_err(|e| Diagnostic::error(e.to_string()))?;
         Ok(Warned::new(BlockOutput::Prose { markdown, frame }))
     }
+}
+
+/// A recommendation whose rule fired, with its text and evidence rendered.
+#[derive(Debug, Clone)]
+pub struct Fired {
+    /// Rule id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Kind of co-production.
+    pub kind: String,
+    /// The recommendation, one paragraph.
+    pub text: String,
+    /// The figures that triggered it, one line.
+    pub evidence: String,
+    /// Where the advice comes from.
+    pub source: Option<String>,
+}
+
+/// The rules of a rules file (`text`, read from `path`) that fire on the
+/// context's frames, in file order, without those silenced by a rule that
+/// fired (`unless`).
+pub fn fire(path: &std::path::Path, text: &str, ctx: &Context) -> Result<Vec<Fired>, Diagnostic> {
+    let at = |offset: usize| {
+        let (line, col, _) = line_col(text, offset);
+        format!("{}:{line}:{col}", path.display())
+    };
+    let rules: Rules = toml::from_str(text).map_err(|e| {
+        let place = e.span().map_or(path.display().to_string(), |s| at(s.start));
+        Diagnostic::error(format!("rules file {place}: {}", e.message().trim()))
+    })?;
+    let ids: Vec<&str> = rules.rule.iter().map(|r| r.get_ref().id.as_str()).collect();
+    let env = prose::environment(ctx.survey);
+    let mut fired: Vec<(Fired, &[String])> = Vec::new();
+    for spanned in &rules.rule {
+        let place = at(spanned.span().start);
+        let rule = spanned.get_ref();
+        if !TYPES.contains(&rule.kind.as_str()) {
+            return Err(Diagnostic::error(format!(
+                "rule `{}` ({place}): unknown type `{}`",
+                rule.id, rule.kind
+            ))
+            .hint(format!("types: {}", TYPES.join(", "))));
+        }
+        if let Some(bad) = rule.unless.iter().find(|u| !ids.contains(&u.as_str())) {
+            let d = Diagnostic::error(format!(
+                "rule `{}` ({place}): `unless` names no rule `{bad}`",
+                rule.id
+            ));
+            return Err(d.suggest(bad, &ids, "rules"));
+        }
+        if let Some(f) = fire_one(rule, &place, &env, ctx)? {
+            fired.push((f, &rule.unless));
+        }
+    }
+    let fired_ids: Vec<String> = fired.iter().map(|(f, _)| f.id.clone()).collect();
+    Ok(fired
+        .into_iter()
+        .filter(|(_, unless)| !unless.iter().any(|u| fired_ids.contains(u)))
+        .map(|(f, _)| f)
+        .collect())
+}
+
+/// One rule: its condition, then its text and evidence when it returns rows.
+fn fire_one(
+    rule: &Rule,
+    place: &str,
+    env: &minijinja::Environment,
+    ctx: &Context,
+) -> Result<Option<Fired>, Diagnostic> {
+    let when = sql::render(&rule.when, &ctx.params).map_err(|(m, _)| {
+        Diagnostic::error(format!("rule `{}` ({place}): in `when`: {m}", rule.id))
+    })?;
+    let rows = sql::query(ctx, &when).map_err(|e| {
+        let msg = e.to_string();
+        Diagnostic::error(format!(
+            "rule `{}` ({place}): its condition failed: {}",
+            rule.id,
+            msg.lines().next().unwrap_or(&msg)
+        ))
+    })?;
+    if rows.height() == 0 {
+        return Ok(None);
+    }
+    let values = minijinja::Value::from(minijinja::value::Serde(serde_json::json!({
+        "rows": frames::rows(&rows),
+        "params": ctx.params,
+    })));
+    let render = |what: &str, t: &str| {
+        prose::render(env, t, &values).map_err(|(m, _)| {
+            Diagnostic::error(format!("rule `{}` ({place}): in `{what}`: {m}", rule.id))
+        })
+    };
+    let text = one_line(&render("text", &rule.text)?);
+    let evidence = one_line(&render("evidence", &rule.evidence)?);
+    if evidence.trim().is_empty() {
+        return Err(Diagnostic::error(format!(
+            "rule `{}` ({place}) fired but its evidence is empty",
+            rule.id
+        ))
+        .hint("a recommendation is never printed without the figures that triggered it"));
+    }
+    Ok(Some(Fired {
+        id: rule.id.clone(),
+        title: rule.title.clone(),
+        kind: rule.kind.clone(),
+        text: text.trim().to_string(),
+        evidence: evidence.trim().to_string(),
+        source: rule.source.clone(),
+    }))
 }
 
 /// Text from a multi-line TOML string as one paragraph.

@@ -300,6 +300,7 @@ header.title{border-bottom:3px solid var(--accent);margin-bottom:1.5rem;padding-
 header.title h1{font-size:2rem;line-height:1.2;margin:0 0 .3rem}
 header.title .subtitle{font-size:1.2rem;color:var(--muted);margin:0 0 .5rem}
 header.title .byline{color:var(--muted);margin:0}
+.data-notice{background:#fff4d6;border-left:5px solid #b8860b;padding:.6rem .9rem;margin:0 0 1.5rem;border-radius:3px}
 h2{font-size:1.45rem;margin-top:2.2rem;border-bottom:1px solid var(--rule);padding-bottom:.2rem}
 h3{font-size:1.15rem;margin-top:1.6rem}
 a{color:var(--accent)}
@@ -390,6 +391,15 @@ pub fn render(doc: &Evaluated) -> String {
         "<p class=\"byline\">{}</p>\n</header>",
         escape(&byline.join(" · "))
     );
+    if let Some(notice) = &doc.notice {
+        let (head, rest) = notice.split_once(". ").unwrap_or((notice, ""));
+        let _ = writeln!(
+            page,
+            "<p class=\"data-notice\" role=\"note\"><strong>{}.</strong> {}</p>",
+            escape(head),
+            escape(rest)
+        );
+    }
     let toc: Vec<&Heading> = headings
         .iter()
         .filter(|h| h.level == 2 || h.level == 3)

@@ -8,6 +8,7 @@ pub fn render(doc: &Evaluated) -> String {
     let value = serde_json::json!({
         "title": doc.title,
         "date": doc.date,
+        "notice": doc.notice,
         "results": doc.results,
         "provenance": doc.provenance,
         "warnings": doc.warnings,

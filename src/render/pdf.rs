@@ -177,6 +177,7 @@ mod tests {
             date: "2026-11-24".into(),
             lang: "en-GB".into(),
             toc: false,
+            notice: None,
             nodes,
             results: Default::default(),
             provenance: Provenance {

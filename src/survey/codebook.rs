@@ -239,13 +239,73 @@ pub struct Variable {
     pub line: usize,
 }
 
+/// Whether a survey's answers come from real respondents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataKind {
+    /// Real respondents (the default).
+    Real,
+    /// Simulated respondents calibrated to published figures.
+    Synthetic,
+    /// Simulated respondents with made-up targets: not to be quoted.
+    Illustrative,
+}
+
+/// What a survey is, for the words around the numbers (`[survey]`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SurveyInfo {
+    /// Title.
+    pub title: String,
+    /// How prose names it ("the citizens' panel survey"; default "the survey").
+    pub name: String,
+    /// Real, synthetic or illustrative data.
+    pub data: DataKind,
+    /// A sentence the data banner adds (e.g. where the targets come from).
+    pub notice: Option<String>,
+    /// What one area is ("council area", "country"; default "area").
+    pub unit: String,
+    /// Who its reports are for ("councillors and service leads"; default
+    /// "decision makers").
+    pub audience: String,
+}
+
+impl SurveyInfo {
+    /// The plural of `unit` ("council areas", "countries").
+    pub fn units(&self) -> String {
+        let u = self.unit.as_str();
+        match u.strip_suffix('y') {
+            Some(stem) if !stem.ends_with(['a', 'e', 'i', 'o', 'u']) => format!("{stem}ies"),
+            _ if u.ends_with('s') || u.ends_with("ch") || u.ends_with("sh") => format!("{u}es"),
+            _ => format!("{u}s"),
+        }
+    }
+
+    /// The banner every output of non-real data carries; `None` for real data.
+    pub fn banner(&self) -> Option<String> {
+        let head = match self.data {
+            DataKind::Real => return None,
+            DataKind::Synthetic => {
+                "Synthetic data. Every figure in this report is computed from simulated respondents, calibrated to published results; none is a finding of a real survey."
+            }
+            DataKind::Illustrative => {
+                "Illustrative synthetic data. Every figure in this report is computed from simulated respondents with illustrative targets; these are not published figures and must not be quoted."
+            }
+        };
+        Some(match &self.notice {
+            Some(n) => format!("{head} {}", n.trim()),
+            None => head.to_string(),
+        })
+    }
+}
+
 /// A parsed and checked codebook.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Codebook {
     /// Where it was read from.
     pub path: PathBuf,
-    /// Survey title.
-    pub title: String,
+    /// What the survey is: title, how prose names it, whether its data are
+    /// real, and who reads its reports.
+    pub survey: SurveyInfo,
     /// Options.
     pub options: Options,
     /// Areas in codebook order.
@@ -338,6 +398,11 @@ struct RawCodebook {
 #[serde(deny_unknown_fields)]
 struct RawSurvey {
     title: String,
+    name: Option<String>,
+    data: Option<Spanned<String>>,
+    notice: Option<String>,
+    unit: Option<String>,
+    audience: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -429,6 +494,7 @@ impl Resolver<'_> {
     }
 
     fn resolve(mut self, raw: RawCodebook) -> Result<Codebook, Diagnostics> {
+        let survey = self.survey(raw.survey);
         let options = self.options(raw.options);
         let themes = self.themes(raw.themes);
         let theme_ids: Vec<String> = themes.iter().map(|t| t.id.clone()).collect();
@@ -450,7 +516,7 @@ impl Resolver<'_> {
         if self.problems.is_empty() {
             Ok(Codebook {
                 path: self.path.to_path_buf(),
-                title: raw.survey.title,
+                survey,
                 options,
                 areas,
                 themes,
@@ -459,6 +525,31 @@ impl Resolver<'_> {
             })
         } else {
             Err(Diagnostics(self.problems))
+        }
+    }
+
+    fn survey(&mut self, raw: RawSurvey) -> SurveyInfo {
+        let data = match raw.data {
+            None => DataKind::Real,
+            Some(s) => match s.get_ref().as_str() {
+                "real" => DataKind::Real,
+                "synthetic" => DataKind::Synthetic,
+                "illustrative" => DataKind::Illustrative,
+                other => {
+                    self.err(s.span().start, format!("unknown survey data `{other}`"))
+                        .hints
+                        .push("use \"real\", \"synthetic\" or \"illustrative\"".into());
+                    DataKind::Real
+                }
+            },
+        };
+        SurveyInfo {
+            title: raw.title,
+            name: raw.name.unwrap_or_else(|| "the survey".into()),
+            data,
+            notice: raw.notice,
+            unit: raw.unit.unwrap_or_else(|| "area".into()),
+            audience: raw.audience.unwrap_or_else(|| "decision makers".into()),
         }
     }
 
