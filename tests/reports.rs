@@ -130,3 +130,62 @@ fn nudge_evaluation_results_are_golden() {
         )
     );
 }
+
+/// The trial report follows CONSORT: balance only on characteristics fixed
+/// before the nudge, a flow of participants whose counts add up to the
+/// arm sizes the effects rest on, and the factorial main effects (checked
+/// against statsmodels in tests/stats_engine_reference.rs) detecting
+/// smaller effects than any single arm against control.
+#[test]
+fn the_trial_report_counts_participants_and_analyses_the_factorial() {
+    let r = results("nudge-evaluation.md", &[]);
+    let rows = |name: &str| r[name].as_array().unwrap().clone();
+    let covariates: std::collections::BTreeSet<&str> = r["balance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["covariate"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        covariates,
+        ["age", "ethnicity", "gender"].into(),
+        "only pre-treatment characteristics"
+    );
+    let sizes = rows("arm_sizes");
+    let flow = rows("flow");
+    assert_eq!(flow.len(), sizes.len());
+    for f in &flow {
+        let (allocated, analysed, left_out) = (
+            f["allocated"].as_i64().unwrap(),
+            f["analysed"].as_i64().unwrap(),
+            f["left_out"].as_i64().unwrap(),
+        );
+        assert_eq!(allocated, analysed + left_out, "{f}");
+        let size = sizes
+            .iter()
+            .find(|s| s["area"] == f["area"] && s["theme"] == f["theme"] && s["arm"] == f["arm"])
+            .unwrap_or_else(|| panic!("no arm size for {f}"));
+        assert_eq!(size["n"].as_f64().unwrap() as i64, analysed, "{f}");
+    }
+    let mains = rows("main_effects");
+    let mdes = rows("mde");
+    assert_eq!(
+        mains.len(),
+        24,
+        "2 nudges x 2 outcomes x 6 area-theme cells"
+    );
+    for m in &mains {
+        let smallest_arm = mdes
+            .iter()
+            .filter(|d| {
+                d["area"] == m["area"] && d["theme"] == m["theme"] && d["variable"] == m["variable"]
+            })
+            .map(|d| d["mde"].as_f64().unwrap())
+            .fold(f64::INFINITY, f64::min);
+        assert!(m["mde"].as_f64().unwrap() < smallest_arm, "{m}");
+        assert!(
+            m["p_adjusted"].as_f64().unwrap() >= m["p"].as_f64().unwrap(),
+            "{m}"
+        );
+    }
+}

@@ -195,3 +195,48 @@ fn a_missing_group_key_is_its_own_group_sorted_first() {
     let groups = stats::group_rows(&df, &["a", "b"]).unwrap();
     assert_eq!(groups.values().map(Vec::len).sum::<usize>(), 2);
 }
+
+/// The average main effects of a 2x2 factorial and their minimum detectable
+/// effects against statsmodels (OLS with HC2, `t_test` of the contrasts)
+/// and scipy (noncentral t), from
+/// tests/fixtures/stats/make_factorial_fixture.py; the script checks the
+/// contrasts against a sum-coded two-factor fit.
+#[test]
+fn factorial_main_effects_match_statsmodels() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/stats/factorial_reference.json");
+    let fixture: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = fixture["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 2);
+    for case in cases {
+        let y: Vec<Option<f64>> = case["y"].as_array().unwrap().iter().map(opt_num).collect();
+        let arms: Vec<Option<&str>> = case["arm"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(opt_str)
+            .collect();
+        let spec = stats::ExperimentSpec::default();
+        let res = stats::analyse_experiment(&y, &arms, stats::OutcomeKind::Auto, &spec).unwrap();
+        assert_eq!(res.main_effects.len(), 2, "{}", case["kind"]);
+        for main in &res.main_effects {
+            let want = &case["main_effects"][main.factor.as_str()];
+            let got = main.effect.as_ref().unwrap();
+            let close = |a: f64, b: f64, what: &str| {
+                assert!(
+                    (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                    "{} {} {what}: {a} vs statsmodels {b}",
+                    case["kind"],
+                    main.factor
+                )
+            };
+            close(got.estimate, num(&want["estimate"]), "estimate");
+            close(got.se, num(&want["se"]), "se");
+            close(got.p, num(&want["p"]), "p");
+            close(got.ci_low, num(&want["ci_low"]), "ci_low");
+            close(got.ci_high, num(&want["ci_high"]), "ci_high");
+            close(got.df, num(&want["df"]), "df");
+            close(*main.mde.as_ref().unwrap(), num(&want["mde"]), "mde");
+        }
+    }
+}

@@ -483,24 +483,29 @@ fn experiment(s: Experiment, ctx: &Context, block: &Block) -> Result<Tidy, Diagn
     Ok((frame, keys))
 }
 
-/// Adjusts the p-values of the primary tests (the ITT rows) over the family;
-/// the other rows (the same effects as plain differences, the interaction)
-/// get no adjusted p, so no hypothesis is counted twice.
+/// Adjusts p-values within each family of tests: the arm-against-control
+/// effects (the ITT rows) form one family, the factorial main effects
+/// another (the two analyses of a 2x2 trial). The other rows (the same
+/// effects as plain differences, the interaction) get no adjusted p, so no
+/// hypothesis is counted twice.
 fn adjust_primary(mut frame: DataFrame, method: PAdjustMethod) -> Result<DataFrame, Diagnostic> {
     let statistic = str_col(&frame, "statistic")?;
     let p = f64_col(&frame, "p")?;
-    let primary: Vec<usize> = (0..frame.height())
-        .filter(|i| statistic[*i].as_deref() == Some("itt") && p[*i].is_some_and(f64::is_finite))
-        .collect();
-    let raw: Vec<f64> = primary.iter().map(|i| p[*i].unwrap_or(f64::NAN)).collect();
-    let adjusted = if raw.is_empty() {
-        Vec::new()
-    } else {
-        stats::p_adjust(&raw, method).map_err(err)?
-    };
     let mut column: Vec<Option<f64>> = vec![None; frame.height()];
-    for (i, a) in primary.iter().zip(adjusted) {
-        column[*i] = Some(a);
+    for family in ["itt", "main_effect"] {
+        let members: Vec<usize> = (0..frame.height())
+            .filter(|i| {
+                statistic[*i].as_deref() == Some(family) && p[*i].is_some_and(f64::is_finite)
+            })
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let raw: Vec<f64> = members.iter().map(|i| p[*i].unwrap_or(f64::NAN)).collect();
+        let adjusted = stats::p_adjust(&raw, method).map_err(err)?;
+        for (i, a) in members.iter().zip(adjusted) {
+            column[*i] = Some(a);
+        }
     }
     frame
         .with_column(Column::new("p_adjusted".into(), column))

@@ -423,6 +423,40 @@ pub struct ExperimentResult {
     /// The 2x2 interaction contrast `AB - A - B + control`, when the spec is
     /// factorial and all four arms are present.
     pub interaction: Option<std::result::Result<Contrast, NotComputable>>,
+    /// The average main effects of the two factors of a 2x2 (empty unless
+    /// the spec is factorial and all four arms are present).
+    pub main_effects: Vec<MainEffect>,
+}
+
+/// The average main effect of one factor of a 2x2 factorial: its effect
+/// averaged over the levels of the other, `(A - control + AB - B) / 2` for
+/// A, from the ITT regression (so with the same robust covariance).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MainEffect {
+    /// The factor's label (`A` or `B`).
+    pub factor: String,
+    /// The contrast.
+    pub effect: std::result::Result<Contrast, NotComputable>,
+    /// The smallest effect of this contrast detected with the spec's power
+    /// at its significance level (noncentral t with the contrast's standard
+    /// error and residual df).
+    pub mde: std::result::Result<f64, NotComputable>,
+}
+
+/// The smallest effect a t test of an estimate with standard error `se` and
+/// `df` degrees of freedom detects with `power` at two-sided level `alpha`.
+pub fn mde_contrast(se: f64, df: f64, alpha: f64, power: f64) -> Result<f64> {
+    check_prob("alpha", alpha, true)?;
+    check_prob("power", power, true)?;
+    if !(se > 0.0 && df > 0.0) {
+        return Err(StatsError::InvalidInput(format!(
+            "need se > 0 and df > 0, got {se} and {df}"
+        )));
+    }
+    let crit = t_isf(alpha / 2.0, df);
+    let power_at = |d: f64| nct_sf(crit, df, d / se) + nct_cdf(-crit, df, d / se);
+    brent_expanding(|d| power_at(d) - power, 1e-12, se)
+        .ok_or_else(|| NotComputable::Degenerate("MDE not found".into()).into())
 }
 
 fn nc(e: StatsError) -> NotComputable {
@@ -571,6 +605,38 @@ pub fn analyse_experiment(
             Err(e) => Err(e.clone()),
         })
     });
+    let main_effects = match (&spec.factorial, &itt) {
+        (Some((fa, fb, fab)), Ok(fit))
+            if [fa, fb, fab]
+                .iter()
+                .all(|l| by_arm.contains_key(l.as_str()))
+                && control.is_some() =>
+        {
+            let coef = |l: &str| format!("arm[T.{l}]");
+            [(fa, fb), (fb, fa)]
+                .into_iter()
+                .map(|(this, other)| {
+                    let effect = fit
+                        .contrast_named(&[
+                            (coef(this).as_str(), 0.5),
+                            (coef(fab).as_str(), 0.5),
+                            (coef(other).as_str(), -0.5),
+                        ])
+                        .map_err(nc);
+                    let mde = match &effect {
+                        Ok(c) => mde_contrast(c.se, c.df, spec.alpha, spec.power).map_err(nc),
+                        Err(e) => Err(e.clone()),
+                    };
+                    MainEffect {
+                        factor: this.clone(),
+                        effect,
+                        mde,
+                    }
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     Ok(ExperimentResult {
         kind,
         control: spec.control.clone(),
@@ -578,5 +644,6 @@ pub fn analyse_experiment(
         effects,
         itt,
         interaction,
+        main_effects,
     })
 }

@@ -337,7 +337,9 @@ pub fn correlate_by(
 /// t for continuous), `itt` (ITT regression coefficient with the spec's
 /// robust SE, HC2 by default) and `mde` (minimum detectable effect at the
 /// spec's power and alpha for the achieved sizes; no CI or p); and, for a
-/// 2x2 design, `interaction` (`AB - A - B + control`, arm column null).
+/// 2x2 design, `interaction` (`AB - A - B + control`, arm column null),
+/// `main_effect` (each factor's average main effect, arm = the factor) and
+/// `mde_main` (its minimum detectable effect).
 pub fn experiment_by(
     df: &DataFrame,
     y: &str,
@@ -409,6 +411,25 @@ pub fn experiment_by(
                 p: Some(c.p),
             });
             rows.push(&key, None, y, "interaction", n, cell);
+        }
+        for main in &res.main_effects {
+            let n = res.itt.as_ref().map_or(0, |f| f.n);
+            let cell = main
+                .effect
+                .as_ref()
+                .map_err(|e| e.to_string())
+                .map(|c| Cell {
+                    estimate: c.estimate,
+                    ci: Some((c.ci_low, c.ci_high)),
+                    p: Some(c.p),
+                });
+            rows.push(&key, Some(&main.factor), y, "main_effect", n, cell);
+            let mde = main.mde.as_ref().map_err(|e| e.to_string()).map(|m| Cell {
+                estimate: *m,
+                ci: None,
+                p: None,
+            });
+            rows.push(&key, Some(&main.factor), y, "mde_main", n, mde);
         }
     }
     rows.finish()
