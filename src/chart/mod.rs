@@ -152,6 +152,22 @@ pub fn shorten(s: &str, max: usize) -> String {
     }
 }
 
+/// A label of parts joined by " · " cut to `max` characters without
+/// cutting its last part, which is what tells rows apart (a trial's arm
+/// after its area and theme); the earlier parts are shortened instead.
+pub fn shorten_keeping_last(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    match s.rsplit_once(" \u{b7} ") {
+        Some((head, last)) if last.chars().count() + 3 + 6 <= max => {
+            let room = max - last.chars().count() - 3;
+            format!("{} \u{b7} {last}", shorten(head, room))
+        }
+        _ => shorten(s, max),
+    }
+}
+
 fn draw_err<E: std::fmt::Debug>(e: E) -> ChartError {
     ChartError(format!("drawing failed: {e:?}"))
 }
@@ -520,6 +536,25 @@ mod tests {
             accent: Some("#AA3377".into()),
             font: Some("Georgia".into()),
         }
+    }
+
+    #[test]
+    fn labels_keep_the_part_that_tells_rows_apart() {
+        let rows = ["A", "AB", "B"].map(|arm| {
+            shorten_keeping_last(
+                &format!("Bristol \u{b7} Local environmental improvement \u{b7} {arm}"),
+                40,
+            )
+        });
+        for (r, arm) in rows.iter().zip(["A", "AB", "B"]) {
+            assert!(r.chars().count() <= 40, "{r}");
+            assert!(r.ends_with(&format!(" \u{b7} {arm}")), "{r}");
+        }
+        assert_eq!(shorten_keeping_last("short \u{b7} A", 40), "short \u{b7} A");
+        assert_eq!(
+            shorten_keeping_last(&"x".repeat(50), 10).chars().count(),
+            10
+        );
     }
 
     #[test]

@@ -62,44 +62,61 @@ pub fn heatmap(h: &HeatMap, style: &Style) -> Result<String, ChartError> {
         .unwrap_or(4) as u32
         * 7
         + 16;
+    // a column label's parts (area, theme, measure) are rotated lines side
+    // by side, each cut on its own, so the part that tells columns apart is
+    // never lost
     let col_h = h
         .columns
         .iter()
-        .map(|c| c.chars().count().min(44))
+        .flat_map(|c| c.split('\n'))
+        .map(|part| part.chars().count().min(44))
         .max()
         .unwrap_or(4) as u32
         * 6
         + 16;
     let cell_w = 62u32;
     let cell_h = 30u32;
+    const LEGEND_H: u32 = 52;
+    let grid_w = cell_w * h.columns.len() as u32;
     let (w, ht) = (
-        label_w + cell_w * h.columns.len() as u32 + 20,
-        col_h + cell_h * h.rows.len() as u32 + 20,
+        (label_w + grid_w + 20).max(label_w + 430),
+        col_h + cell_h * h.rows.len() as u32 + 20 + LEGEND_H,
     );
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (w, ht)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_err)?;
         for (ci, c) in h.columns.iter().enumerate() {
-            let x = (label_w + cell_w * ci as u32 + cell_w / 2) as i32;
-            let style = font(&fam, 11)
-                .transform(FontTransform::Rotate270)
-                .pos(Pos::new(HPos::Left, VPos::Center));
-            root.draw(&Text::new(
-                shorten(&c.replace('\n', " "), 44),
-                (x, col_h as i32 - 6),
-                style,
-            ))
-            .map_err(draw_err)?;
+            let parts: Vec<&str> = c.split('\n').collect();
+            let centre = (label_w + cell_w * ci as u32 + cell_w / 2) as i32;
+            for (pi, part) in parts.iter().enumerate() {
+                let x = centre - 6 * (parts.len() as i32 - 1) + 12 * pi as i32;
+                let style = font(&fam, 11)
+                    .transform(FontTransform::Rotate270)
+                    .pos(Pos::new(HPos::Left, VPos::Center));
+                root.draw(&Text::new(shorten(part, 44), (x, col_h as i32 - 6), style))
+                    .map_err(draw_err)?;
+            }
         }
         for (ri, r) in h.rows.iter().enumerate() {
             let y = (col_h + cell_h * ri as u32) as i32;
-            root.draw(&Text::new(
-                shorten(r, 34),
-                (label_w as i32 - 8, y + cell_h as i32 / 2),
-                font(&fam, 12).pos(Pos::new(HPos::Right, VPos::Center)),
-            ))
-            .map_err(draw_err)?;
+            // a long label breaks after its measure, so the sub-item shows whole
+            let lines: Vec<String> = match r.split_once(": ") {
+                Some((measure, sub)) if r.chars().count() > 34 => {
+                    vec![shorten(&format!("{measure}:"), 34), shorten(sub, 34)]
+                }
+                _ => vec![shorten(r, 34)],
+            };
+            let size = if lines.len() > 1 { 11 } else { 12 };
+            for (li, line) in lines.iter().enumerate() {
+                let dy = (li as i32 * 2 - (lines.len() as i32 - 1)) * 6;
+                root.draw(&Text::new(
+                    line.clone(),
+                    (label_w as i32 - 8, y + cell_h as i32 / 2 + dy),
+                    font(&fam, size).pos(Pos::new(HPos::Right, VPos::Center)),
+                ))
+                .map_err(draw_err)?;
+            }
             for ci in 0..h.columns.len() {
                 let x = (label_w + cell_w * ci as u32) as i32;
                 let cell = h
@@ -127,9 +144,52 @@ pub fn heatmap(h: &HeatMap, style: &Style) -> Result<String, ChartError> {
                 }
             }
         }
+        let top = (col_h + cell_h * h.rows.len() as u32 + 16) as i32;
+        heat_legend(&root, (label_w as i32, top), max, accent, &fam)?;
         root.present().map_err(draw_err)?;
     }
     Ok(svg)
+}
+
+/// The colour key under a heat map: seven swatches from −max to +max with
+/// their values, and what the colours mean.
+fn heat_legend(
+    root: &DrawingArea<SVGBackend, plotters::coord::Shift>,
+    (x0, y0): (i32, i32),
+    max: f64,
+    accent: RGBColor,
+    fam: &str,
+) -> Result<(), ChartError> {
+    const SWATCH: i32 = 34;
+    for i in 0..7 {
+        let v = max * (f64::from(i) - 3.0) / 3.0;
+        let x = x0 + i * SWATCH;
+        root.draw(&Rectangle::new(
+            [(x, y0), (x + SWATCH - 2, y0 + 14)],
+            diverging(v, max, accent).filled(),
+        ))
+        .map_err(draw_err)?;
+        if i % 3 == 0 {
+            let label = if v == 0.0 {
+                "0".to_string()
+            } else {
+                format!("{v:+.2}").replace('-', "\u{2212}")
+            };
+            root.draw(&Text::new(
+                label,
+                (x + SWATCH / 2 - 1, y0 + 17),
+                font(fam, 10).pos(Pos::new(HPos::Center, VPos::Top)),
+            ))
+            .map_err(draw_err)?;
+        }
+    }
+    root.draw(&Text::new(
+        "Colour: negative (orange) to positive (blue); white: near zero or not asked",
+        (x0, y0 + 32),
+        font(fam, 10).pos(Pos::new(HPos::Left, VPos::Top)),
+    ))
+    .map_err(draw_err)?;
+    Ok(())
 }
 
 /// One row of a forest plot.
@@ -188,7 +248,10 @@ pub fn forest(
             .y_label_area_size(label_w)
             .build_cartesian_2d((lo - pad)..(hi + pad), 0f64..n)
             .map_err(draw_err)?;
-        let labels: Vec<String> = rows.iter().map(|r| shorten(&r.label, 40)).collect();
+        let labels: Vec<String> = rows
+            .iter()
+            .map(|r| super::shorten_keeping_last(&r.label, 40))
+            .collect();
         ctx.configure_mesh()
             .disable_y_mesh()
             .y_labels(rows.len() * 2 + 1)

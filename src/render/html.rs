@@ -320,7 +320,10 @@ td.suppressed{color:var(--muted)}
 figcaption{color:var(--muted);font-size:.88rem;margin-top:.4rem}
 figcaption.notes span{display:inline}
 .num-label{font-weight:700;color:var(--ink)}
+figure.chart .svg{overflow-x:auto}
+td.num{white-space:nowrap}
 figure.chart .svg svg{max-width:100%;height:auto;display:block}
+@media (max-width:640px){figure.chart .svg svg{max-width:none;width:600px}figure.chart .svg{border-right:3px solid var(--rule)}}
 details.chart-data{font-size:.85rem;margin-top:.4rem}
 details.chart-data table{margin:.5rem 0}
 a.download{display:inline-block;margin-left:.3rem}
