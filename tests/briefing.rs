@@ -10,6 +10,28 @@ fn render(template: &Path, out: &Path, extra: &[&str]) -> (bool, String) {
     common::render(template, out, &[&["--no-cache"], extra].concat())
 }
 
+fn eu2008() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/eu2008")
+}
+
+/// `first` and the arguments that render on the 2008 five-country survey.
+fn eu_args(first: &[&str]) -> Vec<String> {
+    let eu = eu2008();
+    let file = |f: &str| eu.join(f).display().to_string();
+    first
+        .iter()
+        .map(|a| a.to_string())
+        .chain([
+            "--data".into(),
+            file("survey.csv"),
+            "--codebook".into(),
+            file("codebook.toml"),
+            "--published".into(),
+            file("targets.toml"),
+        ])
+        .collect()
+}
+
 fn briefing() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/council-briefing.md")
 }
@@ -119,25 +141,11 @@ fn a_rule_with_a_bad_type_or_query_names_the_rule() {
 #[test]
 fn briefing_renders_for_a_second_survey_structure_without_changes() {
     // the 2008 five-country EU survey: other areas (countries), themes and items
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let eu = root.join("data/eu2008");
+    let eu = eu2008();
     let out = tempfile::tempdir().unwrap();
-    let (ok, err) = render(
-        &briefing(),
-        out.path(),
-        &[
-            "--each",
-            "area",
-            "--to",
-            "json",
-            "--data",
-            &eu.join("survey.csv").display().to_string(),
-            "--codebook",
-            &eu.join("codebook.toml").display().to_string(),
-            "--published",
-            &eu.join("targets.toml").display().to_string(),
-        ],
-    );
+    let args = eu_args(&["--each", "area", "--to", "json"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (ok, err) = render(&briefing(), out.path(), &args);
     assert!(ok, "{err}");
     let codebook = coweave::survey::Codebook::load(&eu.join("codebook.toml")).unwrap();
     assert_eq!(codebook.areas.len(), 5);
@@ -169,7 +177,7 @@ fn briefing_renders_for_a_second_survey_structure_without_changes() {
 
 #[test]
 fn committed_eu_survey_is_its_seed() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/eu2008");
+    let root = eu2008();
     let codebook = coweave::survey::Codebook::load(&root.join("codebook.toml")).unwrap();
     let targets = coweave::survey::published::Published::load(&root.join("targets.toml")).unwrap();
     let mut out = Vec::new();
@@ -253,24 +261,10 @@ fn the_data_banner_appears_exactly_when_the_data_are_not_real() {
     );
     assert!(json["notice"].is_null());
     // illustrative data say they must not be quoted
-    let eu = root.join("data/eu2008");
     let out = tempfile::tempdir().unwrap();
-    let (ok, err) = render(
-        &briefing(),
-        out.path(),
-        &[
-            "-p",
-            "area=Denmark",
-            "--to",
-            "html",
-            "--data",
-            &eu.join("survey.csv").display().to_string(),
-            "--codebook",
-            &eu.join("codebook.toml").display().to_string(),
-            "--published",
-            &eu.join("targets.toml").display().to_string(),
-        ],
-    );
+    let args = eu_args(&["-p", "area=Denmark", "--to", "html"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (ok, err) = render(&briefing(), out.path(), &args);
     assert!(ok, "{err}");
     let html = std::fs::read_to_string(out.path().join("council-briefing--denmark.html")).unwrap();
     assert!(html.contains("must not be quoted"));

@@ -67,7 +67,11 @@ fn every_kind_is_parseable_svg_with_text() {
         &chart::Style::default(),
     )
     .unwrap();
-    parses_with_text(&heat, &["Self-efficacy", "0.35**", "Barnet Safety"]);
+    // column labels are drawn part by part; the colour key shows the range
+    parses_with_text(
+        &heat,
+        &["Self-efficacy", "0.35**", "Barnet", "Safety", "+0.35"],
+    );
     insta::assert_snapshot!("heatmap", heat);
 
     let forest = chart::forest(
