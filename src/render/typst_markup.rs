@@ -292,9 +292,16 @@ fn table(t: &TableOut) -> String {
             }
         })
         .collect();
+    // the table spans the text width, a text column twice as wide as a
+    // number column (so row labels do not wrap word by word)
+    let widths: Vec<&str> = aligns
+        .iter()
+        .map(|a| if *a == "right" { "1fr" } else { "2fr" })
+        .collect();
     let _ = write!(
         s,
-        "#figure(kind: table, supplement: none, numbering: none, caption: [{caption}],\n text(size: {size})[#table(columns: {cols}, align: ({}), stroke: none, inset: (x: 4pt, y: 3pt),\n table.hline(stroke: 0.8pt),\n",
+        "#figure(kind: table, supplement: none, numbering: none, caption: [{caption}],\n text(size: {size})[#table(columns: ({},), align: ({}), stroke: none, inset: (x: 4pt, y: 3pt),\n table.hline(stroke: 0.8pt),\n",
+        widths.join(", "),
         aligns.join(", ")
     );
     s.push_str(" table.header(repeat: true,\n");
@@ -516,4 +523,48 @@ pub fn source_with_ranges(
         ))
     );
     (s, ranges)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Cell;
+
+    fn cell(text: &str, numeric: bool) -> Cell {
+        Cell {
+            text: text.into(),
+            numeric,
+            emphasis: Emphasis::None,
+            suppressed: false,
+        }
+    }
+
+    #[test]
+    fn tables_span_the_text_width_with_text_columns_twice_as_wide() {
+        let t = TableOut {
+            label: Some("tbl-x".into()),
+            number: Some(1),
+            caption: Some("C".into()),
+            data: None,
+            header: vec![vec![
+                ("Correlate".into(), 1),
+                ("r".into(), 1),
+                ("n".into(), 1),
+            ]],
+            row_header_columns: 1,
+            rows: vec![vec![
+                cell("Satisfaction with service response", false),
+                cell("0.20", true),
+                cell("400", true),
+            ]],
+            notes: vec![],
+            csv: String::new(),
+        };
+        let markup = table(&t);
+        assert!(markup.contains("columns: (2fr, 1fr, 1fr,)"), "{markup}");
+        assert!(
+            markup.contains("table.header(repeat: true"),
+            "the header repeats on a new page"
+        );
+    }
 }
