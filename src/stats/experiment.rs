@@ -466,6 +466,45 @@ fn nc(e: StatsError) -> NotComputable {
     }
 }
 
+/// The average main effects of a 2x2 factorial from the ITT regression
+/// (empty unless the spec is factorial and all four arms and the control
+/// are present).
+fn main_effects(
+    spec: &ExperimentSpec,
+    by_arm: &BTreeMap<&str, Vec<f64>>,
+    itt: &std::result::Result<OlsFit, NotComputable>,
+) -> Vec<MainEffect> {
+    let (Some((fa, fb, fab)), Ok(fit)) = (&spec.factorial, itt) else {
+        return Vec::new();
+    };
+    let present = |l: &str| by_arm.contains_key(l);
+    if !(present(fa) && present(fb) && present(fab) && present(&spec.control)) {
+        return Vec::new();
+    }
+    let coef = |l: &str| format!("arm[T.{l}]");
+    [(fa, fb), (fb, fa)]
+        .into_iter()
+        .map(|(this, other)| {
+            let effect = fit
+                .contrast_named(&[
+                    (coef(this).as_str(), 0.5),
+                    (coef(fab).as_str(), 0.5),
+                    (coef(other).as_str(), -0.5),
+                ])
+                .map_err(nc);
+            let mde = match &effect {
+                Ok(c) => mde_contrast(c.se, c.df, spec.alpha, spec.power).map_err(nc),
+                Err(e) => Err(e.clone()),
+            };
+            MainEffect {
+                factor: this.clone(),
+                effect,
+                mde,
+            }
+        })
+        .collect()
+}
+
 /// Analyse a trial: arm sizes, each arm against control (difference with
 /// CI, ITT coefficient with the spec's robust SE, MDE), and the 2x2
 /// interaction contrast from the ITT regression. Rows with a missing
@@ -605,38 +644,7 @@ pub fn analyse_experiment(
             Err(e) => Err(e.clone()),
         })
     });
-    let main_effects = match (&spec.factorial, &itt) {
-        (Some((fa, fb, fab)), Ok(fit))
-            if [fa, fb, fab]
-                .iter()
-                .all(|l| by_arm.contains_key(l.as_str()))
-                && control.is_some() =>
-        {
-            let coef = |l: &str| format!("arm[T.{l}]");
-            [(fa, fb), (fb, fa)]
-                .into_iter()
-                .map(|(this, other)| {
-                    let effect = fit
-                        .contrast_named(&[
-                            (coef(this).as_str(), 0.5),
-                            (coef(fab).as_str(), 0.5),
-                            (coef(other).as_str(), -0.5),
-                        ])
-                        .map_err(nc);
-                    let mde = match &effect {
-                        Ok(c) => mde_contrast(c.se, c.df, spec.alpha, spec.power).map_err(nc),
-                        Err(e) => Err(e.clone()),
-                    };
-                    MainEffect {
-                        factor: this.clone(),
-                        effect,
-                        mde,
-                    }
-                })
-                .collect()
-        }
-        _ => Vec::new(),
-    };
+    let main_effects = main_effects(spec, &by_arm, &itt);
     Ok(ExperimentResult {
         kind,
         control: spec.control.clone(),
