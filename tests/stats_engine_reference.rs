@@ -240,3 +240,35 @@ fn factorial_main_effects_match_statsmodels() {
         }
     }
 }
+
+/// Cramér's V and the chi-square test behind it against scipy
+/// (`chi2_contingency(correction=False)`, `contingency.association`), from
+/// tests/fixtures/stats/make_association_fixture.py, which also checks V
+/// against its definition.
+#[test]
+fn cramers_v_matches_scipy() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/stats/association_reference.json");
+    let fixture: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let tables = fixture["tables"].as_array().unwrap();
+    assert_eq!(tables.len(), 5);
+    for case in tables {
+        let table: Vec<Vec<f64>> = case["table"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row.as_array().unwrap().iter().map(num).collect())
+            .collect();
+        let test = stats::chi_square_independence(&table, false).unwrap();
+        let close = |a: f64, b: f64, what: &str| {
+            assert!(
+                (a - b).abs() <= 1e-10 * b.abs().max(1.0),
+                "{table:?} {what}: {a} vs scipy {b}"
+            )
+        };
+        close(test.statistic, num(&case["chi2"]), "chi2");
+        close(test.p, num(&case["p"]), "p");
+        close(test.df, num(&case["df"]), "df");
+        close(test.cramers_v(), num(&case["cramers_v"]), "Cramér's V");
+    }
+}

@@ -699,6 +699,7 @@ fn crosstab(s: Crosstab, ctx: &Context, block: &Block) -> Result<Tidy, Diagnosti
     let mut out: Vec<Vec<Option<String>>> = vec![Vec::new(); by.len()];
     let (mut rl, mut cl, mut count, mut col_pct, mut letters, mut chi_p) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut cramer: Vec<Option<f64>> = Vec::new();
     let mut hidden: Vec<bool> = Vec::new();
     for (key, idx) in groups(&df, &by)? {
         let rows: Vec<Option<&str>> = idx.iter().map(|i| r_all[*i].as_deref()).collect();
@@ -726,6 +727,7 @@ fn crosstab(s: Crosstab, ctx: &Context, block: &Block) -> Result<Tidy, Diagnosti
                         .unwrap_or_default(),
                 );
                 chi_p.push(chi.as_ref().map(|c| c.p));
+                cramer.push(chi.as_ref().map(stats::ChiSquareTest::cramers_v));
                 hidden.push(small[ri][ci]);
             }
         }
@@ -742,6 +744,7 @@ fn crosstab(s: Crosstab, ctx: &Context, block: &Block) -> Result<Tidy, Diagnosti
         Column::new("column_pct".into(), col_pct),
         Column::new("letters".into(), letters),
         Column::new("chi2_p".into(), chi_p),
+        Column::new("cramers_v".into(), cramer),
     ]);
     if hidden.iter().any(|h| *h) {
         columns.push(Column::new(super::disclosure::COLUMN.into(), hidden));

@@ -123,6 +123,19 @@ pub struct ChiSquareTest {
     pub warning: Option<String>,
 }
 
+impl ChiSquareTest {
+    /// Cramér's V, `sqrt(X² / (N (min(r, c) − 1)))`: the strength of the
+    /// association, 0 (none) to 1. From this test's statistic, so compute it
+    /// from a test without Yates' correction to match scipy
+    /// `contingency.association(method="cramer")`.
+    pub fn cramers_v(&self) -> f64 {
+        let r = self.expected.len();
+        let c = self.expected.first().map_or(0, Vec::len);
+        let k = r.min(c) as f64 - 1.0;
+        (self.statistic / (self.total * k)).sqrt()
+    }
+}
+
 /// Pearson chi-square test of independence (scipy
 /// `chi2_contingency(correction=False)`). With `yates_2x2` a 2x2 table gets
 /// Yates' continuity correction (scipy's default `correction=True`, SPSS's
