@@ -286,8 +286,13 @@ pub fn power_two_means(d: f64, n1: f64, n2: f64, alpha: f64) -> Result<f64> {
         )));
     }
     let nc = d * (n1 * n2 / (n1 + n2)).sqrt();
-    let crit = t_isf(alpha / 2.0, df);
-    Ok(nct_sf(crit, df, nc) + nct_cdf(-crit, df, nc))
+    Ok(t_test_power(nc, df, t_isf(alpha / 2.0, df)))
+}
+
+/// Power of a two-sided t test with critical value `crit` (`t_isf(alpha /
+/// 2, df)`) when the test statistic has noncentrality `nc`.
+fn t_test_power(nc: f64, df: f64, crit: f64) -> f64 {
+    nct_sf(crit, df, nc) + nct_cdf(-crit, df, nc)
 }
 
 /// Treatment-arm size `n1` (continuous; round up) giving `power` for
@@ -454,8 +459,7 @@ pub fn mde_contrast(se: f64, df: f64, alpha: f64, power: f64) -> Result<f64> {
         )));
     }
     let crit = t_isf(alpha / 2.0, df);
-    let power_at = |d: f64| nct_sf(crit, df, d / se) + nct_cdf(-crit, df, d / se);
-    brent_expanding(|d| power_at(d) - power, 1e-12, se)
+    brent_expanding(|d| t_test_power(d / se, df, crit) - power, 1e-12, se)
         .ok_or_else(|| NotComputable::Degenerate("MDE not found".into()).into())
 }
 

@@ -17,6 +17,7 @@ use super::correlation::{CorrelationMethod, correlation};
 use super::descriptive::{ProportionMethod, mean, proportion, weighted_mean, weighted_proportion};
 use super::experiment::{ExperimentSpec, OutcomeKind, analyse_experiment};
 use super::multiple::{PAdjustMethod, p_adjust};
+use super::ols::Contrast;
 use super::{NotComputable, Result, StatsError, stars};
 
 /// Options shared by the grouped forms.
@@ -103,6 +104,26 @@ struct Cell {
     estimate: f64,
     ci: Option<(f64, f64)>,
     p: Option<f64>,
+}
+
+impl Cell {
+    /// A value alone (a count, a minimum detectable effect): no CI, no p.
+    fn value(estimate: f64) -> Cell {
+        Cell {
+            estimate,
+            ci: None,
+            p: None,
+        }
+    }
+
+    /// A tested contrast of a regression: estimate, CI and p.
+    fn contrast(c: &Contrast) -> Cell {
+        Cell {
+            estimate: c.estimate,
+            ci: Some((c.ci_low, c.ci_high)),
+            p: Some(c.p),
+        }
+    }
 }
 
 impl Rows {
@@ -365,18 +386,7 @@ pub fn experiment_by(
         let arm_refs: Vec<Option<&str>> = arms.iter().map(|a| a.as_deref()).collect();
         let res = analyse_experiment(&ys, &arm_refs, kind, spec)?;
         for (a, n, _) in &res.arms {
-            rows.push(
-                &key,
-                Some(a),
-                y,
-                "arm_size",
-                *n,
-                Ok(Cell {
-                    estimate: *n as f64,
-                    ci: None,
-                    p: None,
-                }),
-            );
+            rows.push(&key, Some(a), y, "arm_size", *n, Ok(Cell::value(*n as f64)));
         }
         for eff in &res.effects {
             let n_pair = eff.n + eff.n_control;
@@ -390,26 +400,25 @@ pub fn experiment_by(
             });
             rows.push(&key, Some(&eff.arm), y, "difference", n_pair, diff);
             let itt_n = res.itt.as_ref().map_or(n_pair, |f| f.n);
-            let itt = eff.itt.as_ref().map_err(|e| e.to_string()).map(|c| Cell {
-                estimate: c.estimate,
-                ci: Some((c.ci_low, c.ci_high)),
-                p: Some(c.p),
-            });
+            let itt = eff
+                .itt
+                .as_ref()
+                .map_err(|e| e.to_string())
+                .map(Cell::contrast);
             rows.push(&key, Some(&eff.arm), y, "itt", itt_n, itt);
-            let mde = eff.mde.as_ref().map_err(|e| e.to_string()).map(|m| Cell {
-                estimate: *m,
-                ci: None,
-                p: None,
-            });
+            let mde = eff
+                .mde
+                .as_ref()
+                .map_err(|e| e.to_string())
+                .map(|m| Cell::value(*m));
             rows.push(&key, Some(&eff.arm), y, "mde", n_pair, mde);
         }
         if let Some(inter) = &res.interaction {
             let n = res.itt.as_ref().map_or(0, |f| f.n);
-            let cell = inter.as_ref().map_err(|e| e.to_string()).map(|c| Cell {
-                estimate: c.estimate,
-                ci: Some((c.ci_low, c.ci_high)),
-                p: Some(c.p),
-            });
+            let cell = inter
+                .as_ref()
+                .map_err(|e| e.to_string())
+                .map(Cell::contrast);
             rows.push(&key, None, y, "interaction", n, cell);
         }
         for main in &res.main_effects {
@@ -418,17 +427,13 @@ pub fn experiment_by(
                 .effect
                 .as_ref()
                 .map_err(|e| e.to_string())
-                .map(|c| Cell {
-                    estimate: c.estimate,
-                    ci: Some((c.ci_low, c.ci_high)),
-                    p: Some(c.p),
-                });
+                .map(Cell::contrast);
             rows.push(&key, Some(&main.factor), y, "main_effect", n, cell);
-            let mde = main.mde.as_ref().map_err(|e| e.to_string()).map(|m| Cell {
-                estimate: *m,
-                ci: None,
-                p: None,
-            });
+            let mde = main
+                .mde
+                .as_ref()
+                .map_err(|e| e.to_string())
+                .map(|m| Cell::value(*m));
             rows.push(&key, Some(&main.factor), y, "mde_main", n, mde);
         }
     }
