@@ -27,6 +27,7 @@ use serde_json::Value;
 pub use crate::diag::{Diagnostic, Warned};
 use crate::document::{Block, Document, Node};
 use crate::survey::Survey;
+pub use crate::survey::codebook::Banner;
 use crate::survey::published::Published;
 
 /// A named frame in the context, with the key columns prose uses to reach
@@ -344,7 +345,7 @@ pub struct Evaluated {
     pub toc: bool,
     /// The banner under the title when the data are not real (synthetic or
     /// illustrative): every output carries it.
-    pub notice: Option<String>,
+    pub notice: Option<Banner>,
     /// Content.
     pub nodes: Vec<OutNode>,
     /// Every named result, as JSON.

@@ -395,12 +395,11 @@ pub fn render(doc: &Evaluated) -> String {
         escape(&byline.join(" · "))
     );
     if let Some(notice) = &doc.notice {
-        let (head, rest) = notice.split_once(". ").unwrap_or((notice, ""));
         let _ = writeln!(
             page,
-            "<p class=\"data-notice\" role=\"note\"><strong>{}.</strong> {}</p>",
-            escape(head),
-            escape(rest)
+            "<p class=\"data-notice\" role=\"note\"><strong>{}</strong> {}</p>",
+            escape(&notice.head),
+            escape(&notice.body)
         );
     }
     let toc: Vec<&Heading> = headings

@@ -485,12 +485,11 @@ pub fn source_with_ranges(
         lit(&accent)
     );
     if let Some(notice) = &doc.notice {
-        let (head, rest) = notice.split_once(". ").unwrap_or((notice, ""));
         let _ = writeln!(
             s,
             "#block(width: 100%, fill: rgb(\"#fff4d6\"), stroke: (left: 3pt + rgb(\"#b8860b\")), inset: 8pt, below: 1.2em)[#text(size: 9.5pt)[#strong[{}] {}]]\n",
-            text(&format!("{head}.")),
-            text(rest)
+            text(&notice.head),
+            text(&notice.body)
         );
     }
     if doc.toc {

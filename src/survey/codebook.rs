@@ -281,20 +281,42 @@ impl SurveyInfo {
     }
 
     /// The banner every output of non-real data carries; `None` for real data.
-    pub fn banner(&self) -> Option<String> {
-        let head = match self.data {
+    pub fn banner(&self) -> Option<Banner> {
+        let (head, body) = match self.data {
             DataKind::Real => return None,
-            DataKind::Synthetic => {
-                "Synthetic data. Every figure in this report is computed from simulated respondents, calibrated to published results; none is a finding of a real survey."
-            }
-            DataKind::Illustrative => {
-                "Illustrative synthetic data. Every figure in this report is computed from simulated respondents with illustrative targets; these are not published figures and must not be quoted."
-            }
+            DataKind::Synthetic => (
+                "Synthetic data.",
+                "Every figure in this report is computed from simulated respondents, calibrated to published results; none is a finding of a real survey.",
+            ),
+            DataKind::Illustrative => (
+                "Illustrative synthetic data.",
+                "Every figure in this report is computed from simulated respondents with illustrative targets; these are not published figures and must not be quoted.",
+            ),
         };
-        Some(match &self.notice {
-            Some(n) => format!("{head} {}", n.trim()),
-            None => head.to_string(),
+        let body = match &self.notice {
+            Some(n) => format!("{body} {}", n.trim()),
+            None => body.to_string(),
+        };
+        Some(Banner {
+            head: head.to_string(),
+            body,
         })
+    }
+}
+
+/// The data banner: a bold head ("Synthetic data.") and what it means.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Banner {
+    /// The kind of data, as a short sentence.
+    pub head: String,
+    /// What that means for the figures, and the codebook's `notice`.
+    pub body: String,
+}
+
+impl Banner {
+    /// Head and body as one text.
+    pub fn text(&self) -> String {
+        format!("{} {}", self.head, self.body)
     }
 }
 
