@@ -29,13 +29,10 @@ pub fn environment(survey: &Survey) -> Environment<'static> {
         .iter()
         .map(|t| (t.id.clone(), t.label.clone()))
         .collect();
-    let as_filter = labels.clone();
-    env.add_function("theme_label", move |id: String| {
-        labels.get(&id).cloned().unwrap_or(id)
-    });
-    env.add_filter("theme_label", move |id: String| {
-        as_filter.get(&id).cloned().unwrap_or(id)
-    });
+    // the same lookup as a function, `theme_label(t)`, and as a filter
+    let theme_label = move |id: String| labels.get(&id).cloned().unwrap_or(id);
+    env.add_function("theme_label", theme_label.clone());
+    env.add_filter("theme_label", theme_label);
     env.add_filter("measure", |name: String| super::labels::measure(&name));
     env.add_filter("and_list", and_list);
     env
