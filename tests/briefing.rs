@@ -310,8 +310,15 @@ fn trial_sizes_and_detectable_effects_in_prose_are_the_results() {
         );
         let mde_lo = mde.iter().copied().fold(f64::INFINITY, f64::min) * 100.0;
         let mde_hi = mde.iter().copied().fold(0.0, f64::max) * 100.0;
+        // one figure when the range prints as one
+        let (lo_text, hi_text) = (format!("{mde_lo:.1}"), format!("{mde_hi:.1}"));
+        let want = if lo_text == hi_text {
+            format!("by {lo_text}")
+        } else {
+            format!("by {lo_text} to {hi_text}")
+        };
         assert!(
-            sentence.ends_with(&format!("by {mde_lo:.1} to {mde_hi:.1}")),
+            sentence.ends_with(&want),
             "{theme}: {sentence} (mde {mde:?})"
         );
     }
@@ -376,5 +383,130 @@ fn summary_percentages_are_the_table_cells() {
             cell(&label, "Collective co-production"),
             "{claim}"
         );
+    }
+}
+
+/// Demographics are compared as categories, not codes: every group of the
+/// Wolverhampton briefing's comparison is labelled from the codebook (the
+/// ethnic group by its `score_labels`), its share equals the share the
+/// `levels` analysis computes for that group (a separate code path), the
+/// chi-square p of an unordered grouping equals the `crosstab` analysis's
+/// (both checked against scipy in tests/stats_engine_reference.rs), age
+/// bands are tested by a rank statistic, and each sentence of "Who takes
+/// part" cites the groups' figures as the JSON has them.
+#[test]
+fn demographic_groups_are_compared_as_categories() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("g.md");
+    std::fs::write(
+        &template,
+        "---\ntitle: G\n---\n\n```{stats}\n#| name: groups\ncompare: { groups: [age, gender, ethnicity], y: [collective], by: [area, theme] }\n```\n\n```{stats}\n#| name: by_gender\nlevels: { measures: [collective], by: [area, theme, gender] }\n```\n\n```{sql}\n#| name: wolverhampton\nSELECT * FROM long WHERE area = 'Wolverhampton' AND theme = 'community_safety'\n```\n\n```{stats}\n#| name: table\ncrosstab: { data: wolverhampton, row: gender, col: collective }\n```\n",
+    )
+    .unwrap();
+    let (ok, err) = render(&template, &dir.path().join("out"), &["--to", "json"]);
+    assert!(ok, "{err}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/g.json")).unwrap()).unwrap();
+    let r = &json["results"];
+    let groups = r["groups"].as_array().unwrap();
+    let here = |grouping: &str| -> Vec<&serde_json::Value> {
+        groups
+            .iter()
+            .filter(|g| {
+                g["area"] == "Wolverhampton"
+                    && g["theme"] == "community_safety"
+                    && g["grouping"] == grouping
+            })
+            .collect()
+    };
+    let categories = |grouping: &str| -> Vec<String> {
+        here(grouping)
+            .iter()
+            .map(|g| g["category"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        categories("ethnicity"),
+        ["White British", "Ethnic minority"]
+    );
+    assert_eq!(categories("gender"), ["Male", "Female"]);
+    assert_eq!(
+        categories("age"),
+        ["16-24", "25-34", "35-44", "45-54", "55-64", "65 or over"]
+    );
+    assert!(here("age").iter().all(|g| g["test"] == "Spearman"));
+    assert!(
+        here("gender")
+            .iter()
+            .all(|g| g["test"] == "chi-square" && g["effect_name"] == "Cramér's V")
+    );
+    // shares: the levels analysis by gender code (1 male, 2 female)
+    for (g, code) in here("gender").iter().zip(["1", "2"]) {
+        let level = r["by_gender"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| {
+                l["area"] == "Wolverhampton"
+                    && l["theme"] == "community_safety"
+                    && l["gender"].as_str().and_then(|c| c.parse::<f64>().ok())
+                        == code.parse::<f64>().ok()
+            })
+            .unwrap_or_else(|| panic!("no level for gender {code}"));
+        let (a, b) = (
+            g["estimate"].as_f64().unwrap(),
+            level["estimate"].as_f64().unwrap(),
+        );
+        assert!((a - b).abs() < 1e-12, "{g} vs {level}");
+        assert_eq!(g["n"], level["n"], "{g} vs {level}");
+    }
+    let chi2_p = r["table"][0]["chi2_p"].as_f64().unwrap();
+    let p = here("gender")[0]["p"].as_f64().unwrap();
+    assert!(
+        (chi2_p - p).abs() < 1e-12,
+        "crosstab {chi2_p} vs compare {p}"
+    );
+
+    // the briefing's sentences cite the comparison's own figures
+    let out = dir.path().join("briefing");
+    let (ok, err) = render(
+        &briefing(),
+        &out,
+        &["-p", "area=Wolverhampton", "--to", "html,json"],
+    );
+    assert!(ok, "{err}");
+    let html = std::fs::read_to_string(out.join("council-briefing--wolverhampton.html")).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out.join("council-briefing--wolverhampton.json")).unwrap(),
+    )
+    .unwrap();
+    let section = between(&html, "<h2 id=\"who-takes-part\">", "<h2")[0];
+    let items = between(section, "<li>", "</li>");
+    let tests = json["results"]["group_tests"].as_array().unwrap();
+    let significant: Vec<&serde_json::Value> = tests
+        .iter()
+        .filter(|t| t["p"].as_f64().unwrap() < 0.05)
+        .collect();
+    assert!(
+        !significant.is_empty(),
+        "Wolverhampton has group differences"
+    );
+    assert_eq!(items.len(), significant.len().min(4), "{section}");
+    for (item, t) in items.iter().zip(&significant) {
+        let pct = |v: &serde_json::Value| format!("{:.0}%", v.as_f64().unwrap() * 100.0);
+        for (label, value) in [
+            ("highest", "highest_estimate"),
+            ("lowest", "lowest_estimate"),
+        ] {
+            let cited = format!("{} ({})", pct(&t[value]), t[label].as_str().unwrap());
+            assert!(item.contains(&cited), "{item} should cite {cited}");
+        }
+        let rising = t["effect"].as_f64().unwrap() > 0.0;
+        if t["test"] == "Spearman" {
+            assert!(
+                item.contains(if rising { "rises" } else { "falls" }),
+                "{item}"
+            );
+        }
     }
 }

@@ -12,7 +12,11 @@ use polars::prelude::*;
 
 /// The columns of the frames rules read, with their types (f: float, i:
 /// integer, s: text), as the briefing's blocks produce them.
-const SCHEMAS: [(&str, &str); 4] = [
+const SCHEMAS: [(&str, &str); 5] = [
+    (
+        "groups",
+        "area:s theme:s grouping:s variable:s category:s estimate:f n:i p:f",
+    ),
     (
         "correlates",
         "area:s theme:s x:s role:s sub:s y:s estimate:f p:f n:i",

@@ -488,7 +488,7 @@ fn rows_a_chart_leaves_out_are_a_warning_cached_or_not() {
     let template = dir.path().join("s.md");
     std::fs::write(
         &template,
-        "---\ntitle: S\n---\n\n```{sql}\n#| name: pairs\nSELECT id, individual, collective FROM long WHERE area = 'Barnet' AND theme = 'community_safety' ORDER BY id LIMIT 60\n```\n\n```{chart}\n#| label: fig-s\nkind: scatter\ndata: pairs\nx: individual\ny: collective\n```\n",
+        "---\ntitle: S\n---\n\n```{sql}\n#| name: pairs\nSELECT id, individual, collective FROM long WHERE area = 'Wolverhampton' AND theme = 'community_safety' ORDER BY id LIMIT 60\n```\n\n```{chart}\n#| label: fig-s\nkind: scatter\ndata: pairs\nx: individual\ny: collective\n```\n",
     )
     .unwrap();
     let out = dir.path().join("out");

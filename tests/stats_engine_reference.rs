@@ -272,3 +272,54 @@ fn cramers_v_matches_scipy() {
         close(test.cramers_v(), num(&case["cramers_v"]), "Cramér's V");
     }
 }
+
+/// Group comparisons (nominal by chi-square or Kruskal-Wallis, ordered by
+/// Spearman) against scipy (tests/fixtures/stats/make_groups_fixture.py
+/// → groups_reference.json): each group's share or mean and base, the
+/// test's statistic, p and effect size.
+#[test]
+fn group_comparisons_match_scipy() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/stats/groups_reference.json");
+    let fixture: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = fixture["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 6);
+    let column = |v: &Value| -> Vec<Option<f64>> {
+        v.as_array().unwrap().iter().map(|x| Some(num(x))).collect()
+    };
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let scale = match case["scale"].as_str().unwrap() {
+            "ordinal" => stats::Scale::Ordinal,
+            _ => stats::Scale::Nominal,
+        };
+        let binary = case["binary"].as_bool().unwrap();
+        let got =
+            stats::compare_groups(&column(&case["codes"]), &column(&case["y"]), scale, binary)
+                .unwrap();
+        let close = |a: f64, b: f64, what: &str| {
+            assert!(
+                (a - b).abs() <= 1e-10 * b.abs().max(1.0),
+                "{name} {what}: {a} vs scipy {b}"
+            )
+        };
+        let levels = case["levels"].as_array().unwrap();
+        assert_eq!(got.levels.len(), levels.len(), "{name}");
+        for (g, want) in got.levels.iter().zip(levels) {
+            close(g.code, num(&want["code"]), "code");
+            close(g.estimate, num(&want["estimate"]), "group estimate");
+            assert_eq!(g.n as u64, want["n"].as_u64().unwrap(), "{name} base");
+        }
+        let test = got.test.unwrap();
+        let kind = match test.kind {
+            stats::GroupTestKind::ChiSquare => "chi-square",
+            stats::GroupTestKind::KruskalWallis => "kruskal",
+            stats::GroupTestKind::Spearman => "spearman",
+        };
+        let want = &case["test"];
+        assert_eq!(kind, want["kind"].as_str().unwrap(), "{name}");
+        close(test.statistic, num(&want["statistic"]), "statistic");
+        close(test.p, num(&want["p"]), "p");
+        close(test.effect, num(&want["effect"]), "effect size");
+    }
+}

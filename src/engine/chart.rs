@@ -356,13 +356,7 @@ impl ChartBlock {
                 return Err(e.suggest(&c, &refs, "columns"));
             }
         }
-        let themes: BTreeMap<&str, &str> = ctx
-            .survey
-            .codebook
-            .themes
-            .iter()
-            .map(|t| (t.id.as_str(), t.label.as_str()))
-            .collect();
+        let names = super::labels::Names::of(&ctx.survey.codebook);
         let rows = frames::rows(df);
         if rows.is_empty() {
             return Err(Diagnostic::error(format!(
@@ -386,7 +380,7 @@ impl ChartBlock {
             block,
             style: &ctx.chart_style,
             rows,
-            themes,
+            names,
         };
         let Drawn { svg, alt, warnings } = match &spec {
             Spec::Heatmap(s) => drawing.heatmap(s)?,
@@ -418,7 +412,7 @@ struct Drawing<'a> {
     /// The house style, passed into drawing.
     style: &'a chart::Style,
     rows: Vec<Value>,
-    themes: BTreeMap<&'a str, &'a str>,
+    names: super::labels::Names<'a>,
 }
 
 /// A drawn chart: the SVG, its alt text, and warnings about rows it could
@@ -458,13 +452,8 @@ impl Drawing<'_> {
     /// A value as the chart prints it: theme labels, readable measure names.
     fn text(&self, col: &str, v: Option<&Value>) -> String {
         match v {
-            Some(Value::String(s)) if col == "theme" => self
-                .themes
-                .get(s.as_str())
-                .map_or(s.clone(), |l| l.to_string()),
-            Some(Value::String(s)) if super::labels::holds_measures(col) => {
-                super::labels::measure(s)
-            }
+            Some(Value::String(s)) if col == "theme" => self.names.theme(s),
+            Some(Value::String(s)) if super::labels::holds_measures(col) => self.names.measure(s),
             Some(Value::String(s)) => s.clone(),
             Some(Value::Null) | None => "(missing)".into(),
             Some(other) => other.to_string(),

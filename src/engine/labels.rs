@@ -1,9 +1,65 @@
 //! Display names for the measure columns, so tables and charts say
 //! "Self-efficacy" rather than `efficacy`.
 
+use std::collections::BTreeMap;
+
+use crate::survey::Codebook;
+
+/// The names a codebook gives: theme labels and sub-item labels, for
+/// values that tables, charts and prose print.
+pub struct Names<'a> {
+    themes: BTreeMap<&'a str, &'a str>,
+    subs: &'a BTreeMap<String, String>,
+}
+
+impl<'a> Names<'a> {
+    /// The names of a codebook.
+    pub fn of(codebook: &'a Codebook) -> Self {
+        Names {
+            themes: codebook
+                .themes
+                .iter()
+                .map(|t| (t.id.as_str(), t.label.as_str()))
+                .collect(),
+            subs: &codebook.sub_labels,
+        }
+    }
+
+    /// A theme's label (an unknown id passes through).
+    pub fn theme(&self, id: &str) -> String {
+        self.themes
+            .get(id)
+            .map_or(id.to_string(), |l| l.to_string())
+    }
+
+    /// A sub-item's label: the codebook's `[sub_labels]`, else the id with
+    /// spaces for underscores.
+    pub fn sub(&self, id: &str) -> String {
+        sub_label(self.subs, id)
+    }
+
+    /// A measure's display name, its sub-item labelled.
+    pub fn measure(&self, name: &str) -> String {
+        measure_with(name, self.subs)
+    }
+}
+
+/// A sub-item's label from the codebook's `[sub_labels]`, else the id with
+/// spaces for underscores.
+pub fn sub_label(subs: &BTreeMap<String, String>, id: &str) -> String {
+    subs.get(id)
+        .cloned()
+        .unwrap_or_else(|| id.replace('_', " "))
+}
+
 /// The display name of a measure or role column (`efficacy__crime` ->
 /// "Self-efficacy: crime"); other names pass through.
 pub fn measure(name: &str) -> String {
+    measure_with(name, &BTreeMap::new())
+}
+
+/// [`measure`] with the sub-item labelled from `subs` (`[sub_labels]`).
+pub fn measure_with(name: &str, subs: &BTreeMap<String, String>) -> String {
     let (role, sub) = match name.split_once("__") {
         Some((r, s)) => (r, Some(s)),
         None => (name, None),
@@ -25,7 +81,7 @@ pub fn measure(name: &str) -> String {
         _ => return name.to_string(),
     };
     match sub {
-        Some(s) => format!("{base}: {}", s.replace('_', " ")),
+        Some(s) => format!("{base}: {}", sub_label(subs, s)),
         None => base.to_string(),
     }
 }

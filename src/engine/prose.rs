@@ -33,7 +33,14 @@ pub fn environment(survey: &Survey) -> Environment<'static> {
     let theme_label = move |id: String| labels.get(&id).cloned().unwrap_or(id);
     env.add_function("theme_label", theme_label.clone());
     env.add_filter("theme_label", theme_label);
-    env.add_filter("measure", |name: String| super::labels::measure(&name));
+    let subs = survey.codebook.sub_labels.clone();
+    let measure_subs = subs.clone();
+    env.add_filter("measure", move |name: String| {
+        super::labels::measure_with(&name, &measure_subs)
+    });
+    env.add_filter("sub_label", move |id: String| {
+        super::labels::sub_label(&subs, &id)
+    });
     env.add_filter("and_list", and_list);
     env
 }

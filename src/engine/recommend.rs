@@ -13,7 +13,13 @@
 //! text = "..."                  # minijinja over `rows` and `params`
 //! evidence = "{% for r in rows %}...{% endfor %}"
 //! source = "Bovaird et al. (2016), conclusions"
+//! strength = "p"                # optional: the column of `rows` holding the p-values its claim rests on
 //! ```
+//!
+//! Fired rules are ranked by the strength of their evidence: rules whose
+//! claim rests on significance tests (`strength` names their p column)
+//! first, smallest p first; then rules resting on descriptive comparisons,
+//! in file order.
 
 use polars::prelude::*;
 use serde::Deserialize;
@@ -55,6 +61,9 @@ struct Rule {
     /// recommendations never appear together).
     #[serde(default)]
     unless: Vec<String>,
+    /// The column of the rule's rows with the p-values of the tests its
+    /// claim rests on; the smallest ranks the recommendation.
+    strength: Option<String>,
 }
 
 const TYPES: [&str; 4] = [
@@ -121,6 +130,7 @@ impl Engine for Recommend {
             "text" => fired.iter().map(|f| f.text.clone()).collect::<Vec<_>>(),
             "evidence" => fired.iter().map(|f| f.evidence.clone()).collect::<Vec<_>>(),
             "source" => fired.iter().map(|f| f.source.clone()).collect::<Vec<_>>(),
+            "p" => fired.iter().map(|f| f.p).collect::<Vec<_>>(),
         ]
         .map_err(|e| Diagnostic::error(e.to_string()))?;
         Ok(Warned::new(BlockOutput::Prose { markdown, frame }))
@@ -142,11 +152,15 @@ pub struct Fired {
     pub evidence: String,
     /// Where the advice comes from.
     pub source: Option<String>,
+    /// The smallest p-value of the tests its claim rests on (`None`: it
+    /// rests on descriptive comparisons).
+    pub p: Option<f64>,
 }
 
 /// The rules of a rules file (`text`, read from `path`) that fire on the
-/// context's frames, in file order, without those silenced by a rule that
-/// fired (`unless`).
+/// context's frames, without those silenced by a rule that fired
+/// (`unless`), ranked by the strength of their evidence: tested claims by
+/// their smallest p, then descriptive ones in file order.
 pub fn fire(path: &std::path::Path, text: &str, ctx: &Context) -> Result<Vec<Fired>, Diagnostic> {
     let at = |offset: usize| {
         let (line, col, _) = line_col(text, offset);
@@ -181,11 +195,19 @@ pub fn fire(path: &std::path::Path, text: &str, ctx: &Context) -> Result<Vec<Fir
         }
     }
     let fired_ids: Vec<String> = fired.iter().map(|(f, _)| f.id.clone()).collect();
-    Ok(fired
+    let mut kept: Vec<Fired> = fired
         .into_iter()
         .filter(|(_, unless)| !unless.iter().any(|u| fired_ids.contains(u)))
         .map(|(f, _)| f)
-        .collect())
+        .collect();
+    // stable: equal strengths keep file order
+    kept.sort_by(|a, b| match (a.p, b.p) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+    Ok(kept)
 }
 
 /// One rule: its condition, then its text and evidence when it returns rows.
@@ -209,6 +231,21 @@ fn fire_one(
     if rows.height() == 0 {
         return Ok(None);
     }
+    let p = match &rule.strength {
+        None => None,
+        Some(column) => {
+            let values = rows
+                .column(column)
+                .and_then(|c| c.cast(&DataType::Float64))
+                .map_err(|_| {
+                    Diagnostic::error(format!(
+                        "rule `{}` ({place}): `strength` names `{column}`, which its condition does not return",
+                        rule.id
+                    ))
+                })?;
+            values.f64().ok().and_then(|v| v.min())
+        }
+    };
     let values = minijinja::Value::from(minijinja::value::Serde(serde_json::json!({
         "rows": frames::rows(&rows),
         "params": ctx.params,
@@ -234,6 +271,7 @@ fn fire_one(
         text: text.trim().to_string(),
         evidence: evidence.trim().to_string(),
         source: rule.source.clone(),
+        p,
     }))
 }
 

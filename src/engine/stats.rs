@@ -6,6 +6,7 @@
 //! experiment: { y: [individual, collective], by: [area, theme], adjust: bh }
 //! regress:    { y: collective, x: [efficacy, age], categorical: [arm], by: [area], robust: hc3 }
 //! crosstab:   { row: age, col: gender, by: [area] }
+//! compare:    { groups: [age, gender, ethnicity], y: [individual, collective], by: [area, theme] }
 //! power:      { p0: 0.2, n: 120 }
 //! ```
 //! Every analysis may add `data:` (a frame name, default `long`) and
@@ -32,6 +33,7 @@ enum Spec {
     Experiment(Experiment),
     Regress(Regress),
     Crosstab(Crosstab),
+    Compare(Compare),
     Power(Power),
     Statcheck(Statcheck),
     Items(Items),
@@ -106,6 +108,18 @@ struct Crosstab {
     col: String,
     #[serde(default)]
     weight: bool,
+    #[serde(flatten)]
+    common: Common,
+}
+
+/// Groups of respondents (by a coded column of the data) compared on each
+/// outcome: the groups' shares or means, labelled from the codebook, and
+/// the test the groups' scale allows (see [`stats::compare_groups`]).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Compare {
+    groups: Vec<String>,
+    y: Vec<String>,
     #[serde(flatten)]
     common: Common,
 }
@@ -278,15 +292,61 @@ fn stack(parts: Vec<DataFrame>, by: &[String], extra: &[&str]) -> Result<DataFra
     Ok(first)
 }
 
-fn is_binary(df: &DataFrame, col: &str) -> bool {
-    df.column(col)
-        .ok()
-        .and_then(|c| c.cast(&DataType::Float64).ok())
-        .is_some_and(|c| {
-            c.f64()
-                .map(|ca| ca.iter().flatten().all(|v| v == 0.0 || v == 1.0))
-                .unwrap_or(false)
-        })
+/// The rows of `df` split by whether `y` is yes/no (only 0 and 1) within
+/// each group of `by`. A measure can be yes/no in one area and a share in
+/// another (Barnet asked two collective items about community safety, so
+/// its collective measure is the share of them done): each group gets the
+/// statistic its own values allow (a proportion with a Wilson interval, or
+/// a mean).
+fn by_kind(df: &DataFrame, y: &str, by: &[String]) -> Result<Vec<(bool, DataFrame)>, Diagnostic> {
+    let values = f64_col(df, y)?;
+    let (mut binary, mut other) = (Vec::new(), Vec::new());
+    for idx in groups(df, by)?.into_values() {
+        if idx
+            .iter()
+            .filter_map(|i| values[*i])
+            .all(|v| v == 0.0 || v == 1.0)
+        {
+            binary.extend(idx);
+        } else {
+            other.extend(idx);
+        }
+    }
+    let mut out = Vec::new();
+    for (kind, mut idx) in [(true, binary), (false, other)] {
+        if idx.is_empty() {
+            continue;
+        }
+        idx.sort_unstable();
+        let take = IdxCa::from_vec("rows".into(), idx.iter().map(|i| *i as IdxSize).collect());
+        out.push((kind, df.take(&take).map_err(err)?));
+    }
+    Ok(out)
+}
+
+/// The results of the parts [`by_kind`] made, back in group order.
+fn merge_kinds(parts: Vec<DataFrame>, by: &[String]) -> Result<Option<DataFrame>, Diagnostic> {
+    let many = parts.len() > 1;
+    let mut iter = parts.into_iter();
+    let Some(mut first) = iter.next() else {
+        return Ok(None);
+    };
+    for p in iter {
+        first.vstack_mut(&p).map_err(err)?;
+    }
+    if many && !by.is_empty() {
+        first = first
+            .lazy()
+            .sort_by_exprs(
+                by.iter().map(|b| col(b.as_str())).collect::<Vec<_>>(),
+                SortMultipleOptions::default()
+                    .with_maintain_order(true)
+                    .with_nulls_last(false),
+            )
+            .collect()
+            .map_err(err)?;
+    }
+    Ok(Some(first))
 }
 
 fn with_str_column(mut df: DataFrame, name: &str, value: &str) -> Result<DataFrame, Diagnostic> {
@@ -321,7 +381,7 @@ impl Engine for StatsBlock {
     ) -> Result<Warned<BlockOutput>, Diagnostic> {
         let spec: Spec = crate::yaml::from_str(body).map_err(|e| {
             super::spec_error("analysis", block, &e)
-                .hint("one of: levels, correlate, experiment, regress, crosstab, power, statcheck, items (see docs/templates.md)")
+                .hint("one of: levels, correlate, experiment, regress, crosstab, compare, power, statcheck, items (see docs/templates.md)")
         })?;
         let (frame, keys) = match spec {
             Spec::Levels(s) => levels(s, ctx, block)?,
@@ -329,6 +389,7 @@ impl Engine for StatsBlock {
             Spec::Experiment(s) => experiment(s, ctx, block)?,
             Spec::Regress(s) => regress(s, ctx, block)?,
             Spec::Crosstab(s) => crosstab(s, ctx, block)?,
+            Spec::Compare(s) => compare(s, ctx, block)?,
             Spec::Power(s) => (power(s)?, vec![]),
             Spec::Statcheck(s) => statcheck(s, ctx, block)?,
             Spec::Items(s) => items(s, ctx)?,
@@ -373,15 +434,19 @@ fn levels(s: Levels, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic> {
     };
     let mut parts = Vec::new();
     for m in &measures {
-        let part = if is_binary(&df, m) {
-            stats::grouped::proportion_by(&df, m, &by_ref, &opts)
-        } else {
-            stats::grouped::mean_by(&df, m, &by_ref, &opts)
+        let mut kinds = Vec::new();
+        for (binary, rows) in by_kind(&df, m, &by)? {
+            let part = if binary {
+                stats::grouped::proportion_by(&rows, m, &by_ref, &opts)
+            } else {
+                stats::grouped::mean_by(&rows, m, &by_ref, &opts)
+            }
+            .map_err(err)?;
+            if part.height() > 0 {
+                kinds.push(part);
+            }
         }
-        .map_err(err)?;
-        if part.height() > 0 {
-            parts.push(part);
-        }
+        parts.extend(merge_kinds(kinds, &by)?);
     }
     let mut keys = by.clone();
     keys.push("variable".into());
@@ -459,16 +524,20 @@ fn experiment(s: Experiment, ctx: &Context, block: &Block) -> Result<Tidy, Diagn
     };
     let mut parts = Vec::new();
     for y in &ys {
-        let kind = if is_binary(&df, y) {
-            stats::OutcomeKind::Binary
-        } else {
-            stats::OutcomeKind::Continuous
-        };
-        let part =
-            stats::grouped::experiment_by(&df, y, &s.arm, &by_ref, kind, &spec).map_err(err)?;
-        if part.height() > 0 {
-            parts.push(part);
+        let mut kinds = Vec::new();
+        for (binary, rows) in by_kind(&df, y, &by)? {
+            let kind = if binary {
+                stats::OutcomeKind::Binary
+            } else {
+                stats::OutcomeKind::Continuous
+            };
+            let part = stats::grouped::experiment_by(&rows, y, &s.arm, &by_ref, kind, &spec)
+                .map_err(err)?;
+            if part.height() > 0 {
+                kinds.push(part);
+            }
         }
+        parts.extend(merge_kinds(kinds, &by)?);
     }
     let mut frame = stack(parts, &by, &["arm"])?;
     if let Some(m) = adjust_method(&s.adjust)? {
@@ -753,6 +822,194 @@ fn crosstab(s: Crosstab, ctx: &Context, block: &Block) -> Result<Tidy, Diagnosti
     let frame = DataFrame::new(height, columns).map_err(err)?;
     let mut keys = by.clone();
     keys.extend([s.row.clone(), s.col.clone()]);
+    Ok((frame, keys))
+}
+
+/// How a grouping column's values read and whether they are ordered: from
+/// the codebook variable of that name or role, else the values as text,
+/// unordered.
+struct Grouping<'a> {
+    label: String,
+    values: Option<&'a crate::survey::codebook::ValueSet>,
+}
+
+impl<'a> Grouping<'a> {
+    fn of(name: &str, ctx: &'a Context) -> Self {
+        let cb = &ctx.survey.codebook;
+        let var = cb
+            .variables
+            .iter()
+            .find(|v| v.name == name)
+            .or_else(|| cb.variables.iter().find(|v| v.role.name() == name));
+        Grouping {
+            label: var.map_or_else(|| name.to_string(), |v| v.label.clone()),
+            values: var.and_then(|v| cb.values_of(v)),
+        }
+    }
+
+    fn scale(&self) -> stats::Scale {
+        if self.values.is_some_and(|v| v.ordered) {
+            stats::Scale::Ordinal
+        } else {
+            stats::Scale::Nominal
+        }
+    }
+
+    fn category(&self, value: f64) -> String {
+        self.values
+            .and_then(|v| v.value_label(value))
+            .map_or_else(|| format!("{value}"), str::to_string)
+    }
+}
+
+/// One group comparison's rows: a row per group with its estimate and base,
+/// the test repeated on each, and the groups with the highest and lowest
+/// estimate among those with a publishable base.
+#[derive(Default)]
+struct CompareRows {
+    key: Vec<Vec<Option<String>>>,
+    grouping: Vec<String>,
+    grouping_label: Vec<String>,
+    category: Vec<String>,
+    category_order: Vec<i64>,
+    variable: Vec<String>,
+    estimate: Vec<f64>,
+    n: Vec<i64>,
+    test: Vec<Option<String>>,
+    statistic: Vec<Option<f64>>,
+    effect_name: Vec<Option<String>>,
+    effect: Vec<Option<f64>>,
+    p: Vec<Option<f64>>,
+    stars: Vec<String>,
+    highest: Vec<Option<String>>,
+    highest_estimate: Vec<Option<f64>>,
+    lowest: Vec<Option<String>>,
+    lowest_estimate: Vec<Option<f64>>,
+    note: Vec<Option<String>>,
+}
+
+impl CompareRows {
+    fn push(
+        &mut self,
+        key: &stats::Key,
+        (name, grouping): (&str, &Grouping),
+        y: &str,
+        c: &stats::GroupComparison,
+        min_base: u32,
+    ) {
+        let shown: Vec<&stats::GroupLevel> = c
+            .levels
+            .iter()
+            .filter(|l| l.n as u64 >= u64::from(min_base))
+            .collect();
+        let pick = |best: Option<&&stats::GroupLevel>| {
+            best.filter(|_| shown.len() >= 2)
+                .map(|l| (grouping.category(l.code), l.estimate))
+        };
+        let highest = pick(
+            shown
+                .iter()
+                .max_by(|a, b| a.estimate.total_cmp(&b.estimate)),
+        );
+        let lowest = pick(
+            shown
+                .iter()
+                .min_by(|a, b| a.estimate.total_cmp(&b.estimate)),
+        );
+        let test = c.test.as_ref().ok();
+        for (i, level) in c.levels.iter().enumerate() {
+            if self.key.is_empty() {
+                self.key = vec![Vec::new(); key.len()];
+            }
+            for (col, k) in self.key.iter_mut().zip(key) {
+                col.push(k.clone());
+            }
+            self.grouping.push(name.to_string());
+            self.grouping_label.push(grouping.label.clone());
+            self.category.push(grouping.category(level.code));
+            self.category_order.push(i as i64 + 1);
+            self.variable.push(y.to_string());
+            self.estimate.push(level.estimate);
+            self.n.push(level.n as i64);
+            self.test.push(test.map(|t| t.kind.label().to_string()));
+            self.statistic.push(test.map(|t| t.statistic));
+            self.effect_name
+                .push(test.map(|t| t.kind.effect_label().to_string()));
+            self.effect.push(test.map(|t| t.effect));
+            self.p.push(test.map(|t| t.p));
+            self.stars
+                .push(test.map_or("", |t| stats::stars(t.p)).to_string());
+            self.highest.push(highest.as_ref().map(|h| h.0.clone()));
+            self.highest_estimate.push(highest.as_ref().map(|h| h.1));
+            self.lowest.push(lowest.as_ref().map(|l| l.0.clone()));
+            self.lowest_estimate.push(lowest.as_ref().map(|l| l.1));
+            self.note.push(c.test.as_ref().err().cloned());
+        }
+    }
+
+    fn frame(self, by: &[String]) -> Result<DataFrame, Diagnostic> {
+        let mut key = self.key;
+        key.resize(by.len(), Vec::new());
+        let mut columns: Vec<Column> = by
+            .iter()
+            .zip(key)
+            .map(|(b, v)| Column::new(b.as_str().into(), v))
+            .collect();
+        columns.extend([
+            Column::new("grouping".into(), self.grouping),
+            Column::new("grouping_label".into(), self.grouping_label),
+            Column::new("category".into(), self.category),
+            Column::new("category_order".into(), self.category_order),
+            Column::new("variable".into(), self.variable),
+            Column::new("estimate".into(), self.estimate),
+            Column::new("n".into(), self.n),
+            Column::new("test".into(), self.test),
+            Column::new("statistic".into(), self.statistic),
+            Column::new("effect_name".into(), self.effect_name),
+            Column::new("effect".into(), self.effect),
+            Column::new("p".into(), self.p),
+            Column::new("stars".into(), self.stars),
+            Column::new("highest".into(), self.highest),
+            Column::new("highest_estimate".into(), self.highest_estimate),
+            Column::new("lowest".into(), self.lowest),
+            Column::new("lowest_estimate".into(), self.lowest_estimate),
+            Column::new("note".into(), self.note),
+        ]);
+        let height = columns[by.len()].len();
+        DataFrame::new(height, columns).map_err(err)
+    }
+}
+
+fn compare(s: Compare, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic> {
+    let df = source(&s.common, ctx, block)?;
+    let by = default_by(&s.common, &df);
+    check_columns(&df, &by, block)?;
+    let ys = present(&df, &s.y, block)?;
+    let groups_asked = present(&df, &s.groups, block)?;
+    let mut rows = CompareRows::default();
+    let split = groups(&df, &by)?;
+    for g in &groups_asked {
+        let grouping = Grouping::of(g, ctx);
+        let codes = f64_col(&df, g)?;
+        for y in &ys {
+            let values = f64_col(&df, y)?;
+            for (key, idx) in &split {
+                let pick = |v: &Vec<Option<f64>>| idx.iter().map(|i| v[*i]).collect::<Vec<_>>();
+                let (c, v) = (pick(&codes), pick(&values));
+                if c.iter().all(Option::is_none) || v.iter().all(Option::is_none) {
+                    continue; // not asked here
+                }
+                // yes/no here, or a share (as [`by_kind`] decides)
+                let binary = v.iter().flatten().all(|x| *x == 0.0 || *x == 1.0);
+                let comparison =
+                    stats::compare_groups(&c, &v, grouping.scale(), binary).map_err(err)?;
+                rows.push(key, (g, &grouping), y, &comparison, ctx.min_base);
+            }
+        }
+    }
+    let frame = rows.frame(&by)?;
+    let mut keys = by.clone();
+    keys.extend(["grouping".into(), "variable".into(), "category".into()]);
     Ok((frame, keys))
 }
 

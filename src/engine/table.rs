@@ -180,7 +180,7 @@ struct Layout<'a> {
     df: &'a DataFrame,
     names: Vec<String>,
     rows: Vec<Value>,
-    themes: BTreeMap<&'a str, &'a str>,
+    labels: super::labels::Names<'a>,
     min_base: u32,
     suppressed_any: bool,
     base_range: Option<(f64, f64)>,
@@ -198,13 +198,7 @@ impl<'a> Layout<'a> {
                 .map(|c| c.to_string())
                 .collect(),
             rows: frames::rows(df),
-            themes: ctx
-                .survey
-                .codebook
-                .themes
-                .iter()
-                .map(|t| (t.id.as_str(), t.label.as_str()))
-                .collect(),
+            labels: super::labels::Names::of(&ctx.survey.codebook),
             min_base: ctx.min_base,
             suppressed_any: false,
             base_range: None,
@@ -225,11 +219,8 @@ impl<'a> Layout<'a> {
     /// A value as a key cell shows it: theme labels, readable measure names.
     fn display(&self, col: &str, v: &Value) -> String {
         match (col, v) {
-            ("theme", Value::String(s)) => self
-                .themes
-                .get(s.as_str())
-                .map_or(s.clone(), |l| l.to_string()),
-            (c, Value::String(s)) if super::labels::holds_measures(c) => super::labels::measure(s),
+            ("theme", Value::String(s)) => self.labels.theme(s),
+            (c, Value::String(s)) if super::labels::holds_measures(c) => self.labels.measure(s),
             _ => format_value(v, None, None),
         }
     }

@@ -13,6 +13,7 @@
 //! | [`multiple`] | Bonferroni, Holm, Benjamini-Hochberg adjusted p-values |
 //! | [`crosstab`] | chi-square test of independence, SPSS-style column-proportion letters |
 //! | [`statcheck`] | printed significance marks checked against n (p of r, smallest significant n) |
+//! | [`groups`] | differences between groups: chi-square (Cramér's V), Kruskal-Wallis, Spearman for ordered groups |
 //! | [`grouped`] | the above "by area and theme" over the long survey frame, as tidy polars frames |
 //! | [`dist`] | distribution helpers (t, normal, chi-square, F, beta, noncentral t) |
 //!
@@ -30,6 +31,7 @@ pub mod descriptive;
 pub mod dist;
 pub mod experiment;
 pub mod grouped;
+pub mod groups;
 pub mod multiple;
 pub mod ols;
 mod qr;
@@ -56,6 +58,10 @@ pub use experiment::{
 pub use grouped::{
     GroupedOptions, Key, correlate_by, experiment_by, group_rows, mean_by, p_adjust_frame,
     proportion_by, sub_items,
+};
+pub use groups::{
+    GroupComparison, GroupLevel, GroupTest, GroupTestKind, KruskalWallis, Scale, compare_groups,
+    kruskal_wallis,
 };
 pub use multiple::{PAdjustMethod, p_adjust};
 pub use ols::{Contrast, CovType, OlsFit, OlsOptions, Term, ols, ols_terms};

@@ -189,6 +189,13 @@ pub struct ValueSet {
     pub scores: BTreeMap<i64, f64>,
     /// Short names per code (used for arms: none, A, B, AB).
     pub names: BTreeMap<i64, String>,
+    /// Labels of the scores, where codes are scored into fewer groups
+    /// (ethnic group scored 0 "White British", 1 "Ethnic minority").
+    pub score_labels: BTreeMap<i64, String>,
+    /// Whether the codes are in a meaningful order (age bands): ordered
+    /// groups are compared by a rank statistic, unordered ones by a
+    /// chi-square test.
+    pub ordered: bool,
 }
 
 impl ValueSet {
@@ -211,6 +218,21 @@ impl ValueSet {
             .get(&code)
             .or_else(|| self.labels.get(&code))
             .map(String::as_str)
+    }
+
+    /// The label of an analysed value: a score's label where the set scores
+    /// its codes, else the code's label.
+    pub fn value_label(&self, value: f64) -> Option<&str> {
+        if value.fract() != 0.0 {
+            return None;
+        }
+        let key = value as i64;
+        if self.scores.is_empty() {
+            self.labels.get(&key)
+        } else {
+            self.score_labels.get(&key)
+        }
+        .map(String::as_str)
     }
 }
 
@@ -338,6 +360,9 @@ pub struct Codebook {
     pub value_sets: BTreeMap<String, ValueSet>,
     /// Variables in codebook order.
     pub variables: Vec<Variable>,
+    /// Labels of the sub-items (`anti_social_behaviour` → "anti-social
+    /// behaviour"), for prose, tables and charts.
+    pub sub_labels: BTreeMap<String, String>,
 }
 
 impl Codebook {
@@ -414,6 +439,8 @@ struct RawCodebook {
     #[serde(default)]
     value_sets: BTreeMap<String, Spanned<RawValueSet>>,
     variables: Vec<Spanned<RawVariable>>,
+    #[serde(default)]
+    sub_labels: BTreeMap<Spanned<String>, String>,
 }
 
 #[derive(Deserialize)]
@@ -465,6 +492,10 @@ struct RawValueSet {
     scores: BTreeMap<Spanned<String>, f64>,
     #[serde(default)]
     names: BTreeMap<Spanned<String>, String>,
+    #[serde(default)]
+    score_labels: BTreeMap<Spanned<String>, String>,
+    #[serde(default)]
+    ordered: bool,
 }
 
 #[derive(Deserialize)]
@@ -535,6 +566,21 @@ impl Resolver<'_> {
             }
         }
         self.check_roles(&variables);
+        let mut sub_labels = BTreeMap::new();
+        for (id, label) in raw.sub_labels {
+            if !variables
+                .iter()
+                .any(|v| v.sub.as_ref() == Some(id.get_ref()))
+            {
+                let known: Vec<&str> = variables.iter().filter_map(|v| v.sub.as_deref()).collect();
+                let d = self.err(
+                    id.span().start,
+                    format!("sub_labels: no variable has sub-item `{}`", id.get_ref()),
+                );
+                *d = d.clone().suggest(id.get_ref(), &known, "sub-items");
+            }
+            sub_labels.insert(id.into_inner(), label);
+        }
         if self.problems.is_empty() {
             Ok(Codebook {
                 path: self.path.to_path_buf(),
@@ -544,6 +590,7 @@ impl Resolver<'_> {
                 themes,
                 value_sets,
                 variables,
+                sub_labels,
             })
         } else {
             Err(Diagnostics(self.problems))
@@ -668,6 +715,17 @@ impl Resolver<'_> {
             let labels = self.codes(vs.labels, "value label");
             let scores = self.codes(vs.scores, "score");
             let names = self.codes(vs.names, "name");
+            let score_labels = self.codes(vs.score_labels, "score label");
+            if !score_labels.is_empty() {
+                for score in scores.values() {
+                    if score.fract() != 0.0 || !score_labels.contains_key(&(*score as i64)) {
+                        self.err(
+                            start,
+                            format!("score {score} of value set `{name}` has no score label"),
+                        );
+                    }
+                }
+            }
             let set_of = |list: Vec<Spanned<i64>>, what: &str, this: &mut Self| {
                 let mut out = BTreeSet::new();
                 for c in list {
@@ -699,6 +757,8 @@ impl Resolver<'_> {
                     missing,
                     scores,
                     names,
+                    score_labels,
+                    ordered: vs.ordered,
                 },
             );
         }

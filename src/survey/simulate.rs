@@ -156,6 +156,22 @@ fn category_probs(k: usize) -> Vec<f64> {
     }
 }
 
+/// Ethnic groups as an English panel has them: the majority group (the
+/// first category, scored lowest) about four in five, the minorities the
+/// rest. The generic shares would make the majority a small minority.
+fn ethnic_group_probs(k: usize) -> Vec<f64> {
+    match k {
+        0 | 1 => vec![1.0; k],
+        6 => vec![0.78, 0.06, 0.03, 0.07, 0.04, 0.02],
+        _ => {
+            let rest = 0.22 / (k - 1) as f64;
+            std::iter::once(0.78)
+                .chain(std::iter::repeat_n(rest, k - 1))
+                .collect()
+        }
+    }
+}
+
 /// Answer categories of a value set (not don't know or missing), by score.
 fn categories(set: &ValueSet) -> Vec<i64> {
     let mut c: Vec<i64> = set
@@ -722,7 +738,11 @@ fn draw_respondent_variables(
             Role::Age | Role::Gender | Role::Ethnicity if var.areas.contains(&area.name) => {
                 let set = codebook.values_of(var).expect("checked codebook");
                 let cats = categories(set);
-                let probs = category_probs(cats.len());
+                let probs = if var.role == Role::Ethnicity {
+                    ethnic_group_probs(cats.len())
+                } else {
+                    category_probs(cats.len())
+                };
                 let missing = set.missing.iter().next().copied();
                 for slot in codes[vi].iter_mut() {
                     *slot = match missing {
