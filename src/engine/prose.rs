@@ -310,6 +310,11 @@ pub fn values(ctx: &Context, doc: &Document) -> Value {
             "unit": info.unit,
             "units": info.units(),
             "audience": info.audience,
+            "weight": ctx
+                .survey
+                .codebook
+                .role_variable(crate::survey::Role::Weight)
+                .map(|v| v.label.clone()),
         }),
     );
     Value::from(minijinja::value::Serde(&map))

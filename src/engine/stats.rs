@@ -1,7 +1,7 @@
 //! `{stats}`: a declarative analysis in YAML that calls the statistics core.
 //!
 //! ```yaml
-//! levels:     { measures: [individual, collective], by: [area, theme], weight: false }
+//! levels:     { measures: [individual, collective], by: [area, theme], weight: auto }
 //! correlate:  { x: [efficacy, age], y: [individual, collective], by: [area, theme], subs: true }
 //! experiment: { y: [individual, collective], by: [area, theme], adjust: bh }
 //! regress:    { y: collective, x: [efficacy, age], categorical: [arm], by: [area], robust: hc3 }
@@ -53,9 +53,43 @@ struct Common {
 struct Levels {
     measures: Vec<String>,
     #[serde(default)]
-    weight: bool,
+    weight: Weighting,
     #[serde(flatten)]
     common: Common,
+}
+
+/// Whether estimates are weighted: `true`, `false` (the default), or
+/// `auto`: by the codebook's weight variable when it declares one (a
+/// post-stratification weight), so one template serves weighted and
+/// unweighted surveys. Bases (`n`) stay unweighted counts.
+#[derive(Deserialize, Default, Clone, Copy, PartialEq)]
+#[serde(untagged)]
+enum Weighting {
+    #[default]
+    #[serde(skip)]
+    Off,
+    Flag(bool),
+    Auto(AutoWord),
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "snake_case")]
+enum AutoWord {
+    Auto,
+}
+
+impl Weighting {
+    fn applies(self, ctx: &Context) -> bool {
+        match self {
+            Weighting::Off | Weighting::Flag(false) => false,
+            Weighting::Flag(true) => true,
+            Weighting::Auto(_) => ctx
+                .survey
+                .codebook
+                .role_variable(crate::survey::Role::Weight)
+                .is_some(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -429,7 +463,7 @@ fn levels(s: Levels, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic> {
     let measures = present(&df, &s.measures, block)?;
     let by_ref: Vec<&str> = by.iter().map(String::as_str).collect();
     let opts = GroupedOptions {
-        weight: s.weight.then(|| "weight".to_string()),
+        weight: s.weight.applies(ctx).then(|| "weight".to_string()),
         ..GroupedOptions::default()
     };
     let mut parts = Vec::new();

@@ -423,10 +423,18 @@ pub fn source_with_ranges(
         lit(&doc.title),
         lit(author)
     );
+    // the provenance sits in the last page's footer, above the page
+    // number, so it can never be orphaned on a page of its own
+    let p = &doc.provenance;
+    let provenance = format!(
+        "Made with coweave {} from {} · data {} (SHA-256 {}) · codebook {} (SHA-256 {}) · rendered {}",
+        p.coweave, p.template, p.data, p.data_sha256, p.codebook, p.codebook_sha256, p.date
+    );
     let _ = writeln!(
         s,
-        "#set page(paper: {}, margin: (x: 2cm, y: 2.2cm), numbering: \"1\", number-align: center)",
-        lit(paper(style))
+        "#set page(paper: {}, margin: (x: 2cm, top: 2.2cm, bottom: 2.6cm), footer: context {{ set align(center); if here().page() == counter(page).final().first() {{ line(length: 100%, stroke: 0.5pt + luma(180)); v(-0.4em); text(size: 7pt, fill: luma(100))[{}]; v(-0.3em) }}; text(size: 9pt)[#counter(page).display(\"1\")] }})",
+        lit(paper(style)),
+        text(&provenance)
     );
     let _ = writeln!(
         s,
@@ -434,8 +442,10 @@ pub fn source_with_ranges(
         lit(&lang)
     );
     s.push_str("#set par(leading: 0.62em, spacing: 0.9em)\n");
-    s.push_str("#show heading.where(level: 1): it => block(above: 1.4em, below: 0.7em, text(size: 14pt, weight: \"bold\", it.body))\n");
-    s.push_str("#show heading.where(level: 2): it => block(above: 1.1em, below: 0.5em, text(size: 11.5pt, weight: \"bold\", it.body))\n");
+    // headings are sticky: kept on the page of what follows them
+    s.push_str("#show heading.where(level: 1): it => block(above: 1.4em, below: 0.7em, sticky: true, text(size: 14pt, weight: \"bold\", it.body))\n");
+    s.push_str("#show heading.where(level: 2): it => block(above: 1.1em, below: 0.5em, sticky: true, text(size: 11.5pt, weight: \"bold\", it.body))\n");
+    s.push_str("#show heading.where(level: 3): it => block(above: 1em, below: 0.45em, sticky: true, text(size: 10.5pt, weight: \"bold\", it.body))\n");
     s.push_str("#show figure.where(kind: table): set figure.caption(position: top)\n");
     s.push_str("#show figure: set block(breakable: true)\n");
     let accent = style.accent.clone().unwrap_or_else(|| "#0072B2".into());
@@ -512,15 +522,6 @@ pub fn source_with_ranges(
         }
         ranges.push(start..s.len());
     }
-    let p = &doc.provenance;
-    let _ = writeln!(
-        s,
-        "#v(1.5em)#line(length: 100%, stroke: 0.5pt + luma(180))\n#text(size: 7pt, fill: luma(100))[{}]",
-        text(&format!(
-            "Made with coweave {} from {} · data {} (SHA-256 {}) · codebook {} (SHA-256 {}) · rendered {}",
-            p.coweave, p.template, p.data, p.data_sha256, p.codebook, p.codebook_sha256, p.date
-        ))
-    );
     (s, ranges)
 }
 
