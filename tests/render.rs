@@ -1,6 +1,8 @@
 //! Rendering end to end: byte-identical outputs, atomic writes, escaping,
 //! the cache, and golden results of the first report.
 
+#[path = "common/by_hand.rs"]
+mod by_hand;
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -70,60 +72,13 @@ fn same_inputs_give_the_same_bytes_whatever_the_threads_and_cache() {
     );
 }
 
-/// What backs the golden results: the collective levels are recomputed here
-/// from the raw export and the codebook alone (csv and toml, none of
-/// coweave's code): share answering a `positive` code among those giving a
+/// What backs the golden results: the collective levels are recomputed
+/// from the raw export and the codebook alone (tests/common/by_hand.rs):
+/// share answering a `positive` code among those giving a
 /// substantive answer, and that base. The other values come from the
 /// statistics functions that tests/stats_reference.rs checks against
 /// statsmodels/scipy; tests/downloads.rs checks the table's CSV against its
 /// frame.
-fn collective_by_hand(area: &str) -> Vec<(String, f64, i64)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let cb: toml::Value =
-        toml::from_str(&std::fs::read_to_string(root.join("data/codebook.toml")).unwrap()).unwrap();
-    let code = cb["areas"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"].as_str() == Some(area))
-        .unwrap()["code"]
-        .as_integer()
-        .unwrap();
-    let set = &cb["value_sets"]["frequency"];
-    let codes = |k: &str| -> Vec<i64> {
-        set[k]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_integer().unwrap())
-            .collect()
-    };
-    let (positive, dont_know) = (codes("positive"), codes("dont_know"));
-    let mut rdr = csv::Reader::from_path(root.join("data/survey.csv")).unwrap();
-    let header = rdr.headers().unwrap().clone();
-    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
-    let mut out = Vec::new();
-    for (theme, var) in [("community_safety", "cs_col"), ("environment", "env_col")] {
-        let (mut yes, mut n) = (0i64, 0i64);
-        for r in rows
-            .iter()
-            .filter(|r| r[col("area")].parse::<i64>().unwrap() == code)
-        {
-            let Ok(answer) = r[col(var)].parse::<i64>() else {
-                continue;
-            };
-            if dont_know.contains(&answer) {
-                continue;
-            }
-            n += 1;
-            yes += i64::from(positive.contains(&answer));
-        }
-        out.push((theme.to_string(), yes as f64 / n as f64, n));
-    }
-    out
-}
-
 #[test]
 fn results_are_golden() {
     let out = tempfile::tempdir().unwrap();
@@ -139,7 +94,7 @@ fn results_are_golden() {
         &std::fs::read(out.path().join("first-look--wolverhampton.json")).unwrap(),
     )
     .unwrap();
-    for (theme, share, n) in collective_by_hand("Wolverhampton") {
+    for (theme, share, n) in by_hand::collective_by_hand("Wolverhampton", false) {
         let row = json["results"]["area_levels"]
             .as_array()
             .unwrap()

@@ -1,6 +1,9 @@
 //! The three reports on the bundled data: golden results (what a reader
 //! sees, as JSON) and the replication appendix's agreement with Table 2.
 
+#[path = "common/by_hand.rs"]
+mod by_hand;
+
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -89,14 +92,14 @@ fn replication_table2_within_two_points() {
 /// levels reach the same numbers as a recomputation from the raw export in
 /// tests/render.rs; the CSV behind every table is checked against its frame
 /// in tests/downloads.rs; the weighted collective shares are recomputed by
-/// hand from the export here. The snapshot guards what the template selects and
+/// hand from the export (tests/common/by_hand.rs). The snapshot guards what the template selects and
 /// how the reports combine those results: a change must be explained.
 #[test]
 fn briefing_results_are_golden() {
     let r = results("council-briefing.md", &["--param", "area=Bristol"]);
     // the briefing's levels are weighted (the codebook declares a weight):
     // the collective shares recomputed by hand from the raw export
-    for (theme, share, n) in weighted_collective_by_hand("Bristol") {
+    for (theme, share, n) in by_hand::collective_by_hand("Bristol", true) {
         let row = r["here"]
             .as_array()
             .unwrap()
@@ -121,50 +124,6 @@ fn briefing_results_are_golden() {
             ]
         )
     );
-}
-
-/// Weighted share of residents answering a positive code of the collective
-/// item ("often", "sometimes") among substantive answers, Σw·y / Σw, and
-/// the unweighted base, straight from data/survey.csv and the codebook's
-/// codes (no coweave code).
-fn weighted_collective_by_hand(area: &str) -> Vec<(String, f64, i64)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let cb: toml::Value =
-        toml::from_str(&std::fs::read_to_string(root.join("data/codebook.toml")).unwrap()).unwrap();
-    let code = cb["areas"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"].as_str() == Some(area))
-        .unwrap()["code"]
-        .as_integer()
-        .unwrap();
-    let mut rdr = csv::Reader::from_path(root.join("data/survey.csv")).unwrap();
-    let header = rdr.headers().unwrap().clone();
-    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
-    let mut out = Vec::new();
-    for (theme, var) in [("community_safety", "cs_col"), ("environment", "env_col")] {
-        let (mut sum_wy, mut sum_w, mut n) = (0.0, 0.0, 0i64);
-        for r in rows
-            .iter()
-            .filter(|r| r[col("area")].parse::<i64>().unwrap() == code)
-        {
-            // frequency codes: 1 often, 2 sometimes (positive); 9 don't know
-            let Ok(answer) = r[col(var)].parse::<i64>() else {
-                continue;
-            };
-            if answer == 9 {
-                continue;
-            }
-            let w: f64 = r[col("weight")].parse().unwrap();
-            sum_w += w;
-            sum_wy += if answer <= 2 { w } else { 0.0 };
-            n += 1;
-        }
-        out.push((theme.to_string(), sum_wy / sum_w, n));
-    }
-    out
 }
 
 /// Backed as the briefing's above; the trial statistics (Newcombe
