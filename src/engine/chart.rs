@@ -412,7 +412,7 @@ struct Drawing<'a> {
     /// The house style, passed into drawing.
     style: &'a chart::Style,
     rows: Vec<Value>,
-    names: super::labels::Names<'a>,
+    names: super::labels::Names,
 }
 
 /// A drawn chart: the SVG, its alt text, and warnings about rows it could
@@ -530,7 +530,7 @@ impl Drawing<'_> {
             let total = cells.iter().flatten().flatten().count();
             let alt = format!(
                 "Heat map of {} by {} for {} correlates and {} columns: {positive} significant positive and {negative} significant negative of {total} values; blank cells were not asked.",
-                super::labels::measure(value_col).to_lowercase(),
+                self.names.measure(value_col).to_lowercase(),
                 col_cols
                     .iter()
                     .map(|c| super::table::default_label(c).to_lowercase())

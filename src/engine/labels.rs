@@ -6,22 +6,23 @@ use std::collections::BTreeMap;
 use crate::survey::Codebook;
 
 /// The names a codebook gives: theme labels and sub-item labels, for
-/// values that tables, charts and prose print.
-pub struct Names<'a> {
-    themes: BTreeMap<&'a str, &'a str>,
-    subs: &'a BTreeMap<String, String>,
+/// values that tables, charts and prose print (one lookup for all three).
+#[derive(Clone)]
+pub struct Names {
+    themes: BTreeMap<String, String>,
+    subs: BTreeMap<String, String>,
 }
 
-impl<'a> Names<'a> {
+impl Names {
     /// The names of a codebook.
-    pub fn of(codebook: &'a Codebook) -> Self {
+    pub fn of(codebook: &Codebook) -> Self {
         Names {
             themes: codebook
                 .themes
                 .iter()
-                .map(|t| (t.id.as_str(), t.label.as_str()))
+                .map(|t| (t.id.clone(), t.label.clone()))
                 .collect(),
-            subs: &codebook.sub_labels,
+            subs: codebook.sub_labels.clone(),
         }
     }
 
@@ -29,60 +30,47 @@ impl<'a> Names<'a> {
     pub fn theme(&self, id: &str) -> String {
         self.themes
             .get(id)
-            .map_or(id.to_string(), |l| l.to_string())
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
     }
 
     /// A sub-item's label: the codebook's `[sub_labels]`, else the id with
     /// spaces for underscores.
     pub fn sub(&self, id: &str) -> String {
-        sub_label(self.subs, id)
+        self.subs
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.replace('_', " "))
     }
 
-    /// A measure's display name, its sub-item labelled.
+    /// The display name of a measure or role column (`efficacy__crime` ->
+    /// "Self-efficacy: crime"), its sub-item labelled; other names pass
+    /// through.
     pub fn measure(&self, name: &str) -> String {
-        measure_with(name, self.subs)
-    }
-}
-
-/// A sub-item's label from the codebook's `[sub_labels]`, else the id with
-/// spaces for underscores.
-pub fn sub_label(subs: &BTreeMap<String, String>, id: &str) -> String {
-    subs.get(id)
-        .cloned()
-        .unwrap_or_else(|| id.replace('_', " "))
-}
-
-/// The display name of a measure or role column (`efficacy__crime` ->
-/// "Self-efficacy: crime"); other names pass through.
-pub fn measure(name: &str) -> String {
-    measure_with(name, &BTreeMap::new())
-}
-
-/// [`measure`] with the sub-item labelled from `subs` (`[sub_labels]`).
-pub fn measure_with(name: &str, subs: &BTreeMap<String, String>) -> String {
-    let (role, sub) = match name.split_once("__") {
-        Some((r, s)) => (r, Some(s)),
-        None => (name, None),
-    };
-    let base = match role {
-        "individual" => "Individual co-production",
-        "collective" => "Collective co-production",
-        "time" => "Willing to give time",
-        "time_current" => "Time currently given",
-        "time_more" => "Willing to give more time",
-        "conditions" => "Local conditions",
-        "sat_response" => "Satisfaction with service response",
-        "sat_information" => "Satisfaction with information",
-        "sat_consultation" => "Satisfaction with consultation",
-        "efficacy" => "Self-efficacy",
-        "age" => "Age",
-        "gender" => "Gender",
-        "ethnicity" => "Ethnicity",
-        _ => return name.to_string(),
-    };
-    match sub {
-        Some(s) => format!("{base}: {}", sub_label(subs, s)),
-        None => base.to_string(),
+        let (role, sub) = match name.split_once("__") {
+            Some((r, s)) => (r, Some(s)),
+            None => (name, None),
+        };
+        let base = match role {
+            "individual" => "Individual co-production",
+            "collective" => "Collective co-production",
+            "time" => "Willing to give time",
+            "time_current" => "Time currently given",
+            "time_more" => "Willing to give more time",
+            "conditions" => "Local conditions",
+            "sat_response" => "Satisfaction with service response",
+            "sat_information" => "Satisfaction with information",
+            "sat_consultation" => "Satisfaction with consultation",
+            "efficacy" => "Self-efficacy",
+            "age" => "Age",
+            "gender" => "Gender",
+            "ethnicity" => "Ethnicity",
+            _ => return name.to_string(),
+        };
+        match sub {
+            Some(s) => format!("{base}: {}", self.sub(s)),
+            None => base.to_string(),
+        }
     }
 }
 

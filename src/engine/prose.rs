@@ -23,24 +23,16 @@ pub fn environment(survey: &Survey) -> Environment<'static> {
     env.add_filter("signed", signed);
     env.add_filter("plural", plural);
     env.add_filter("key", |s: String| frames::slug(&s));
-    let labels: BTreeMap<String, String> = survey
-        .codebook
-        .themes
-        .iter()
-        .map(|t| (t.id.clone(), t.label.clone()))
-        .collect();
-    // the same lookup as a function, `theme_label(t)`, and as a filter
-    let theme_label = move |id: String| labels.get(&id).cloned().unwrap_or(id);
+    // one lookup of the codebook's names; `theme_label` both as a function
+    // and as a filter
+    let names = std::sync::Arc::new(super::labels::Names::of(&survey.codebook));
+    let n = names.clone();
+    let theme_label = move |id: String| n.theme(&id);
     env.add_function("theme_label", theme_label.clone());
     env.add_filter("theme_label", theme_label);
-    let subs = survey.codebook.sub_labels.clone();
-    let measure_subs = subs.clone();
-    env.add_filter("measure", move |name: String| {
-        super::labels::measure_with(&name, &measure_subs)
-    });
-    env.add_filter("sub_label", move |id: String| {
-        super::labels::sub_label(&subs, &id)
-    });
+    let n = names.clone();
+    env.add_filter("measure", move |name: String| n.measure(&name));
+    env.add_filter("sub_label", move |id: String| names.sub(&id));
     env.add_filter("and_list", and_list);
     env
 }

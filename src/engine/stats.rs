@@ -62,14 +62,17 @@ struct Levels {
 /// `auto`: by the codebook's weight variable when it declares one (a
 /// post-stratification weight), so one template serves weighted and
 /// unweighted surveys. Bases (`n`) stay unweighted counts.
-#[derive(Deserialize, Default, Clone, Copy, PartialEq)]
+#[derive(Deserialize, Clone, Copy, PartialEq)]
 #[serde(untagged)]
 enum Weighting {
-    #[default]
-    #[serde(skip)]
-    Off,
     Flag(bool),
     Auto(AutoWord),
+}
+
+impl Default for Weighting {
+    fn default() -> Self {
+        Weighting::Flag(false)
+    }
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq)]
@@ -81,8 +84,7 @@ enum AutoWord {
 impl Weighting {
     fn applies(self, ctx: &Context) -> bool {
         match self {
-            Weighting::Off | Weighting::Flag(false) => false,
-            Weighting::Flag(true) => true,
+            Weighting::Flag(on) => on,
             Weighting::Auto(_) => ctx
                 .survey
                 .codebook
@@ -326,40 +328,45 @@ fn stack(parts: Vec<DataFrame>, by: &[String], extra: &[&str]) -> Result<DataFra
     Ok(first)
 }
 
-/// The rows of `df` split by whether `y` is yes/no (only 0 and 1) within
-/// each group of `by`. A measure can be yes/no in one area and a share in
-/// another (Barnet asked two collective items about community safety, so
-/// its collective measure is the share of them done): each group gets the
-/// statistic its own values allow (a proportion with a Wilson interval, or
-/// a mean).
-fn by_kind(df: &DataFrame, y: &str, by: &[String]) -> Result<Vec<(bool, DataFrame)>, Diagnostic> {
+/// Whether observed values are yes/no (only 0 and 1; missing ignored).
+fn yes_no<'a>(values: impl IntoIterator<Item = &'a Option<f64>>) -> bool {
+    values.into_iter().flatten().all(|v| *v == 0.0 || *v == 1.0)
+}
+
+/// `analyse(yes_no, rows)` on the rows of `df` split by whether `y` is
+/// yes/no ([`yes_no`]) within each group of `by`, the results back in group
+/// order (`None`: no result has rows). A measure can be yes/no in one area
+/// and a share in another (Barnet asked two collective items about
+/// community safety, so its collective measure is the share of them done):
+/// each group gets the statistic its own values allow (a proportion with a
+/// Wilson interval, or a mean).
+fn per_kind(
+    df: &DataFrame,
+    y: &str,
+    by: &[String],
+    analyse: impl Fn(bool, &DataFrame) -> Result<DataFrame, Diagnostic>,
+) -> Result<Option<DataFrame>, Diagnostic> {
     let values = f64_col(df, y)?;
     let (mut binary, mut other) = (Vec::new(), Vec::new());
     for idx in groups(df, by)?.into_values() {
-        if idx
-            .iter()
-            .filter_map(|i| values[*i])
-            .all(|v| v == 0.0 || v == 1.0)
-        {
+        if yes_no(idx.iter().map(|i| &values[*i])) {
             binary.extend(idx);
         } else {
             other.extend(idx);
         }
     }
-    let mut out = Vec::new();
+    let mut parts = Vec::new();
     for (kind, mut idx) in [(true, binary), (false, other)] {
         if idx.is_empty() {
             continue;
         }
         idx.sort_unstable();
         let take = IdxCa::from_vec("rows".into(), idx.iter().map(|i| *i as IdxSize).collect());
-        out.push((kind, df.take(&take).map_err(err)?));
+        let part = analyse(kind, &df.take(&take).map_err(err)?)?;
+        if part.height() > 0 {
+            parts.push(part);
+        }
     }
-    Ok(out)
-}
-
-/// The results of the parts [`by_kind`] made, back in group order.
-fn merge_kinds(parts: Vec<DataFrame>, by: &[String]) -> Result<Option<DataFrame>, Diagnostic> {
     let many = parts.len() > 1;
     let mut iter = parts.into_iter();
     let Some(mut first) = iter.next() else {
@@ -468,19 +475,14 @@ fn levels(s: Levels, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic> {
     };
     let mut parts = Vec::new();
     for m in &measures {
-        let mut kinds = Vec::new();
-        for (binary, rows) in by_kind(&df, m, &by)? {
-            let part = if binary {
-                stats::grouped::proportion_by(&rows, m, &by_ref, &opts)
+        parts.extend(per_kind(&df, m, &by, |binary, rows| {
+            if binary {
+                stats::grouped::proportion_by(rows, m, &by_ref, &opts)
             } else {
-                stats::grouped::mean_by(&rows, m, &by_ref, &opts)
+                stats::grouped::mean_by(rows, m, &by_ref, &opts)
             }
-            .map_err(err)?;
-            if part.height() > 0 {
-                kinds.push(part);
-            }
-        }
-        parts.extend(merge_kinds(kinds, &by)?);
+            .map_err(err)
+        })?);
     }
     let mut keys = by.clone();
     keys.push("variable".into());
@@ -558,20 +560,14 @@ fn experiment(s: Experiment, ctx: &Context, block: &Block) -> Result<Tidy, Diagn
     };
     let mut parts = Vec::new();
     for y in &ys {
-        let mut kinds = Vec::new();
-        for (binary, rows) in by_kind(&df, y, &by)? {
+        parts.extend(per_kind(&df, y, &by, |binary, rows| {
             let kind = if binary {
                 stats::OutcomeKind::Binary
             } else {
                 stats::OutcomeKind::Continuous
             };
-            let part = stats::grouped::experiment_by(&rows, y, &s.arm, &by_ref, kind, &spec)
-                .map_err(err)?;
-            if part.height() > 0 {
-                kinds.push(part);
-            }
-        }
-        parts.extend(merge_kinds(kinds, &by)?);
+            stats::grouped::experiment_by(rows, y, &s.arm, &by_ref, kind, &spec).map_err(err)
+        })?);
     }
     let mut frame = stack(parts, &by, &["arm"])?;
     if let Some(m) = adjust_method(&s.adjust)? {
@@ -923,6 +919,14 @@ struct CompareRows {
 }
 
 impl CompareRows {
+    /// Empty, with a key column per grouping column.
+    fn new(by: usize) -> Self {
+        CompareRows {
+            key: vec![Vec::new(); by],
+            ..CompareRows::default()
+        }
+    }
+
     fn push(
         &mut self,
         key: &stats::Key,
@@ -952,9 +956,6 @@ impl CompareRows {
         );
         let test = c.test.as_ref().ok();
         for (i, level) in c.levels.iter().enumerate() {
-            if self.key.is_empty() {
-                self.key = vec![Vec::new(); key.len()];
-            }
             for (col, k) in self.key.iter_mut().zip(key) {
                 col.push(k.clone());
             }
@@ -982,11 +983,9 @@ impl CompareRows {
     }
 
     fn frame(self, by: &[String]) -> Result<DataFrame, Diagnostic> {
-        let mut key = self.key;
-        key.resize(by.len(), Vec::new());
         let mut columns: Vec<Column> = by
             .iter()
-            .zip(key)
+            .zip(self.key)
             .map(|(b, v)| Column::new(b.as_str().into(), v))
             .collect();
         columns.extend([
@@ -1020,7 +1019,7 @@ fn compare(s: Compare, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic>
     check_columns(&df, &by, block)?;
     let ys = present(&df, &s.y, block)?;
     let groups_asked = present(&df, &s.groups, block)?;
-    let mut rows = CompareRows::default();
+    let mut rows = CompareRows::new(by.len());
     let split = groups(&df, &by)?;
     for g in &groups_asked {
         let grouping = Grouping::of(g, ctx);
@@ -1033,10 +1032,9 @@ fn compare(s: Compare, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic>
                 if c.iter().all(Option::is_none) || v.iter().all(Option::is_none) {
                     continue; // not asked here
                 }
-                // yes/no here, or a share (as [`by_kind`] decides)
-                let binary = v.iter().flatten().all(|x| *x == 0.0 || *x == 1.0);
+                // yes/no here, or a share, decided per group as in [`per_kind`]
                 let comparison =
-                    stats::compare_groups(&c, &v, grouping.scale(), binary).map_err(err)?;
+                    stats::compare_groups(&c, &v, grouping.scale(), yes_no(&v)).map_err(err)?;
                 rows.push(key, (g, &grouping), y, &comparison, ctx.min_base);
             }
         }

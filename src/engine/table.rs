@@ -180,7 +180,7 @@ struct Layout<'a> {
     df: &'a DataFrame,
     names: Vec<String>,
     rows: Vec<Value>,
-    labels: super::labels::Names<'a>,
+    labels: super::labels::Names,
     min_base: u32,
     suppressed_any: bool,
     base_range: Option<(f64, f64)>,
