@@ -351,14 +351,28 @@ fn summary_percentages_are_the_table_cells() {
     let (html, _) = bristol(out.path(), &[]);
     // Table 1's cells: (theme, measure) -> shown percentage
     let table = between(&html, "id=\"tbl-levels\"", "</tbody>")[0];
+    // the theme heads its rows once (rowspan), so each row's theme is the
+    // last one seen
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+    let mut theme = String::new();
+    for tr in between(table, "<tr>", "</tr>") {
+        if let Some(t) = between(tr, "scope=\"rowgroup\">", "<").first() {
+            theme = t.to_string();
+        }
+        // header rows have no row headers
+        if let (Some(measure), Some(pct)) = (
+            between(tr, "<th scope=\"row\">", "<").first(),
+            between(tr, "<td class=\"num\">", "<").first(),
+        ) {
+            rows.push((theme.clone(), measure.to_string(), pct.to_string()));
+        }
+    }
     let cell = |theme: &str, measure: &str| -> String {
-        let row = format!(
-            "<th scope=\"row\">{theme}</th><th scope=\"row\">{measure}</th><td class=\"num\">"
-        );
-        between(table, &row, "<")
-            .first()
+        rows.iter()
+            .find(|(t, m, _)| t == theme && m == measure)
             .unwrap_or_else(|| panic!("no row {theme} / {measure}"))
-            .to_string()
+            .2
+            .clone()
     };
     let summary = between(&html, "<h2 id=\"summary\">Summary</h2>", "<h2")[0];
     let claims = between(summary, "In ", " take part collectively");

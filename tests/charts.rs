@@ -216,8 +216,27 @@ fn awkward_data_draws_or_fails_clearly() {
         .map(|i| format!("A very long category name that goes on and on, number {i}"))
         .collect();
     let svg = chart::bar(&many, &chart::Style::default()).unwrap();
-    // long labels are shortened with an ellipsis when rotated
-    parses_with_text(&svg, &["A very long category name tha\u{2026}"]);
+    // many categories run down the y axis: labels level, wrapped, never cut,
+    // so the number that tells them apart is there for each
+    assert!(many.horizontal());
+    parses_with_text(
+        &svg,
+        &[
+            "A very long category name that goes on",
+            "and on, number 0",
+            "and on, number 49",
+        ],
+    );
+    assert!(!svg.contains('\u{2026}'), "no label is cut");
+    assert!(!svg.contains("rotate("), "no label is rotated");
+    // the chart is as tall as its fifty rows, and says so
+    let (w, h) = many.drawn_size();
+    assert_eq!(w, many.size.0);
+    assert!(h >= 50 * 26, "{h}");
+    assert!(
+        svg.contains(&format!("height=\"{h}\"")),
+        "drawn at its size"
+    );
     // a constant x has no fitted line but still draws
     assert!(
         chart::scatter(

@@ -2,6 +2,7 @@
 //! never pages. One look for all: the Okabe-Ito colour-blind safe palette,
 //! text as text, no chart junk.
 
+mod horizontal;
 mod more;
 
 pub use more::{ForestRow, HeatMap, LINE_SIZE, LikertItem, forest, heatmap, likert, line, scatter};
@@ -221,16 +222,17 @@ type Plot<'a, 'b> = ChartContext<
     Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
 >;
 
-/// Rotated category labels longer than this are shortened (the data table
-/// has them in full).
-const MAX_ROTATED: usize = 30;
-
-/// Draws a grouped bar chart as SVG.
+/// Draws a grouped bar chart as SVG: categories along the x axis, or down
+/// the y axis when there are more than fit side by side (see
+/// [`BarChart::horizontal`]).
 pub fn bar(chart: &BarChart, style: &Style) -> Result<String, ChartError> {
     let fam = style.family();
     let n = chart.categories.len();
     if n == 0 || chart.series.is_empty() {
         return Err(ChartError("nothing to draw: the data has no rows".into()));
+    }
+    if chart.horizontal() {
+        return horizontal::draw(chart, style);
     }
     let (y0, y1) = y_range(chart)?;
     let labels = CategoryLabels::new(chart);
@@ -331,6 +333,23 @@ fn y_range(chart: &BarChart) -> Result<(f64, f64), ChartError> {
 }
 
 impl BarChart {
+    /// More than six categories are drawn as horizontal bars, so every
+    /// label reads level and whole.
+    pub fn horizontal(&self) -> bool {
+        self.categories.len() > 6
+    }
+
+    /// The size the chart is drawn at: its `size`, except that a horizontal
+    /// chart is as tall as its rows need.
+    pub fn drawn_size(&self) -> (u32, u32) {
+        if self.horizontal() {
+            let legend = !legend_entries(self, &Style::default()).is_empty();
+            (self.size.0, horizontal::Rows::new(self).height(legend))
+        } else {
+            self.size
+        }
+    }
+
     /// Data units to display units.
     fn scale(&self) -> f64 {
         if self.percent { 100.0 } else { 1.0 }
@@ -459,11 +478,9 @@ fn draw_legend(
     Ok(())
 }
 
-/// Category labels as text under each group: up to six categories are
-/// written horizontally, wrapped to the width each one has; more are
-/// rotated (and shortened).
+/// Category labels as text under each group, written horizontally and
+/// wrapped to the width each one has.
 struct CategoryLabels {
-    rotate: bool,
     /// Each category's lines.
     lines: Vec<Vec<String>>,
     /// Height of the label area under the axis.
@@ -473,26 +490,10 @@ struct CategoryLabels {
 impl CategoryLabels {
     fn new(chart: &BarChart) -> Self {
         let n = chart.categories.len();
-        let rotate = n > 6;
-        if rotate {
-            let lines: Vec<Vec<String>> = chart
-                .categories
-                .iter()
-                .map(|c| vec![shorten(&c.replace('\n', " "), MAX_ROTATED)])
-                .collect();
-            let longest = chart.categories.iter().map(|c| c.chars().count()).max();
-            let area = longest.unwrap_or(1).min(MAX_ROTATED) as u32 * 7 + 20;
-            return CategoryLabels {
-                rotate,
-                lines,
-                area,
-            };
-        }
         let per_line = ((chart.size.0.saturating_sub(90)) as usize / n.max(1) / 7).max(6);
         let lines: Vec<Vec<String>> = chart.categories.iter().map(|c| wrap(c, per_line)).collect();
         let max_lines = lines.iter().map(Vec::len).max().unwrap_or(1) as u32;
         CategoryLabels {
-            rotate,
             lines,
             area: 16 + 16 * max_lines,
         }
@@ -505,13 +506,7 @@ impl CategoryLabels {
         y0: f64,
         fam: &str,
     ) -> Result<(), ChartError> {
-        let style = if self.rotate {
-            TextStyle::from((fam, 12).into_font())
-                .transform(FontTransform::Rotate270)
-                .pos(Pos::new(HPos::Right, VPos::Center))
-        } else {
-            TextStyle::from((fam, 13).into_font()).pos(Pos::new(HPos::Center, VPos::Top))
-        };
+        let style = TextStyle::from((fam, 13).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
         for (ci, lines) in self.lines.iter().enumerate() {
             let (px, py) = ctx.backend_coord(&(ci as f64 + 0.5, y0));
             for (li, line) in lines.iter().enumerate() {

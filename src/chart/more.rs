@@ -5,7 +5,7 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{ChartError, Series, Style, draw_err, shorten};
+use super::{ChartError, Series, Style, draw_err, shorten, wrap};
 
 const VERMILLION: RGBColor = RGBColor(213, 94, 0);
 const GREY: RGBColor = RGBColor(170, 170, 170);
@@ -62,19 +62,29 @@ pub fn heatmap(h: &HeatMap, style: &Style) -> Result<String, ChartError> {
         .unwrap_or(4) as u32
         * 7
         + 16;
-    // a column label's parts (area, theme, measure) are rotated lines side
-    // by side, each cut on its own, so the part that tells columns apart is
-    // never lost
-    let col_h = h
+    // up to six columns have wide cells under level, wrapped labels; more
+    // have narrow cells under rotated labels, a label's parts (area, theme,
+    // measure) side by side, each cut on its own, so the part that tells
+    // columns apart is never lost
+    let level = h.columns.len() <= 6;
+    let cell_w = if level { 124u32 } else { 62 };
+    let level_lines: Vec<Vec<String>> = h
         .columns
         .iter()
-        .flat_map(|c| c.split('\n'))
-        .map(|part| part.chars().count().min(44))
-        .max()
-        .unwrap_or(4) as u32
-        * 6
-        + 16;
-    let cell_w = 62u32;
+        .map(|c| c.split('\n').flat_map(|part| wrap(part, 16)).collect())
+        .collect();
+    let col_h = if level {
+        level_lines.iter().map(Vec::len).max().unwrap_or(1) as u32 * 15 + 14
+    } else {
+        h.columns
+            .iter()
+            .flat_map(|c| c.split('\n'))
+            .map(|part| part.chars().count().min(44))
+            .max()
+            .unwrap_or(4) as u32
+            * 6
+            + 16
+    };
     let cell_h = 30u32;
     const LEGEND_H: u32 = 52;
     let grid_w = cell_w * h.columns.len() as u32;
@@ -87,8 +97,21 @@ pub fn heatmap(h: &HeatMap, style: &Style) -> Result<String, ChartError> {
         let root = SVGBackend::with_string(&mut svg, (w, ht)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_err)?;
         for (ci, c) in h.columns.iter().enumerate() {
-            let parts: Vec<&str> = c.split('\n').collect();
             let centre = (label_w + cell_w * ci as u32 + cell_w / 2) as i32;
+            if level {
+                let lines = &level_lines[ci];
+                let first = col_h as i32 - 8 - 15 * lines.len() as i32;
+                for (li, line) in lines.iter().enumerate() {
+                    root.draw(&Text::new(
+                        line.clone(),
+                        (centre, first + 15 * li as i32),
+                        font(&fam, 13).pos(Pos::new(HPos::Center, VPos::Top)),
+                    ))
+                    .map_err(draw_err)?;
+                }
+                continue;
+            }
+            let parts: Vec<&str> = c.split('\n').collect();
             for (pi, part) in parts.iter().enumerate() {
                 let x = centre - 6 * (parts.len() as i32 - 1) + 12 * pi as i32;
                 let style = font(&fam, 11)
@@ -107,7 +130,7 @@ pub fn heatmap(h: &HeatMap, style: &Style) -> Result<String, ChartError> {
                 }
                 _ => vec![shorten(r, 34)],
             };
-            let size = if lines.len() > 1 { 11 } else { 12 };
+            let size = if lines.len() > 1 { 12 } else { 13 };
             for (li, line) in lines.iter().enumerate() {
                 let dy = (li as i32 * 2 - (lines.len() as i32 - 1)) * 6;
                 root.draw(&Text::new(
@@ -138,7 +161,7 @@ pub fn heatmap(h: &HeatMap, style: &Style) -> Result<String, ChartError> {
                     root.draw(&Text::new(
                         text,
                         (x + cell_w as i32 / 2 - 1, y + cell_h as i32 / 2 - 1),
-                        font(&fam, 11).pos(Pos::new(HPos::Center, VPos::Center)),
+                        font(&fam, 12).pos(Pos::new(HPos::Center, VPos::Center)),
                     ))
                     .map_err(draw_err)?;
                 }
@@ -178,7 +201,7 @@ fn heat_legend(
             root.draw(&Text::new(
                 label,
                 (x + SWATCH / 2 - 1, y0 + 17),
-                font(fam, 10).pos(Pos::new(HPos::Center, VPos::Top)),
+                font(fam, 11).pos(Pos::new(HPos::Center, VPos::Top)),
             ))
             .map_err(draw_err)?;
         }
@@ -186,7 +209,7 @@ fn heat_legend(
     root.draw(&Text::new(
         "Colour: negative (orange) to positive (blue); white: near zero or not asked",
         (x0, y0 + 32),
-        font(fam, 10).pos(Pos::new(HPos::Left, VPos::Top)),
+        font(fam, 11).pos(Pos::new(HPos::Left, VPos::Top)),
     ))
     .map_err(draw_err)?;
     Ok(())

@@ -701,7 +701,14 @@ impl Drawing<'_> {
                     })
                     .point(self.block.body_offset)
                 })?;
-                panels.push((svg, if line { chart::LINE_SIZE } else { chart.size }));
+                panels.push((
+                    svg,
+                    if line {
+                        chart::LINE_SIZE
+                    } else {
+                        chart.drawn_size()
+                    },
+                ));
                 let d = describe(&chart, &y, &xs).replacen(
                     "Bar chart",
                     if line { "Line chart" } else { "Bar chart" },

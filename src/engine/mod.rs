@@ -263,6 +263,39 @@ pub struct TableOut {
     pub csv: String,
 }
 
+impl TableOut {
+    /// How many rows each cell spans: an outer row key (every row header
+    /// column but the last) is shown once for the run of rows that share it
+    /// and the keys before it, so "Community safety" heads its areas rather
+    /// than repeating on each; 0 marks a cell covered by the one above.
+    pub fn row_spans(&self) -> Vec<Vec<usize>> {
+        let outer = self.row_header_columns.saturating_sub(1);
+        let same = |a: &[Cell], b: &[Cell], upto: usize| {
+            (0..=upto).all(|c| a.get(c).map(|x| &x.text) == b.get(c).map(|x| &x.text))
+        };
+        let mut spans: Vec<Vec<usize>> = self.rows.iter().map(|r| vec![1; r.len()]).collect();
+        for c in 0..outer {
+            let mut r = 0;
+            while r < self.rows.len() {
+                let run = self.rows[r..]
+                    .iter()
+                    .take_while(|row| same(row, &self.rows[r], c))
+                    .count();
+                if let Some(s) = spans[r].get_mut(c) {
+                    *s = run;
+                }
+                for covered in &mut spans[r + 1..r + run] {
+                    if let Some(s) = covered.get_mut(c) {
+                        *s = 0;
+                    }
+                }
+                r += run;
+            }
+        }
+        spans
+    }
+}
+
 /// A figure, ready for any renderer.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FigureOut {
@@ -574,4 +607,60 @@ pub fn published_frames(p: &Published) -> PolarsResult<Vec<(String, DataFrame)>>
     ];
     out.push(("published_nudges".into(), nudges?));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(keys: &[&str]) -> Vec<Cell> {
+        keys.iter()
+            .map(|k| Cell {
+                text: (*k).into(),
+                numeric: false,
+                emphasis: Emphasis::None,
+                suppressed: false,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn outer_row_keys_span_their_runs() {
+        let t = TableOut {
+            label: None,
+            number: None,
+            caption: None,
+            data: None,
+            header: vec![],
+            row_header_columns: 3,
+            rows: vec![
+                row(&["Safety", "Collective", "A", "1"]),
+                row(&["Safety", "Collective", "B", "2"]),
+                row(&["Safety", "Individual", "A", "3"]),
+                row(&["Environment", "Collective", "A", "4"]),
+                // the same measure under another theme starts a new run
+                row(&["Environment", "Individual", "A", "5"]),
+                row(&["Safety", "Individual", "A", "6"]),
+            ],
+            notes: vec![],
+            csv: String::new(),
+        };
+        assert_eq!(
+            t.row_spans(),
+            vec![
+                vec![3, 2, 1, 1],
+                vec![0, 0, 1, 1],
+                vec![0, 1, 1, 1],
+                vec![2, 1, 1, 1],
+                vec![0, 1, 1, 1],
+                vec![1, 1, 1, 1],
+            ]
+        );
+        // one row header column: nothing spans
+        let one = TableOut {
+            row_header_columns: 1,
+            ..t.clone()
+        };
+        assert!(one.row_spans().iter().flatten().all(|s| *s == 1));
+    }
 }

@@ -199,10 +199,17 @@ fn table_html(t: &TableOut, index: usize) -> String {
         h.push_str("</tr>\n");
     }
     h.push_str("</thead>\n<tbody>\n");
-    for row in &t.rows {
+    let spans = t.row_spans();
+    for (row, spans) in t.rows.iter().zip(&spans) {
         h.push_str("<tr>");
-        for (i, c) in row.iter().enumerate() {
-            if i < t.row_header_columns {
+        for ((i, c), span) in row.iter().enumerate().zip(spans) {
+            if *span == 0 {
+                continue;
+            }
+            if *span > 1 {
+                let th = cell_html("th", Some("rowgroup"), c);
+                h.push_str(&th.replacen("<th", &format!("<th rowspan=\"{span}\""), 1));
+            } else if i < t.row_header_columns {
                 h.push_str(&cell_html("th", Some("row"), c));
             } else {
                 h.push_str(&cell_html("td", None, c));

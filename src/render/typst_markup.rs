@@ -292,15 +292,36 @@ fn table(t: &TableOut) -> String {
             }
         })
         .collect();
-    // the table spans the text width, a text column twice as wide as a
-    // number column (so row labels do not wrap word by word)
-    let widths: Vec<&str> = aligns
+    // the table spans the text width, each column's share as wide as its
+    // content needs (so row labels do not wrap word by word and an interval
+    // stays on one line)
+    let widths: Vec<String> = column_widths(t, cols)
         .iter()
-        .map(|a| if *a == "right" { "1fr" } else { "2fr" })
+        .map(|w| format!("{w}fr"))
         .collect();
+    // a table that fits on a page floats whole to the top or foot of a page
+    // (never a row or two left at a page foot, never half a page empty
+    // before it); a longer one breaks, its header repeated
+    let (placement, caption) = if t.rows.len() <= KEEP_WHOLE_ROWS {
+        ("auto", caption)
+    } else {
+        // figures still waiting for room are placed before a long table
+        // starts, so none lands between its pages; its caption is a block
+        // kept with the table's first rows
+        let _ = writeln!(
+            s,
+            "#place.flush()\n#block(sticky: true, width: 100%, below: 0.65em)[#align(center)[{caption}]]"
+        );
+        ("none", String::new())
+    };
     let _ = write!(
         s,
-        "#figure(kind: table, supplement: none, numbering: none, caption: [{caption}],\n text(size: {size})[#table(columns: ({},), align: ({}), stroke: none, inset: (x: 4pt, y: 3pt),\n table.hline(stroke: 0.8pt),\n",
+        "#figure(kind: table, supplement: none, numbering: none, placement: {placement}, caption: {},\n [#text(size: {size})[#table(columns: ({},), align: ({}), stroke: none, inset: (x: 4pt, y: 3pt),\n table.hline(stroke: 0.8pt),\n",
+        if caption.is_empty() {
+            "none".to_string()
+        } else {
+            format!("[{caption}]")
+        },
         widths.join(", "),
         aligns.join(", ")
     );
@@ -311,8 +332,11 @@ fn table(t: &TableOut) -> String {
         }
     }
     s.push_str(" ),\n table.hline(stroke: 0.5pt),\n");
-    for row in &t.rows {
-        for (i, c) in row.iter().enumerate() {
+    for (row, spans) in t.rows.iter().zip(t.row_spans()) {
+        for ((i, c), span) in row.iter().enumerate().zip(spans) {
+            if span == 0 {
+                continue;
+            }
             let mut content = text(&c.text);
             if c.emphasis == Emphasis::Bold || i < t.row_header_columns {
                 content = format!("#strong[{content}]");
@@ -322,27 +346,73 @@ fn table(t: &TableOut) -> String {
             } else {
                 ""
             };
+            let rowspan = if span > 1 {
+                format!(", rowspan: {span}")
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 s,
-                "  table.cell(align: {}{fill})[{content}],",
+                "  table.cell(align: {}{fill}{rowspan})[{content}],",
                 aligns.get(i).copied().unwrap_or("left")
             );
         }
     }
-    s.push_str(" table.hline(stroke: 0.8pt),\n)])");
-    if let Some(l) = &t.label {
-        let _ = write!(s, " #label({})", lit(l));
-    }
-    s.push('\n');
+    s.push_str(" table.hline(stroke: 0.8pt),\n)]");
+    // the notes belong to the table and move with it
     if !t.notes.is_empty() {
-        let _ = writeln!(
+        let _ = write!(
             s,
-            "#text(size: 7.5pt, fill: luma(90))[{}]",
+            "\n#align(left)[#text(size: 7.5pt, fill: luma(90))[{}]]",
             text(&t.notes.join(" "))
         );
     }
-    s.push('\n');
+    s.push_str("])");
+    if let Some(l) = &t.label {
+        let _ = write!(s, " #label({})", lit(l));
+    }
+    s.push_str("\n\n");
     s
+}
+
+/// Tables with up to this many rows float whole; longer ones break across
+/// pages.
+const KEEP_WHOLE_ROWS: usize = 24;
+
+/// Each column's share of the text width: the characters its content needs
+/// (a number's digits, widened as digits are wide and numbers must not wrap;
+/// a label's text, capped so one long label cannot take the table; a
+/// header's longest bold word, as headers wrap between words), plus padding.
+fn column_widths(t: &TableOut, cols: usize) -> Vec<usize> {
+    let mut need = vec![3usize; cols];
+    for row in &t.rows {
+        for (i, c) in row.iter().enumerate().take(cols) {
+            let chars = c.text.chars().count();
+            // numbers never wrap and digits are wide; text may wrap, so a
+            // long label is capped and wraps onto a second line
+            let width = if c.numeric {
+                chars + chars.div_ceil(4) + 1
+            } else if i < t.row_header_columns {
+                // row headers are bold
+                chars.min(26) + 2
+            } else {
+                chars.min(26)
+            };
+            need[i] = need[i].max(width);
+        }
+    }
+    for line in &t.header {
+        let mut i = 0;
+        for (h, span) in line {
+            if *span == 1 && i < cols {
+                // headers are bold: a little wider per character
+                let word = h.split_whitespace().map(|w| w.chars().count() + 2).max();
+                need[i] = need[i].max(word.unwrap_or(0));
+            }
+            i += span;
+        }
+    }
+    need.iter().map(|n| n + 2).collect()
 }
 
 /// plotters writes generic `sans-serif`; the PDF names the bundled font.
@@ -372,7 +442,7 @@ fn figure(f: &FigureOut) -> String {
         _ => "width: 100%".to_string(),
     };
     let mut s = format!(
-        "#figure(kind: image, supplement: none, numbering: none, caption: [{caption}],\n image(bytes({}), format: \"svg\", {size}, alt: {}))",
+        "#figure(kind: image, supplement: none, numbering: none, placement: auto, caption: [{caption}],\n image(bytes({}), format: \"svg\", {size}, alt: {}))",
         lit(&svg_for_pdf(&f.svg)),
         lit(&f.alt)
     );
@@ -447,7 +517,9 @@ pub fn source_with_ranges(
     s.push_str("#show heading.where(level: 2): it => block(above: 1.1em, below: 0.5em, sticky: true, text(size: 11.5pt, weight: \"bold\", it.body))\n");
     s.push_str("#show heading.where(level: 3): it => block(above: 1em, below: 0.45em, sticky: true, text(size: 10.5pt, weight: \"bold\", it.body))\n");
     s.push_str("#show figure.where(kind: table): set figure.caption(position: top)\n");
-    s.push_str("#show figure: set block(breakable: true)\n");
+    // only a figure that stays in the flow (a long table) may break; a
+    // floating one is placed whole
+    s.push_str("#show figure.where(placement: none): set block(breakable: true)\n");
     let accent = style.accent.clone().unwrap_or_else(|| "#0072B2".into());
     let _ = writeln!(s, "#show link: set text(fill: rgb({}))\n", lit(&accent));
     if let Some((ext, _)) = &style.logo {
@@ -540,7 +612,7 @@ mod tests {
     }
 
     #[test]
-    fn tables_span_the_text_width_with_text_columns_twice_as_wide() {
+    fn tables_span_the_text_width_shared_by_content() {
         let t = TableOut {
             label: Some("tbl-x".into()),
             number: Some(1),
@@ -561,7 +633,28 @@ mod tests {
             csv: String::new(),
         };
         let markup = table(&t);
-        assert!(markup.contains("columns: (2fr, 1fr, 1fr,)"), "{markup}");
+        // shares by content: the row label's 34 characters capped at 26 (it
+        // may wrap) and 2 for bold, "0.20" widened to 6 and "400" to 5
+        // (numbers do not wrap), each plus 2 of padding; every column is a
+        // share of the text width
+        assert!(markup.contains("columns: (30fr, 8fr, 7fr,)"), "{markup}");
+        assert!(
+            markup.contains("placement: auto"),
+            "a short table floats whole"
+        );
+        let long = TableOut {
+            rows: vec![t.rows[0].clone(); KEEP_WHOLE_ROWS + 1],
+            ..t.clone()
+        };
+        let long = table(&long);
+        assert!(
+            long.contains("placement: none"),
+            "a long table breaks across pages"
+        );
+        assert!(
+            long.starts_with("#place.flush()"),
+            "waiting figures are placed before a long table starts"
+        );
         assert!(
             markup.contains("table.header(repeat: true"),
             "the header repeats on a new page"
