@@ -375,6 +375,23 @@ fn table(t: &TableOut) -> String {
     s
 }
 
+/// The contents list: the first two heading levels with their pages, when
+/// there are at least two (as in the HTML page). Built
+/// from a heading query rather than typst's `outline`, which (typst 0.15)
+/// stops the first page's text at the first floating figure, leaving the
+/// rest of the page empty.
+const CONTENTS: &str = "#context {
+  let entries = query(heading.where(level: 1).or(heading.where(level: 2)))
+  if entries.len() > 1 {
+    block(above: 1.4em, below: 0.7em, text(size: 14pt, weight: \"bold\")[Contents])
+    for x in entries {
+      block(above: 0.45em, below: 0.45em, link(x.location(), text(fill: luma(20))[#h(if x.level == 2 { 1.2em } else { 0em })#x.body #box(width: 1fr, repeat[.]) #counter(page).at(x.location()).first()]))
+    }
+  }
+}
+
+";
+
 /// Tables with up to this many rows float whole; longer ones break across
 /// pages.
 const KEEP_WHOLE_ROWS: usize = 24;
@@ -575,7 +592,7 @@ pub fn source_with_ranges(
         );
     }
     if doc.toc {
-        s.push_str("#outline(title: [Contents], depth: 2)\n\n");
+        s.push_str(CONTENTS);
     }
     for node in &doc.nodes {
         let start = s.len();
