@@ -251,6 +251,40 @@ fn awkward_data_draws_or_fails_clearly() {
 }
 
 #[test]
+fn heat_map_column_labels_read_level_when_there_are_few() {
+    let heat = |columns: usize| {
+        chart::heatmap(
+            &HeatMap {
+                rows: vec!["Self-efficacy".into()],
+                columns: (0..columns)
+                    .map(|i| {
+                        format!("Local environmental improvement\nCollective co-production {i}")
+                    })
+                    .collect(),
+                cells: vec![(0..columns).map(|_| Some((0.2, "0.20".into()))).collect()],
+            },
+            &chart::Style::default(),
+        )
+        .unwrap()
+    };
+    // up to six columns: level labels, wrapped at word boundaries, whole
+    let few = heat(4);
+    assert!(!few.contains("rotate("), "no label is rotated");
+    assert!(!few.contains('\u{2026}'), "no label is cut");
+    parses_with_text(&few, &["environmental", "improvement", "production 3"]);
+    // more than six: narrow cells under rotated labels, each part kept whole
+    let many = heat(8);
+    assert!(many.contains("rotate("));
+    parses_with_text(
+        &many,
+        &[
+            "Local environmental improvement",
+            "Collective co-production 7",
+        ],
+    );
+}
+
+#[test]
 fn gallery_renders_every_kind() {
     let out = tempfile::tempdir().unwrap();
     let o = assert_cmd::Command::cargo_bin("coweave")
