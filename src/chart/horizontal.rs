@@ -5,7 +5,10 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{BarChart, ChartError, Style, draw_err, draw_legend, legend_entries, wrap, y_range};
+use super::{
+    BarChart, ChartError, Style, draw_err, draw_legend, house_mesh, legend_entries, value_tick,
+    wrap, y_range,
+};
 
 /// Characters per line of a category label.
 const LABEL_CHARS: usize = 40;
@@ -70,24 +73,14 @@ pub(super) fn draw(chart: &BarChart, style: &Style) -> Result<String, ChartError
         let mut ctx = builder
             .build_cartesian_2d(x0..x1, 0f64..n as f64)
             .map_err(draw_err)?;
-        ctx.configure_mesh()
-            .disable_y_mesh()
+        let tick = |v: &f64| value_tick(*v, pct);
+        let mut mesh = ctx.configure_mesh();
+        mesh.disable_y_mesh()
             .y_labels(0)
             .x_labels(6)
             .x_desc(chart.y_label.as_str())
-            .x_label_formatter(&|v| {
-                if pct {
-                    format!("{v:.0}%")
-                } else {
-                    format!("{v:.2}")
-                }
-            })
-            .light_line_style(RGBColor(235, 235, 235))
-            .bold_line_style(RGBColor(210, 210, 210))
-            .axis_desc_style((fam.as_str(), 14))
-            .label_style((fam.as_str(), 13))
-            .draw()
-            .map_err(draw_err)?;
+            .x_label_formatter(&tick);
+        house_mesh(&mut mesh, &fam).draw().map_err(draw_err)?;
         let group = 0.74;
         let bar_h = group / chart.series.len() as f64;
         let top = |ci: usize, si: usize| (n - ci) as f64 - (1.0 - group) / 2.0 - si as f64 * bar_h;

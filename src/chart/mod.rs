@@ -255,24 +255,14 @@ pub fn bar(chart: &BarChart, style: &Style) -> Result<String, ChartError> {
             .build_cartesian_2d(0f64..n as f64, y0..y1)
             .map_err(draw_err)?;
         let pct = chart.percent;
-        ctx.configure_mesh()
-            .disable_x_mesh()
+        let tick = |v: &f64| value_tick(*v, pct);
+        let mut mesh = ctx.configure_mesh();
+        mesh.disable_x_mesh()
             .x_labels(0)
             .y_labels(6)
             .y_desc(chart.y_label.as_str())
-            .y_label_formatter(&|v| {
-                if pct {
-                    format!("{v:.0}%")
-                } else {
-                    format!("{v:.2}")
-                }
-            })
-            .light_line_style(RGBColor(235, 235, 235))
-            .bold_line_style(RGBColor(210, 210, 210))
-            .axis_desc_style((fam.as_str(), 14))
-            .label_style((fam.as_str(), 13))
-            .draw()
-            .map_err(draw_err)?;
+            .y_label_formatter(&tick);
+        house_mesh(&mut mesh, &fam).draw().map_err(draw_err)?;
         for si in 0..chart.series.len() {
             draw_series(&mut ctx, chart, si, style, y0)?;
         }
@@ -292,6 +282,38 @@ pub fn bar(chart: &BarChart, style: &Style) -> Result<String, ChartError> {
         root.present().map_err(draw_err)?;
     }
     Ok(svg)
+}
+
+/// A tick on the value axis: whole percentages, or two decimals.
+fn value_tick(v: f64, percent: bool) -> String {
+    if percent {
+        format!("{v:.0}%")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// The house look of a bar chart's grid lines and axis text.
+fn house_mesh<'m, 'a, 'b, 'c>(
+    mesh: &'m mut plotters::chart::MeshStyle<
+        'a,
+        'b,
+        plotters::coord::types::RangedCoordf64,
+        plotters::coord::types::RangedCoordf64,
+        SVGBackend<'c>,
+    >,
+    fam: &'b str,
+) -> &'m mut plotters::chart::MeshStyle<
+    'a,
+    'b,
+    plotters::coord::types::RangedCoordf64,
+    plotters::coord::types::RangedCoordf64,
+    SVGBackend<'c>,
+> {
+    mesh.light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(210, 210, 210))
+        .axis_desc_style((fam, 14))
+        .label_style((fam, 13))
 }
 
 /// The y axis range in display units (percentages when the values are
