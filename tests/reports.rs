@@ -76,7 +76,9 @@ fn replication_table2_within_two_points() {
             &[
                 "replication",
                 "summary",
-                "statcheck_flags",
+                "statcheck",
+                "statcheck_effects",
+                "unmatched",
                 "claim_individual_above",
                 "claim_correlates",
                 "claim_nudges",
@@ -84,6 +86,201 @@ fn replication_table2_within_two_points() {
             ]
         )
     );
+}
+
+/// The appendix checks every printed significance mark (Paper Tables 3-5)
+/// by the tiered rule, matches every published figure, gives each paper
+/// table a verdict, names the paper's tables so they are never confused with
+/// its own (A1, A2, ...), and prints labels, not codes. The n ranges and
+/// tiers come from functions checked against scipy
+/// (tests/stats_engine_reference.rs); here the rows are checked against
+/// each other and against the published and reproduced figures.
+#[test]
+fn replication_appendix_checks_marks_and_names_things() {
+    let out = tempfile::tempdir().unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/replication-appendix.md");
+    let o = Command::cargo_bin("coweave")
+        .unwrap()
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .args([
+            "render",
+            &path.display().to_string(),
+            "--no-cache",
+            "--to",
+            "html,json",
+        ])
+        .args(["--out", &out.path().display().to_string()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: Value = serde_json::from_slice(
+        &std::fs::read(out.path().join("replication-appendix.json")).unwrap(),
+    )
+    .unwrap();
+    let r = &json["results"];
+    let html = std::fs::read_to_string(out.path().join("replication-appendix.html")).unwrap();
+
+    // one statcheck row per printed correlation, with the documented columns
+    let marks = r["statcheck"].as_array().unwrap();
+    let printed = r["t34"].as_array().unwrap().len();
+    assert_eq!(marks.len(), printed);
+    for row in marks {
+        for c in [
+            "table", "area", "theme", "variable", "sub", "r", "stars", "n_min", "n_max", "n_cell",
+            "tier",
+        ] {
+            assert!(row.get(c).is_some(), "statcheck lacks {c}: {row}");
+        }
+        let (n, tier) = (
+            row["n_cell"].as_f64().unwrap(),
+            row["tier"].as_str().unwrap(),
+        );
+        let (lo, hi) = (row["n_min"].as_f64(), row["n_max"].as_f64());
+        // the tier follows from the range and the cell's n (10% leeway)
+        let fits = lo.is_some_and(|lo| lo <= n * 1.1) && hi.is_none_or(|hi| hi >= n * 0.9);
+        match tier {
+            "consistent" => assert!(fits, "{row}"),
+            "implausible" => assert!(!fits && lo.is_some(), "{row}"),
+            "impossible" => assert!(!fits, "{row}"),
+            other => panic!("unknown tier {other}"),
+        }
+    }
+    let tier_of = |area: &str, theme: &str, variable: &str, table: i64| {
+        marks
+            .iter()
+            .find(|m| {
+                m["area"] == area
+                    && m["theme"] == theme
+                    && m["variable"] == variable
+                    && m["table"] == table
+            })
+            .map(|m| m["tier"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    // the issue's examples: 0.112* fits n from 305 to 532 (scipy), so the
+    // Wolverhampton cell is consistent; -0.016* needs over 14,000
+    assert_eq!(
+        tier_of("Wolverhampton", "environment", "efficacy", 4),
+        "consistent"
+    );
+    assert_eq!(
+        tier_of("Derbyshire Dales", "environment", "sat_response", 3),
+        "impossible"
+    );
+
+    // Paper Table 5: the 2.9*** for Bristol's environment arm A needs an SE
+    // near 0.9 points where the design gives about 2.9
+    let effects = r["statcheck_effects"].as_array().unwrap();
+    assert_eq!(effects.len(), 36);
+    let bristol = effects
+        .iter()
+        .find(|e| {
+            e["area"] == "Bristol"
+                && e["theme"] == "environment"
+                && e["variable"] == "individual"
+                && e["arm"] == "A"
+        })
+        .unwrap();
+    assert_eq!(bristol["stars"], 3.0);
+    assert_eq!(bristol["tier"], "impossible", "{bristol}");
+    let se = bristol["se"].as_f64().unwrap();
+    assert!((2.5..3.3).contains(&se), "design SE {se}");
+
+    // every published figure is matched; the summary gives Table 5 its
+    // failing significance pattern in words
+    assert_eq!(
+        r["unmatched"].as_array().unwrap().len(),
+        0,
+        "{}",
+        r["unmatched"]
+    );
+    assert!(html.contains("Every published figure was matched"));
+    let t5 = r["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["table"] == 5)
+        .unwrap();
+    assert_eq!(t5["published_significant"], 8);
+    assert_eq!(t5["reproduced_significant"], 0);
+    assert!(html.contains("Estimates reproduced; significance pattern not"));
+
+    // the appendix's own tables are A1, A2, ...; the paper's are "Paper Table"
+    let captions: Vec<&str> = html
+        .match_indices("<span class=\"num-label\">")
+        .map(|(i, _)| &html[i + 24..i + 34])
+        .collect();
+    assert!(captions.len() >= 10);
+    assert!(
+        captions
+            .iter()
+            .all(|c| c.starts_with("Table A") || c.starts_with("Figure A")),
+        "{captions:?}"
+    );
+    for t in 1..=5 {
+        assert!(
+            html.contains(&format!("Paper Table {t}")),
+            "Paper Table {t}"
+        );
+    }
+
+    // labels, not codes: no identifier of the codebook (a variable, theme,
+    // role or sub-item name with an underscore) in the text a reader sees,
+    // outside code and the raw data behind charts
+    let codebook = coweave::survey::Codebook::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("data/codebook.toml"),
+    )
+    .unwrap();
+    let mut codes: Vec<String> = codebook.variables.iter().map(|v| v.name.clone()).collect();
+    codes.extend(codebook.themes.iter().map(|t| t.id.clone()));
+    codes.extend(codebook.variables.iter().filter_map(|v| v.sub.clone()));
+    codes.extend(
+        [
+            "sat_response",
+            "sat_information",
+            "sat_consultation",
+            "time_current",
+            "time_more",
+        ]
+        .map(String::from),
+    );
+    codes.retain(|c| c.contains('_'));
+    let visible = visible_text(&html);
+    for c in &codes {
+        assert!(
+            !visible.contains(c.as_str()),
+            "raw code `{c}` in the appendix's text"
+        );
+    }
+}
+
+/// The text of an HTML page a reader sees: tags, styles, code, and the
+/// collapsed raw data behind charts removed.
+fn visible_text(html: &str) -> String {
+    let mut s = html.to_string();
+    for (open, close) in [
+        ("<style", "</style>"),
+        ("<code", "</code>"),
+        ("<pre", "</pre>"),
+        ("<details", "</details>"),
+        ("<a ", "</a>"),
+    ] {
+        while let Some(i) = s.find(open) {
+            let Some(j) = s[i..].find(close) else { break };
+            s.replace_range(i..i + j + close.len(), " ");
+        }
+    }
+    let mut out = String::new();
+    let mut in_tag = false;
+    for ch in s.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// What backs these golden values: every figure is produced by statistics

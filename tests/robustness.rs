@@ -206,10 +206,8 @@ fn every_key_at_every_edge_value_fails_cleanly() {
         ("regress", "y: collective\nx: [efficacy]\nby: [area]\n"),
         ("crosstab", "data: base\nrow: area\ncol: theme\nby: []\n"),
         ("power", "p0: 0.2\nn: 120\n"),
-        (
-            "statcheck",
-            "data: published_correlates\nsizes: published_areas\n",
-        ),
+        // any numeric column serves as the cell's n here
+        ("statcheck", "data: published_correlates\nn: table\n"),
         ("items", "role: individual\narea: Bristol\n"),
     ];
     for (analysis, spec) in analyses {
@@ -284,7 +282,9 @@ const STATS_KEYS: &[&str] = &[
     "p1",
     "p2",
     "n",
-    "sizes",
+    "value",
+    "se",
+    "area_n",
     "role",
     "area",
 ];

@@ -67,34 +67,136 @@ fn smallest_significant_n_matches_scipy_search() {
     }
 }
 
+fn statcheck_reference() -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/stats/statcheck_reference.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("statcheck_reference.json"))
+        .expect("valid JSON")
+}
+
+/// The sample sizes that give a printed r its mark, against scipy
+/// (tests/fixtures/stats/make_statcheck_fixture.py, which checks each
+/// boundary at n and n + 1 and each p against scipy's beta form).
 #[test]
-fn statcheck_verdicts_follow_the_search() {
-    // r = 0.05 reaches 5 % from n = 1538 (scipy, above)
-    let at = |n: f64, printed: i64| stats::check_mark(0.05, n, printed);
-    assert!(at(2000.0, 1).consistent());
+fn sample_sizes_that_fit_a_printed_r_match_scipy() {
+    let cases = statcheck_reference()["correlations"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(cases.len() >= 15);
+    for c in &cases {
+        let (r, dec, stars) = (num(&c["r"]), num(&c["decimals"]) as i32, num(&c["stars"]));
+        let h = 0.5 * 10f64.powi(-dec);
+        let got = stats::n_range_for_r(r, h, stats::correlation_mark(stars as i64).unwrap());
+        let none = c["n_min_status"] == "none" || c["n_max_status"] == "none";
+        if none {
+            assert_eq!(
+                got, None,
+                "r = {r} ({dec} decimals), {stars} stars: no n fits"
+            );
+            continue;
+        }
+        let got = got.unwrap_or_else(|| panic!("r = {r}, {stars} stars: scipy finds n"));
+        assert_eq!(
+            got.min,
+            num(&c["n_min"]),
+            "n_min for r = {r}, {stars} stars"
+        );
+        assert_eq!(
+            got.max,
+            opt_num(&c["n_max"]),
+            "n_max for r = {r}, {stars} stars"
+        );
+        for at in c["p_at"].as_array().unwrap() {
+            let (n, want) = (num(&at["n"]), num(&at["p"]));
+            let p = stats::p_of_r(r, n);
+            assert!(
+                (p - want).abs() <= 1e-8 * want,
+                "p({r}, {n}) = {p:e}, scipy {want:e}"
+            );
+        }
+    }
+}
+
+/// The sample sizes (equivalently, standard errors) that give a printed
+/// coefficient its mark, against scipy's normal quantiles (same script).
+#[test]
+fn sample_sizes_that_fit_a_printed_coefficient_match_scipy() {
+    let cases = statcheck_reference()["coefficients"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(cases.len() >= 5);
+    for c in &cases {
+        let (b, dec, stars) = (num(&c["b"]), num(&c["decimals"]) as i32, num(&c["stars"]));
+        let (se, n) = (num(&c["se_design"]), num(&c["n_arm"]));
+        let h = 0.5 * 10f64.powi(-dec);
+        let mark = stats::coefficient_mark(stars as i64).unwrap();
+        let got = stats::n_range_for_coefficient(b, h, mark, se, n)
+            .unwrap_or_else(|| panic!("b = {b}, {stars} stars: scipy finds n"));
+        // no stars: scipy has no lower bound (null), coweave starts at 0
+        let want_min = opt_num(&c["n_min"]).unwrap_or(0.0);
+        assert!(
+            (got.min - want_min).abs() <= 1e-9 * want_min.max(1.0),
+            "n_min for b = {b}, {stars} stars: {} vs {want_min}",
+            got.min
+        );
+        match (got.max, opt_num(&c["n_max"])) {
+            (Some(g), Some(w)) => assert!((g - w).abs() <= 1e-9 * w, "n_max {g} vs {w}"),
+            (g, w) => assert_eq!(g, w, "n_max for b = {b}, {stars} stars"),
+        }
+    }
+}
+
+/// The tiers, on hand-computed cases (n ranges from the scipy fixture).
+#[test]
+fn printed_marks_are_sorted_into_tiers() {
+    let mark = |r: f64, stars: i64| {
+        stats::n_range_for_r(
+            r,
+            stats::half_unit(r, 2),
+            stats::correlation_mark(stars).unwrap(),
+        )
+    };
+    // 0.112* fits n from 305 to 532: a cell of 465 is consistent
     assert_eq!(
-        at(1000.0, 1).verdict,
-        stats::MarkVerdict::NeedsLargerN { need: 1538.0 }
+        stats::tier(mark(0.112, 1), 465.0, Some(528.0)),
+        stats::Tier::Consistent
+    );
+    // 0.108*** (p < .001) fits n >= 917: consistent for a cell of 953
+    assert_eq!(
+        stats::tier(mark(0.108, 3), 953.0, Some(953.0)),
+        stats::Tier::Consistent
+    );
+    // 0.178* fits only n from 122 to 209: a cell of 900 is far above it
+    assert_eq!(
+        stats::tier(mark(0.178, 1), 900.0, Some(953.0)),
+        stats::Tier::Implausible
+    );
+    // -0.016* needs n >= 14,111: more than the whole area
+    assert_eq!(
+        stats::tier(mark(-0.016, 1), 450.0, Some(953.0)),
+        stats::Tier::Impossible
+    );
+    // no n at all gives 0.99 no mark (p(0.985, 4) = 0.015 < 0.05)
+    let never = stats::n_range_for_r(0.99, 0.005, stats::correlation_mark(0).unwrap());
+    assert_eq!(never, None);
+    assert_eq!(stats::tier(never, 100.0, None), stats::Tier::Impossible);
+    // within 10%: a cell of 560 is close enough to 532
+    assert_eq!(
+        stats::tier(mark(0.112, 1), 560.0, None),
+        stats::Tier::Consistent
     );
     assert_eq!(
-        at(2000.0, 0).verdict,
-        stats::MarkVerdict::UnmarkedButSignificant { from: Some(1538.0) }
+        stats::tier(mark(0.112, 1), 600.0, None),
+        stats::Tier::Implausible
     );
-    assert_eq!(at(2000.0, 3).verdict, stats::MarkVerdict::UndefinedLevel);
-    assert_eq!(
-        stats::check_mark(0.0005, 1000.0, 1).verdict,
-        stats::MarkVerdict::NeverSignificant
-    );
-    // ** for r = 0.3 needs n >= 73 (scipy: p(0.3, 72) >= 0.01 > p(0.3, 73)):
-    // at n = 60 the area was too small
-    assert_eq!(
-        stats::check_mark(0.3, 60.0, 2).verdict,
-        stats::MarkVerdict::NeedsLargerN { need: 73.0 }
-    );
-    // marked * where at n = 200 the r earns **: the mark is simply wrong
-    let c = stats::check_mark(0.3, 200.0, 1);
-    assert_eq!(c.expected, 2);
-    assert_eq!(c.verdict, stats::MarkVerdict::ShouldBe { expected: 2 });
+    // the printed digits set the band
+    assert_eq!(stats::half_unit(0.112, 2), 0.0005);
+    assert_eq!(stats::half_unit(0.16, 2), 0.005);
+    assert_eq!(stats::half_unit(0.0, 2), 0.005);
+    assert_eq!(stats::half_unit(2.9, 1), 0.05);
+    assert_eq!(stats::half_unit(-6.0, 1), 0.05);
 }
 
 #[test]

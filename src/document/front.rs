@@ -32,6 +32,10 @@ pub struct FrontMatter {
     /// Table of contents.
     #[serde(default = "yes")]
     pub toc: bool,
+    /// Put before every table and figure number: `A` numbers an appendix's
+    /// tables A1, A2, … so they are never confused with a paper's.
+    #[serde(default)]
+    pub number_prefix: String,
     /// Output format options, by format (passed to renderers).
     #[serde(default)]
     pub format: BTreeMap<String, serde_json::Value>,

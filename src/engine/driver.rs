@@ -300,7 +300,9 @@ impl<'a> Driver<'a> {
     /// Markdown join the document, numbered by their labels.
     fn place(&mut self, p: &Prepared, output: BlockOutput) {
         let number = |label: &Option<String>, labels: &Labels| {
-            label.as_ref().and_then(|l| labels.get(l).map(|(_, n)| *n))
+            label
+                .as_ref()
+                .and_then(|l| labels.get(l).map(|(_, n)| n.clone()))
         };
         let (frame, keys, shown) = match output {
             BlockOutput::Frame { frame, keys } => {

@@ -19,8 +19,8 @@ pub struct CrossRef {
     pub label: String,
     /// "Table" or "Figure".
     pub kind: &'static str,
-    /// Its number in the document.
-    pub number: usize,
+    /// Its number in the document, with the document's prefix (`3`, `A3`).
+    pub number: String,
 }
 
 impl CrossRef {
@@ -50,8 +50,8 @@ pub struct Markdown {
     pub pieces: Vec<Piece>,
 }
 
-/// The labels of a document: label → (kind, number).
-pub type Labels = BTreeMap<String, (&'static str, usize)>;
+/// The labels of a document: label → (kind, number as shown).
+pub type Labels = BTreeMap<String, (&'static str, String)>;
 
 impl Markdown {
     /// Parses `text`, resolving references against `labels`. Returns the
@@ -132,14 +132,14 @@ fn split_references(text: &str, labels: &Labels, unknown: &mut Vec<String>) -> V
         };
         let is_ref = prev_ok && (label.starts_with("tbl-") || label.starts_with("fig-"));
         match labels.get(label).filter(|_| is_ref) {
-            Some(&(kind, number)) => {
+            Some((kind, number)) => {
                 if !plain.is_empty() {
                     out.push(Piece::Md(Event::Text(std::mem::take(&mut plain).into())));
                 }
                 out.push(Piece::Ref(CrossRef {
                     label: label.to_string(),
                     kind,
-                    number,
+                    number: number.clone(),
                 }));
                 rest = &after[1 + label.len()..];
             }
@@ -165,8 +165,8 @@ mod tests {
 
     fn labels() -> Labels {
         [
-            ("tbl-a".to_string(), ("Table", 2)),
-            ("fig-b".to_string(), ("Figure", 1)),
+            ("tbl-a".to_string(), ("Table", "2".to_string())),
+            ("fig-b".to_string(), ("Figure", "A1".to_string())),
         ]
         .into()
     }
@@ -187,7 +187,7 @@ mod tests {
             "See @tbl-a, and @fig-b. Mail x@tbl-a.org; @tbl-zz.".into(),
             &labels(),
         );
-        assert_eq!(refs(&md), ["tbl-a=Table\u{a0}2", "fig-b=Figure\u{a0}1"]);
+        assert_eq!(refs(&md), ["tbl-a=Table\u{a0}2", "fig-b=Figure\u{a0}A1"]);
         assert_eq!(unknown, ["tbl-zz"]);
     }
 
@@ -203,7 +203,7 @@ mod tests {
 
     #[test]
     fn a_label_with_underscores_split_across_text_events_is_one_reference() {
-        let labels: Labels = [("tbl-my_long_one".to_string(), ("Table", 4))].into();
+        let labels: Labels = [("tbl-my_long_one".to_string(), ("Table", "4".to_string()))].into();
         let (md, unknown) = Markdown::parse("As @tbl-my_long_one_ shows.".into(), &labels);
         assert_eq!(refs(&md), ["tbl-my_long_one=Table\u{a0}4"]);
         assert!(unknown.is_empty());

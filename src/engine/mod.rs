@@ -246,7 +246,7 @@ pub struct TableOut {
     /// Cross-reference label (`tbl-...`).
     pub label: Option<String>,
     /// Number, when labelled.
-    pub number: Option<usize>,
+    pub number: Option<String>,
     /// Caption.
     pub caption: Option<String>,
     /// The frame the table shows (its CSV is that frame, after disclosure control).
@@ -302,7 +302,7 @@ pub struct FigureOut {
     /// Cross-reference label (`fig-...`).
     pub label: Option<String>,
     /// Number, when labelled.
-    pub number: Option<usize>,
+    pub number: Option<String>,
     /// Caption.
     pub caption: Option<String>,
     /// The frame the chart draws, when it draws one (its CSV is that frame).
@@ -503,7 +503,7 @@ fn number_labels(doc: &Document, problems: &mut Vec<Diagnostic>) -> Labels {
         }
         let n = counts.entry(wanted.prefix).or_insert(0);
         *n += 1;
-        let kind = (wanted.word, *n);
+        let kind = (wanted.word, format!("{}{n}", doc.front.number_prefix));
         if labels.insert(label.to_string(), kind).is_some() {
             problems.push(
                 Diagnostic::error(format!("label `{label}` is used twice")).at_offset(

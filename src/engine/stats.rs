@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use super::{BlockOutput, Context, Diagnostic, Engine, Warned};
 use crate::document::Block;
-use crate::stats::{self, CovType, GroupedOptions, MarkVerdict, PAdjustMethod};
+use crate::stats::{self, CovType, GroupedOptions, PAdjustMethod};
 
 /// The stats engine.
 pub struct StatsBlock;
@@ -190,10 +190,27 @@ fn individual() -> String {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Statcheck {
-    /// Frame of printed correlations (columns `area`, `r`, `stars`).
+    /// Frame of printed marks: the printed value, `stars`, and the cell's n.
     data: String,
-    /// Frame of sample sizes (columns `area` and `n` or `respondents`).
-    sizes: String,
+    /// Column of the printed value: a Pearson r (default `r`) or, with
+    /// `se`, a regression coefficient.
+    #[serde(default = "r_column")]
+    value: String,
+    /// Column of the cell's sample size (default `n`).
+    #[serde(default = "n_column")]
+    n: String,
+    /// Column of the area's respondents: a mark needing more is impossible.
+    area_n: Option<String>,
+    /// Column of the standard error the design gives at `n`: the values are
+    /// regression coefficients, tested by z.
+    se: Option<String>,
+}
+
+fn r_column() -> String {
+    "r".into()
+}
+fn n_column() -> String {
+    "n".into()
 }
 
 fn pearson() -> String {
@@ -1113,92 +1130,145 @@ fn items(s: Items, ctx: &Context) -> Result<Tidy, Diagnostic> {
     Ok((frame, vec![]))
 }
 
-/// A statcheck of printed significance marks: for each printed r and star
-/// level, which sample sizes could produce that mark, against the area's n.
+/// A statcheck of printed significance marks: for each printed value and
+/// its stars, the range of sample sizes that give that mark, against the
+/// cell's n, and the tier (impossible, implausible, consistent).
 fn statcheck(s: Statcheck, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic> {
-    let get = |name: &str| {
-        ctx.frames
-            .get(name)
-            .map(|n| n.frame.clone())
-            .ok_or_else(|| Diagnostic::error(format!("no frame named `{name}`")))
-    };
-    let df = get(&s.data)?;
-    let sizes = get(&s.sizes)?;
-    check_columns(&df, &["area".into(), "r".into(), "stars".into()], block)?;
-    let size_col = if sizes.column("n").is_ok() {
-        "n"
-    } else {
-        "respondents"
-    };
-    check_columns(&sizes, &["area".into(), size_col.into()], block)?;
-    let size_area = str_col(&sizes, "area")?;
-    let size_n = f64_col(&sizes, size_col)?;
-    let areas = str_col(&df, "area")?;
-    let r = f64_col(&df, "r")?;
+    let df = ctx
+        .frames
+        .get(&s.data)
+        .map(|n| n.frame.clone())
+        .ok_or_else(|| Diagnostic::error(format!("no frame named `{}`", s.data)))?;
+    let mut needed = vec![s.value.clone(), "stars".into(), s.n.clone()];
+    needed.extend(s.area_n.iter().chain(&s.se).cloned());
+    check_columns(&df, &needed, block)?;
+    let value = f64_col(&df, &s.value)?;
     let stars = f64_col(&df, "stars")?;
-    let (mut n_col, mut p_col, mut expected, mut n5, mut n1, mut consistent, mut verdict) =
-        (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    let n_cell = f64_col(&df, &s.n)?;
+    let opt = |c: &Option<String>| c.as_ref().map(|c| f64_col(&df, c)).transpose();
+    let (area_n, se) = (opt(&s.area_n)?, opt(&s.se)?);
+    let (mut n_min, mut n_max, mut tier, mut verdict) = (vec![], vec![], vec![], vec![]);
     for i in 0..df.height() {
-        let n = areas[i]
-            .as_ref()
-            .and_then(|a| size_area.iter().position(|x| x.as_ref() == Some(a)))
-            .and_then(|k| size_n[k]);
-        let (Some(r), Some(st), Some(n)) = (r[i], stars[i], n) else {
-            n_col.push(n);
-            p_col.push(None);
-            expected.push(None);
-            n5.push(None);
-            n1.push(None);
-            consistent.push(None);
-            verdict.push(Some("not checkable".to_string()));
+        let at = |c: &Option<Vec<Option<f64>>>| c.as_ref().and_then(|c| c[i]);
+        let (Some(v), Some(st), Some(n)) = (value[i], stars[i], n_cell[i]) else {
+            n_min.push(None);
+            n_max.push(None);
+            tier.push(None);
+            verdict.push(Some(
+                "not checkable: no printed value, mark or cell n".to_string(),
+            ));
             continue;
         };
-        let check = stats::check_mark(r, n, st as i64);
-        let fmt_n = |x: Option<f64>| x.map_or("no n".to_string(), |v| format!("n \u{2265} {v:.0}"));
-        let p = check.p;
-        let text = match check.verdict {
-            MarkVerdict::Consistent => "consistent".to_string(),
-            MarkVerdict::UndefinedLevel => {
-                "three stars: a level the table notes do not define".to_string()
-            }
-            MarkVerdict::NeedsLargerN { need } => format!(
-                "{} needs {} but the area had n = {n:.0}",
-                if st as i64 == 2 { "**" } else { "*" },
-                fmt_n(Some(need))
+        let stars = st as i64;
+        let (range, what) = match at(&se) {
+            None => (
+                stats::correlation_mark(stars)
+                    .and_then(|m| stats::n_range_for_r(v, stats::half_unit(v, 2), m)),
+                Checked::R(v),
             ),
-            MarkVerdict::NeverSignificant => {
-                format!("no sample size gives |r| = {:.3} that mark", r.abs())
-            }
-            MarkVerdict::ShouldBe { expected } => format!(
-                "at n = {n:.0}, p = {p:.4}: the mark should be {}",
-                ["none", "*", "**"][usize::from(expected)]
-            ),
-            MarkVerdict::UnmarkedButSignificant { from } => format!(
-                "unmarked, but at n = {n:.0} p = {p:.4} (significant from {})",
-                fmt_n(from)
+            Some(se) => (
+                stats::coefficient_mark(stars).and_then(|m| {
+                    stats::n_range_for_coefficient(v, stats::half_unit(v, 1), m, se, n)
+                }),
+                Checked::Coefficient { b: v, se },
             ),
         };
-        n_col.push(Some(n));
-        p_col.push(Some(p));
-        expected.push(Some(i64::from(check.expected)));
-        n5.push(check.n_for_5pct);
-        n1.push(check.n_for_1pct);
-        consistent.push(Some(check.consistent()));
-        verdict.push(Some(text));
+        let t = stats::tier(range, n, at(&area_n));
+        n_min.push(range.map(|r| r.min.ceil()));
+        n_max.push(range.and_then(|r| r.max.map(f64::floor)));
+        tier.push(Some(t.name().to_string()));
+        verdict.push(Some(what.verdict(stars, range, t, n, at(&area_n))));
     }
     let mut out = df.clone();
     for c in [
-        Column::new("n".into(), n_col),
-        Column::new("p_at_n".into(), p_col),
-        Column::new("expected_stars".into(), expected),
-        Column::new("n_for_5pct".into(), n5),
-        Column::new("n_for_1pct".into(), n1),
-        Column::new("consistent".into(), consistent),
+        Column::new("n_min".into(), n_min),
+        Column::new("n_max".into(), n_max),
+        Column::new("n_cell".into(), n_cell),
+        Column::new("tier".into(), tier),
         Column::new("verdict".into(), verdict),
     ] {
         out.with_column(c).map_err(err)?;
     }
     Ok((out, vec![]))
+}
+
+/// What a statcheck row checks, for its verdict.
+enum Checked {
+    /// A printed Pearson r.
+    R(f64),
+    /// A printed coefficient with the SE its design gives at the cell's n.
+    Coefficient { b: f64, se: f64 },
+}
+
+impl Checked {
+    /// The verdict in words: the sample sizes that fit the mark against the
+    /// cell's (for a coefficient, as standard errors too).
+    fn verdict(
+        &self,
+        stars: i64,
+        range: Option<stats::NRange>,
+        tier: stats::Tier,
+        n: f64,
+        area_n: Option<f64>,
+    ) -> String {
+        let mark = match stars {
+            0 => "no mark".to_string(),
+            s => format!("the mark {}", "*".repeat(s.max(0) as usize)),
+        };
+        let Some(range) = range else {
+            return match self {
+                Checked::R(r) => format!("no n gives |r| = {:.3} {mark}", r.abs()),
+                Checked::Coefficient { b, .. } => format!("no sample gives {b:.1} {mark}"),
+            };
+        };
+        let fits = match (range.min.ceil(), range.max.map(f64::floor)) {
+            (lo, Some(hi)) if lo <= 4.0 => format!("n \u{2264} {}", group(hi)),
+            (lo, None) => format!("n \u{2265} {}", group(lo)),
+            (lo, Some(hi)) => format!("n from {} to {}", group(lo), group(hi)),
+        };
+        let only = if tier == stats::Tier::Consistent {
+            "fits"
+        } else {
+            "fits only"
+        };
+        match self {
+            Checked::R(_) => match (tier, area_n) {
+                (stats::Tier::Impossible, Some(a)) => {
+                    format!("{only} {fits}; the area had {}", group(a))
+                }
+                _ => format!("{only} {fits}; the cell has {}", group(n)),
+            },
+            Checked::Coefficient { se, .. } => {
+                // the SE a sample of n' would give: se sqrt(n / n')
+                let se_at = |m: f64| se * (n / m).sqrt();
+                let ses = match (range.min > 0.0, range.max) {
+                    (true, Some(hi)) => {
+                        format!("SE {:.2} to {:.2}", se_at(hi), se_at(range.min))
+                    }
+                    (true, None) => format!("SE \u{2264} {:.2}", se_at(range.min)),
+                    (false, Some(hi)) => format!("SE \u{2265} {:.2}", se_at(hi)),
+                    (false, None) => "any SE".to_string(),
+                };
+                format!(
+                    "{only} {ses} ({fits}); the design gives SE {se:.2} at n = {}",
+                    group(n)
+                )
+            }
+        }
+    }
+}
+
+/// A whole number with thousands separators.
+fn group(x: f64) -> String {
+    let digits = format!("{:.0}", x.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if x < 0.0 { format!("-{out}") } else { out }
 }
 
 fn power(s: Power) -> Result<DataFrame, Diagnostic> {

@@ -220,6 +220,7 @@ impl<'a> Layout<'a> {
     fn display(&self, col: &str, v: &Value) -> String {
         match (col, v) {
             ("theme", Value::String(s)) => self.labels.theme(s),
+            ("sub", Value::String(s)) => self.labels.sub(s),
             (c, Value::String(s)) if super::labels::holds_measures(c) => self.labels.measure(s),
             _ => format_value(v, None, None),
         }

@@ -173,7 +173,7 @@ fn table_html(t: &TableOut, index: usize) -> String {
         "<figure class=\"table\" id=\"{}\">\n<div class=\"scroll\"><table>\n",
         escape(&id)
     );
-    let caption = match (t.number, &t.caption) {
+    let caption = match (&t.number, &t.caption) {
         (Some(n), Some(c)) => Some(format!(
             "<span class=\"num-label\">Table {n}:</span> {}",
             escape(c)
@@ -266,7 +266,7 @@ fn figure_html(f: &FigureOut, index: usize) -> String {
         escape(&f.alt),
         sanitize_svg(&f.svg)
     );
-    let caption = match (f.number, &f.caption) {
+    let caption = match (&f.number, &f.caption) {
         (Some(n), Some(c)) => format!("<span class=\"num-label\">Figure {n}:</span> {}", escape(c)),
         (Some(n), None) => format!("<span class=\"num-label\">Figure {n}</span>"),
         (None, Some(c)) => escape(c),

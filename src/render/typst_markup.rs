@@ -273,7 +273,7 @@ fn table(t: &TableOut) -> String {
         "9pt"
     };
     let mut s = String::new();
-    let caption = match (t.number, &t.caption) {
+    let caption = match (&t.number, &t.caption) {
         (Some(n), Some(c)) => format!("#strong[{}] {}", text(&format!("Table {n}:")), text(c)),
         (Some(n), None) => format!("#strong[{}]", text(&format!("Table {n}"))),
         (None, Some(c)) => text(c),
@@ -441,7 +441,7 @@ fn svg_for_pdf(svg: &str) -> String {
 }
 
 fn figure(f: &FigureOut) -> String {
-    let caption = match (f.number, &f.caption) {
+    let caption = match (&f.number, &f.caption) {
         (Some(n), Some(c)) => format!("#strong[{}] {}", text(&format!("Figure {n}:")), text(c)),
         (Some(n), None) => format!("#strong[{}]", text(&format!("Figure {n}"))),
         (None, Some(c)) => text(c),
@@ -632,7 +632,7 @@ mod tests {
     fn tables_span_the_text_width_shared_by_content() {
         let t = TableOut {
             label: Some("tbl-x".into()),
-            number: Some(1),
+            number: Some("1".into()),
             caption: Some("C".into()),
             data: None,
             header: vec![vec![

@@ -12,7 +12,7 @@
 //! | [`experiment`] | arm vs control differences (Newcombe, Welch, pooled), ITT, 2x2 interaction, power, MDE |
 //! | [`multiple`] | Bonferroni, Holm, Benjamini-Hochberg adjusted p-values |
 //! | [`crosstab`] | chi-square test of independence, SPSS-style column-proportion letters |
-//! | [`statcheck`] | printed significance marks checked against n (p of r, smallest significant n) |
+//! | [`statcheck`] | printed significance marks checked against n: the range of n (or arm size) that gives each mark, and a tier |
 //! | [`groups`] | differences between groups: chi-square (Cramér's V), Kruskal-Wallis, Spearman for ordered groups |
 //! | [`grouped`] | the above "by area and theme" over the long survey frame, as tidy polars frames |
 //! | [`dist`] | distribution helpers (t, normal, chi-square, F, beta, noncentral t) |
@@ -65,7 +65,10 @@ pub use groups::{
 };
 pub use multiple::{PAdjustMethod, p_adjust};
 pub use ols::{Contrast, CovType, OlsFit, OlsOptions, Term, ols, ols_terms};
-pub use statcheck::{MarkCheck, MarkVerdict, check_mark, n_for_significance, p_of_r};
+pub use statcheck::{
+    MarkMeaning, NRange, Tier, coefficient_mark, correlation_mark, half_unit, n_for_significance,
+    n_range_for_coefficient, n_range_for_r, p_of_r, tier,
+};
 
 /// Why a statistic could not be computed for the data at hand.
 ///
