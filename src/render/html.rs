@@ -297,6 +297,9 @@ fn sanitize_svg(svg: &str) -> String {
     svg.replacen("<svg", "<svg aria-hidden=\"true\" focusable=\"false\"", 1)
 }
 
+/// The page's style. A table wider than the column scrolls sideways inside
+/// its frame, with a shadow at the edge that has more ("scroll shadows":
+/// backgrounds that move with the content cover the shadow at an end).
 const CSS: &str = r#"
 :root{--ink:#1d2433;--muted:#5b6475;--rule:#d9dde5;--accent:#0072B2;--shade:#fde2cf;--bg:#fff}
 *{box-sizing:border-box}
@@ -316,7 +319,7 @@ nav.toc h2{font-size:1rem;margin:.2rem 0;border:0}
 nav.toc ol{margin:.2rem 0;padding-left:1.2rem}
 nav.toc ol ol{list-style:lower-alpha;padding-left:1.4rem}
 figure{margin:1.8rem 0}
-figure.table .scroll{overflow-x:auto}
+figure.table .scroll{overflow-x:auto;background:linear-gradient(to right,#fff 30%,rgba(255,255,255,0)),linear-gradient(to right,rgba(255,255,255,0),#fff 70%) 100% 0,radial-gradient(farthest-side at 0 50%,rgba(0,0,0,.22),rgba(0,0,0,0)),radial-gradient(farthest-side at 100% 50%,rgba(0,0,0,.22),rgba(0,0,0,0)) 100% 0;background-repeat:no-repeat;background-size:40px 100%,40px 100%,14px 100%,14px 100%;background-attachment:local,local,scroll,scroll}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;font-size:.92rem}
 caption{caption-side:top;text-align:left;font-weight:600;padding:.3rem 0 .5rem}
 th,td{padding:.3rem .55rem;border-bottom:1px solid var(--rule);text-align:left;vertical-align:top}

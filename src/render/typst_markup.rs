@@ -37,6 +37,27 @@ fn text(s: &str) -> String {
     }
 }
 
+/// A table cell's text with break opportunities (zero-width spaces) every
+/// 16 characters inside runs longer than 24 without a space, so a SHA-256
+/// or a long identifier wraps inside its column instead of running off the
+/// page.
+fn breakable(s: &str) -> String {
+    s.split(' ')
+        .map(|word| {
+            let chars: Vec<char> = word.chars().collect();
+            if chars.len() <= 24 {
+                return word.to_string();
+            }
+            chars
+                .chunks(16)
+                .map(|c| c.iter().collect::<String>())
+                .collect::<Vec<_>>()
+                .join("\u{200b}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Prose to typst markup.
 fn markdown(md: &Markdown, labels: &HashSet<String>) -> String {
     let pieces = &md.pieces;
@@ -337,7 +358,7 @@ fn table(t: &TableOut) -> String {
             if span == 0 {
                 continue;
             }
-            let mut content = text(&c.text);
+            let mut content = text(&breakable(&c.text));
             if c.emphasis == Emphasis::Bold || i < t.row_header_columns {
                 content = format!("#strong[{content}]");
             }
@@ -626,6 +647,15 @@ mod tests {
             emphasis: Emphasis::None,
             suppressed: false,
         }
+    }
+
+    #[test]
+    fn long_tokens_in_cells_can_break() {
+        let hash = "a".repeat(64);
+        let b = breakable(&format!("sha {hash}"));
+        assert_eq!(b.matches('\u{200b}').count(), 3, "{b}");
+        assert_eq!(b.replace('\u{200b}', ""), format!("sha {hash}"));
+        assert_eq!(breakable("Self-efficacy 0.24"), "Self-efficacy 0.24");
     }
 
     #[test]
