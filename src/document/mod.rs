@@ -79,6 +79,9 @@ pub const COMMON_OPTIONS: [&str; 10] = [
     "label", "caption", "alt", "echo", "cache", "name", "keys", "eval", "include", "base",
 ];
 
+/// Options whose value is always text, whatever YAML would make of it.
+pub const TEXT_OPTIONS: [&str; 2] = ["caption", "alt"];
+
 impl Block {
     /// A string option.
     pub fn option_str(&self, key: &str) -> Option<&str> {

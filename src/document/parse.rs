@@ -5,7 +5,7 @@ use std::path::Path;
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
 
-use super::{Block, BlockOption, COMMON_OPTIONS, Document, FrontMatter, Node, Prose};
+use super::{Block, BlockOption, COMMON_OPTIONS, Document, FrontMatter, Node, Prose, TEXT_OPTIONS};
 use crate::diag::Diagnostic;
 
 /// Parses a template whose blocks may name the `engines` given (the
@@ -210,6 +210,11 @@ fn block_parts(
             Ok(serde_json::Value::Null) if value.trim().is_empty() => {
                 serde_json::Value::String(String::new())
             }
+            // a caption or alt text is text even when it reads as YAML
+            // ("Table 1 compared: respondents" is not a mapping)
+            Ok(v) if TEXT_OPTIONS.contains(&key.trim()) && !v.is_string() => {
+                serde_json::Value::String(value.trim().to_string())
+            }
             Ok(v) => v,
             Err(_) => serde_json::Value::String(value.trim().to_string()),
         };
@@ -251,6 +256,21 @@ fn block_parts(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_caption_with_a_colon_is_text() {
+        let src = "```{table}\n#| caption: Paper Table 1 compared: respondents\n#| alt: \"quoted: text\"\ndata: t1\n```\n";
+        let (doc, problems) = parse(Path::new("t.md"), src, &["table"]);
+        assert!(problems.is_empty(), "{problems:?}");
+        let crate::document::Node::Block(b) = &doc.nodes[0] else {
+            panic!("a block")
+        };
+        assert_eq!(
+            b.option_str("caption"),
+            Some("Paper Table 1 compared: respondents")
+        );
+        assert_eq!(b.option_str("alt"), Some("quoted: text"));
+    }
 
     #[test]
     fn blocks_keep_the_byte_offsets_of_their_parts() {

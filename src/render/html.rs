@@ -297,9 +297,11 @@ fn sanitize_svg(svg: &str) -> String {
     svg.replacen("<svg", "<svg aria-hidden=\"true\" focusable=\"false\"", 1)
 }
 
-/// The page's style. A table wider than the column scrolls sideways inside
-/// its frame, with a shadow at the edge that has more ("scroll shadows":
-/// backgrounds that move with the content cover the shadow at an end).
+/// The page's style. On a wide screen a table may grow past the text column
+/// (centred, up to the window) so its columns need not wrap; a table wider
+/// still scrolls sideways inside its frame, with a shadow at the edge that
+/// has more ("scroll shadows": backgrounds that move with the content cover
+/// the shadow at an end).
 const CSS: &str = r#"
 :root{--ink:#1d2433;--muted:#5b6475;--rule:#d9dde5;--accent:#0072B2;--shade:#fde2cf;--bg:#fff}
 *{box-sizing:border-box}
@@ -343,6 +345,7 @@ footer.provenance{margin-top:3rem;border-top:1px solid var(--rule);padding-top:.
 footer.provenance dl{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .8rem;margin:0}
 footer.provenance dd{margin:0;word-break:break-all}
 @media (max-width:600px){html{font-size:15px}main{padding:1rem .8rem 3rem}}
+@media screen and (min-width:1000px){figure.table{width:max-content;min-width:100%;max-width:min(calc(100vw - 4rem),72rem);margin-left:50%;transform:translateX(-50%)}}
 @media print{html{font-size:11pt}main{max-width:none;padding:0}nav.toc,a.download,details.chart-data{display:none}figure{break-inside:avoid}h2,h3{break-after:avoid}a{color:inherit;text-decoration:none}td.sig-neg{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 "#;
 

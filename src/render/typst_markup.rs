@@ -320,11 +320,13 @@ fn table(t: &TableOut) -> String {
         .iter()
         .map(|w| format!("{w}fr"))
         .collect();
-    // a table that fits on a page floats whole to the top or foot of a page
-    // (never a row or two left at a page foot, never half a page empty
-    // before it); a longer one breaks, its header repeated
-    let (placement, caption) = if t.rows.len() <= KEEP_WHOLE_ROWS {
-        ("auto", caption)
+    // a table that fits on a page stays in its place in the text and is kept
+    // whole (never a row or two left at a page foot; it moves to the next
+    // page instead); a longer one breaks, its header repeated
+    let short = t.rows.len() <= KEEP_WHOLE_ROWS;
+    let caption = if short {
+        s.push_str("#block(breakable: false, width: 100%)[\n");
+        caption
     } else {
         // figures still waiting for room are placed before a long table
         // starts, so none lands between its pages; its caption is a block
@@ -333,11 +335,11 @@ fn table(t: &TableOut) -> String {
             s,
             "#place.flush()\n#block(sticky: true, width: 100%, below: 0.65em)[#align(center)[{caption}]]"
         );
-        ("none", String::new())
+        String::new()
     };
     let _ = write!(
         s,
-        "#figure(kind: table, supplement: none, numbering: none, placement: {placement}, caption: {},\n [#text(size: {size})[#table(columns: ({},), align: ({}), stroke: none, inset: (x: 4pt, y: 3pt),\n table.hline(stroke: 0.8pt),\n",
+        "#figure(kind: table, supplement: none, numbering: none, caption: {},\n [#text(size: {size})[#table(columns: ({},), align: ({}), stroke: none, inset: (x: 4pt, y: 3pt),\n table.hline(stroke: 0.8pt),\n",
         if caption.is_empty() {
             "none".to_string()
         } else {
@@ -392,6 +394,9 @@ fn table(t: &TableOut) -> String {
     if let Some(l) = &t.label {
         let _ = write!(s, " #label({})", lit(l));
     }
+    if short {
+        s.push_str("\n]");
+    }
     s.push_str("\n\n");
     s
 }
@@ -413,13 +418,14 @@ const CONTENTS: &str = "#context {
 
 ";
 
-/// Tables with up to this many rows float whole; longer ones break across
-/// pages.
+/// Tables with up to this many rows are kept whole; longer ones break
+/// across pages.
 const KEEP_WHOLE_ROWS: usize = 24;
 
 /// Each column's share of the text width: the characters its content needs
 /// (a number's digits, widened as digits are wide and numbers must not wrap;
-/// a label's text, capped so one long label cannot take the table; a
+/// a row label's text, capped at 26 characters, other text at 48, so one
+/// long cell cannot take the table; a
 /// header's longest bold word, as headers wrap between words), plus padding.
 fn column_widths(t: &TableOut, cols: usize) -> Vec<usize> {
     let mut need = vec![3usize; cols];
@@ -431,10 +437,11 @@ fn column_widths(t: &TableOut, cols: usize) -> Vec<usize> {
             let width = if c.numeric {
                 chars + chars.div_ceil(4) + 1
             } else if i < t.row_header_columns {
-                // row headers are bold
+                // row labels are bold, and wrap rather than take the table
                 chars.min(26) + 2
             } else {
-                chars.min(26)
+                // prose (a note, a verdict) may take a larger share
+                chars.min(48)
             };
             need[i] = need[i].max(width);
         }
@@ -686,8 +693,8 @@ mod tests {
         // share of the text width
         assert!(markup.contains("columns: (30fr, 8fr, 7fr,)"), "{markup}");
         assert!(
-            markup.contains("placement: auto"),
-            "a short table floats whole"
+            markup.starts_with("#block(breakable: false"),
+            "a short table is kept whole, in its place"
         );
         let long = TableOut {
             rows: vec![t.rows[0].clone(); KEEP_WHOLE_ROWS + 1],
@@ -695,7 +702,7 @@ mod tests {
         };
         let long = table(&long);
         assert!(
-            long.contains("placement: none"),
+            !long.contains("breakable: false"),
             "a long table breaks across pages"
         );
         assert!(
