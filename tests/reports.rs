@@ -9,7 +9,8 @@ use std::path::Path;
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn results(template: &str, extra: &[&str]) -> Value {
+/// Renders a report on the bundled data into a fresh directory.
+fn render(template: &str, extra: &[&str], formats: &str) -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("reports")
@@ -17,19 +18,17 @@ fn results(template: &str, extra: &[&str]) -> Value {
     let o = Command::cargo_bin("coweave")
         .unwrap()
         .env("SOURCE_DATE_EPOCH", "1700000000")
-        .args([
-            "render",
-            &path.display().to_string(),
-            "--no-cache",
-            "--to",
-            "json",
-            "--out",
-            &out.path().display().to_string(),
-        ])
+        .args(["render", &path.display().to_string(), "--no-cache"])
+        .args(["--to", formats, "--out", &out.path().display().to_string()])
         .args(extra)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+fn results(template: &str, extra: &[&str]) -> Value {
+    let out = render(template, extra, "json");
     let file = std::fs::read_dir(out.path())
         .unwrap()
         .flatten()
@@ -97,22 +96,7 @@ fn replication_table2_within_two_points() {
 /// each other and against the published and reproduced figures.
 #[test]
 fn replication_appendix_checks_marks_and_names_things() {
-    let out = tempfile::tempdir().unwrap();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/replication-appendix.md");
-    let o = Command::cargo_bin("coweave")
-        .unwrap()
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .args([
-            "render",
-            &path.display().to_string(),
-            "--no-cache",
-            "--to",
-            "html,json",
-        ])
-        .args(["--out", &out.path().display().to_string()])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = render("replication-appendix.md", &[], "html,json");
     let json: Value = serde_json::from_slice(
         &std::fs::read(out.path().join("replication-appendix.json")).unwrap(),
     )

@@ -10,11 +10,16 @@ use coweave::stats;
 use polars::prelude::*;
 use serde_json::Value;
 
-fn reference() -> Value {
+/// A fixture of tests/fixtures/stats/ as JSON.
+fn fixture(name: &str) -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/stats/engine_reference.json");
-    serde_json::from_str(&std::fs::read_to_string(path).expect("engine_reference.json"))
-        .expect("valid JSON")
+        .join("tests/fixtures/stats")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).expect(name)).expect("valid JSON")
+}
+
+fn reference() -> Value {
+    fixture("engine_reference.json")
 }
 
 fn num(v: &Value) -> f64 {
@@ -68,10 +73,7 @@ fn smallest_significant_n_matches_scipy_search() {
 }
 
 fn statcheck_reference() -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/stats/statcheck_reference.json");
-    serde_json::from_str(&std::fs::read_to_string(path).expect("statcheck_reference.json"))
-        .expect("valid JSON")
+    fixture("statcheck_reference.json")
 }
 
 /// The sample sizes that give a printed r its mark, against scipy
