@@ -423,10 +423,8 @@ fn draw_series(
             )
         })
         .collect();
-    ctx.draw_series(bars)
-        .map_err(draw_err)?
-        .label(s.name.as_str())
-        .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 12, y + 6)], colour.filled()));
+    // the legend is drawn by draw_legend, in its own row above the plot
+    ctx.draw_series(bars).map_err(draw_err)?;
     if let Some(intervals) = &s.intervals {
         let whiskers: Vec<PathElement<(f64, f64)>> = intervals
             .iter()
@@ -457,12 +455,7 @@ fn draw_series(
                 )
             })
             .collect();
-        let drawn = ctx.draw_series(ticks).map_err(draw_err)?;
-        if si == 0 {
-            drawn.label(chart.marker_label.clone()).legend(|(x, y)| {
-                PathElement::new(vec![(x, y), (x + 12, y)], BLACK.stroke_width(3))
-            });
-        }
+        ctx.draw_series(ticks).map_err(draw_err)?;
     }
     Ok(())
 }

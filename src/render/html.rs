@@ -139,7 +139,8 @@ fn markdown(
     html
 }
 
-fn cell_html(tag: &str, scope: Option<&str>, c: &Cell) -> String {
+/// A body cell; `rows` over 1 spans that many rows (an outer row key).
+fn cell_html(tag: &str, scope: Option<&str>, rows: usize, c: &Cell) -> String {
     let mut class = Vec::new();
     if c.numeric {
         class.push("num");
@@ -152,7 +153,10 @@ fn cell_html(tag: &str, scope: Option<&str>, c: &Cell) -> String {
     if c.suppressed {
         class.push("suppressed");
     }
-    let scope = scope.map_or(String::new(), |s| format!(" scope=\"{s}\""));
+    let mut scope = scope.map_or(String::new(), |s| format!(" scope=\"{s}\""));
+    if rows > 1 {
+        scope = format!(" rowspan=\"{rows}\"{scope}");
+    }
     let class = if class.is_empty() {
         String::new()
     } else {
@@ -206,14 +210,12 @@ fn table_html(t: &TableOut, index: usize) -> String {
             if *span == 0 {
                 continue;
             }
-            if *span > 1 {
-                let th = cell_html("th", Some("rowgroup"), c);
-                h.push_str(&th.replacen("<th", &format!("<th rowspan=\"{span}\""), 1));
-            } else if i < t.row_header_columns {
-                h.push_str(&cell_html("th", Some("row"), c));
-            } else {
-                h.push_str(&cell_html("td", None, c));
-            }
+            h.push_str(&match (*span, i < t.row_header_columns) {
+                (1, true) => cell_html("th", Some("row"), 1, c),
+                (1, false) => cell_html("td", None, 1, c),
+                // an outer row key heading its run of rows
+                (n, _) => cell_html("th", Some("rowgroup"), n, c),
+            });
         }
         h.push_str("</tr>\n");
     }
