@@ -53,6 +53,7 @@ fn effective_data(front: &document::DataSpec, over: &document::DataSpec) -> docu
             .as_ref()
             .map(abs)
             .or_else(|| front.published.clone()),
+        frames: front.frames.clone(),
     }
 }
 
@@ -99,6 +100,9 @@ fn load_codebook(
     data: &document::DataSpec,
     base: &Path,
 ) -> Result<(Codebook, String, String), Diagnostics> {
+    if !data.needs_survey() {
+        return Ok((Codebook::empty(), "none".into(), String::new()));
+    }
     match &data.codebook {
         Some(p) => {
             let path = base.join(p);
@@ -203,6 +207,9 @@ fn load_survey(
     base: &Path,
     codebook: &Codebook,
 ) -> Result<(Survey, String, String), Diagnostics> {
+    if !data.needs_survey() {
+        return Ok((Survey::none(), "none".into(), String::new()));
+    }
     let Some(p) = &data.survey else {
         let name = "bundled:data/survey.csv";
         let bundled = crate::bundled::SURVEY_CSV;
@@ -217,6 +224,70 @@ fn load_survey(
     })?;
     Survey::load_bytes(&path, &bytes, codebook.clone())
         .map(|s| (s, path.display().to_string(), sha256(&bytes)))
+}
+
+/// The template's own data files (front matter `data.frames`), relative to
+/// its directory: each frame with where it came from.
+fn load_frames(
+    doc: &document::Document,
+    base: &Path,
+) -> Result<Vec<(polars::prelude::DataFrame, engine::FrameSource)>, Diagnostics> {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for (name, file) in &doc.front.data.frames {
+        let path = base.join(file);
+        // the front matter line naming the frame, for messages
+        let at = |d: Diagnostic| match doc.front_line_of(name) {
+            Some(offset) => d.at_offset(&doc.path, &doc.source, offset),
+            None => d.at_offset(&doc.path, &doc.source, doc.front_offset),
+        };
+        let valid = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+        if !valid {
+            problems.push(at(Diagnostic::error(format!(
+                "frame name `{name}` must start with a letter and hold only letters, digits and _"
+            ))
+            .hint("SQL names it as a table")));
+            continue;
+        }
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                problems.push(at(Diagnostic::error(format!(
+                    "data.frames.{name}: cannot read {}: {e}",
+                    path.display()
+                ))
+                .hint(format!(
+                    "paths in data.frames are relative to the template's folder, {}",
+                    if base.as_os_str().is_empty() {
+                        std::env::current_dir().unwrap_or_default()
+                    } else {
+                        std::path::absolute(base).unwrap_or(base.to_path_buf())
+                    }
+                    .display()
+                ))));
+                continue;
+            }
+        };
+        match crate::survey::load::read_frame(&path, &bytes) {
+            Ok(frame) => out.push((
+                frame,
+                engine::FrameSource {
+                    name: name.clone(),
+                    // as the front matter names it (relative to the
+                    // template), so outputs do not depend on where it runs
+                    file: file.clone(),
+                    sha256: sha256(&bytes),
+                },
+            )),
+            Err(d) => problems.push(d),
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(Diagnostics(problems))
+    }
 }
 
 /// The published tables (front matter `data.published`, else the bundled
@@ -283,6 +354,13 @@ pub fn evaluate(req: &Request) -> Result<Evaluation, Diagnostics> {
             return Err(Diagnostics(problems));
         }
     };
+    let frames = match load_frames(&doc, base) {
+        Ok(f) => f,
+        Err(d) => {
+            problems.extend(d.0);
+            return Err(Diagnostics(problems));
+        }
+    };
     let (published, published_name, published_sha) = match load_published(data, base) {
         Ok(p) => p,
         Err(d) => {
@@ -315,6 +393,7 @@ pub fn evaluate(req: &Request) -> Result<Evaluation, Diagnostics> {
         data_sha256: data_sha,
         codebook: codebook_name,
         codebook_sha256: codebook_sha,
+        frames: frames.iter().map(|(_, s)| s.clone()).collect(),
         params: params.clone(),
         date: crate::clock::today(),
     };
@@ -327,6 +406,7 @@ pub fn evaluate(req: &Request) -> Result<Evaluation, Diagnostics> {
         &doc,
         Inputs {
             survey: &survey,
+            frames: frames.into_iter().map(|(f, s)| (s.name, f)).collect(),
             published: published.as_ref(),
             provenance,
             params,

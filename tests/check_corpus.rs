@@ -40,7 +40,13 @@ fn broken_exports_are_reported_with_their_place() {
         .collect();
     cases.sort();
     assert!(cases.len() >= 15, "corpus has only {} cases", cases.len());
-    let loads_cleanly = ["clean", "bom_crlf", "extra_column"];
+    let loads_cleanly = [
+        "clean",
+        "bom_crlf",
+        "extra_column",
+        "reversed_scale",
+        "codebook_no_id",
+    ];
     for case in cases {
         let name = case.file_name().unwrap().to_string_lossy().to_string();
         let (code, text) = run_check(&case);

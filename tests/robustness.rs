@@ -101,6 +101,7 @@ fn run(engine_name: &str, body: &str) -> Result<(), TestCaseError> {
         &doc,
         Inputs {
             survey: survey(),
+            frames: Vec::new(),
             published: Some(published()),
             provenance,
             params: BTreeMap::new(),

@@ -29,6 +29,27 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Render templates to HTML and JSON.
     Render(RenderArgs),
+    /// Work with codebooks.
+    #[command(subcommand)]
+    Codebook(CodebookCommand),
+}
+
+/// `coweave codebook ...`.
+#[derive(Debug, Subcommand)]
+pub enum CodebookCommand {
+    /// Draft a codebook from an export (.sav, .csv or .parquet): roles
+    /// guessed from column names, value sets from the file's labels and data.
+    Init(InitArgs),
+}
+
+/// `coweave codebook init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The export to describe.
+    export: PathBuf,
+    /// Write the draft here instead of to standard output (never overwrites).
+    #[arg(long, short = 'o')]
+    out: Option<PathBuf>,
 }
 
 /// `coweave render`.
@@ -119,6 +140,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check(&args),
         Command::Simulate(args) => run_simulate(&args),
         Command::Render(args) => run_render(&args),
+        Command::Codebook(CodebookCommand::Init(args)) => codebook_init(&args),
     };
     match result {
         Ok(code) => code,
@@ -161,9 +183,11 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Diagnostics> {
     let total: usize = s.respondents.iter().map(|(_, n)| n).sum();
     let _ = writeln!(
         out,
-        "{}: {total} respondents in {} areas, {} variables, checked against {}",
+        "{}: {total} respondent{} in {} area{}, {} variables, checked against {}",
         args.data.data.display(),
+        if total == 1 { "" } else { "s" },
         s.respondents.len(),
+        if s.respondents.len() == 1 { "" } else { "s" },
         survey.codebook.variables.len(),
         args.data.codebook.display()
     );
@@ -199,6 +223,36 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Diagnostics> {
         report(&Diagnostics(survey.warnings.clone()));
     }
     let _ = writeln!(out, "ok: no errors");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn codebook_init(args: &InitArgs) -> Result<ExitCode, Diagnostics> {
+    let draft = crate::survey::init::draft(&args.export)?;
+    match &args.out {
+        None => {
+            let _ = std::io::stdout().lock().write_all(draft.as_bytes());
+        }
+        Some(out) => {
+            if out.exists() {
+                return Err(Diagnostic::error("will not overwrite an existing file")
+                    .at(out, None, None)
+                    .hint("choose another name, or delete the file first")
+                    .into());
+            }
+            crate::fsio::write_atomic(out, |w| w.write_all(draft.as_bytes())).map_err(|e| {
+                Diagnostics::from(
+                    Diagnostic::error(format!("cannot write: {e}")).at(out, None, None),
+                )
+            })?;
+            eprintln!(
+                "wrote a draft codebook for {} to {}; read it, then run `coweave check --data {} --codebook {}`",
+                args.export.display(),
+                out.display(),
+                args.export.display(),
+                out.display()
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -274,6 +328,7 @@ fn run_render(args: &RenderArgs) -> Result<ExitCode, Diagnostics> {
         survey: args.data.as_ref().map(|p| p.display().to_string()),
         codebook: args.codebook.as_ref().map(|p| p.display().to_string()),
         published: args.published.as_ref().map(|p| p.display().to_string()),
+        frames: Default::default(),
     };
     let mut jobs: Vec<(PathBuf, Vec<(String, String)>)> = Vec::new();
     for template in &templates {

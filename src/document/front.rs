@@ -59,6 +59,19 @@ pub struct DataSpec {
     pub codebook: Option<String>,
     /// Published tables (registered as frames `published_*`).
     pub published: Option<String>,
+    /// Other data by frame name (`wards: wards.csv`): CSV, Parquet or SPSS
+    /// files, each a frame for `{sql}` and `{stats}` blocks.
+    #[serde(default)]
+    pub frames: BTreeMap<String, String>,
+}
+
+impl DataSpec {
+    /// Whether a survey is loaded: unless the template names only `frames`
+    /// (no `survey`, no `codebook`), the survey (by default the bundled one)
+    /// is.
+    pub fn needs_survey(&self) -> bool {
+        self.survey.is_some() || self.codebook.is_some() || self.frames.is_empty()
+    }
 }
 
 /// Disclosure control.

@@ -28,6 +28,26 @@ pub struct Document {
     pub nodes: Vec<Node>,
 }
 
+impl Document {
+    /// The byte offset of the first front matter line whose key is `key`
+    /// (`  wards: wards.csv` for `wards`), for messages about it.
+    pub fn front_line_of(&self, key: &str) -> Option<usize> {
+        let front = &self.source[self.front_offset.min(self.source.len())..];
+        let end = front.find("\n---").unwrap_or(front.len());
+        let mut offset = self.front_offset;
+        for line in front[..end].split_inclusive('\n') {
+            let t = line.trim_start();
+            if t.strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with(':'))
+            {
+                return Some(offset + (line.len() - t.len()));
+            }
+            offset += line.len();
+        }
+        None
+    }
+}
+
 /// A piece of the template body.
 #[derive(Debug, Clone)]
 pub enum Node {

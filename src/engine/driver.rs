@@ -463,12 +463,30 @@ fn context<'a>(doc: &Document, inputs: &Inputs<'a>, problems: &mut Vec<Diagnosti
         key: key.to_string(),
     };
     let data_key = format!("{}:{}", p.data_sha256, p.codebook_sha256);
-    for (name, frame) in [
-        ("long", &inputs.survey.long),
-        ("respondents", &inputs.survey.respondents),
-    ] {
-        ctx.frames
-            .insert(name.into(), named(frame.clone(), &data_key));
+    if inputs.survey.loaded {
+        for (name, frame) in [
+            ("long", &inputs.survey.long),
+            ("respondents", &inputs.survey.respondents),
+        ] {
+            ctx.frames
+                .insert(name.into(), named(frame.clone(), &data_key));
+        }
+    }
+    for ((name, frame), source) in inputs.frames.iter().zip(&p.frames) {
+        if ctx.frames.contains_key(name) {
+            problems.push(
+                Diagnostic::error(format!(
+                    "data.frames: `{name}` is the name of the survey's frame"
+                ))
+                .at_offset(&doc.path, &doc.source, doc.front_offset)
+                .hint("give the frame another name"),
+            );
+            continue;
+        }
+        ctx.frames.insert(
+            name.clone(),
+            named(frame.clone(), &format!("frame:{}", source.sha256)),
+        );
     }
     let frame_error = |what: &str, e: PolarsError| {
         Diagnostic::error(format!("building the {what} frames: {e}")).at(&doc.path, None, None)

@@ -11,6 +11,9 @@ use crate::survey::Codebook;
 pub struct Names {
     themes: BTreeMap<String, String>,
     subs: BTreeMap<String, String>,
+    /// Labels of the `other` variables (the export's own questions), by
+    /// name: `respondents` columns that are no measure.
+    others: BTreeMap<String, String>,
 }
 
 impl Names {
@@ -23,7 +26,18 @@ impl Names {
                 .map(|t| (t.id.clone(), t.label.clone()))
                 .collect(),
             subs: codebook.sub_labels.clone(),
+            others: codebook
+                .variables
+                .iter()
+                .filter(|v| v.role == crate::survey::Role::Other && v.label != v.name)
+                .map(|v| (v.name.clone(), v.label.clone()))
+                .collect(),
         }
+    }
+
+    /// The codebook label of an `other` variable, for a column of that name.
+    pub fn variable(&self, name: &str) -> Option<&str> {
+        self.others.get(name).map(String::as_str)
     }
 
     /// A theme's label (an unknown id passes through).

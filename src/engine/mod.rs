@@ -355,10 +355,48 @@ pub struct Provenance {
     pub codebook: String,
     /// SHA-256 of the codebook.
     pub codebook_sha256: String,
+    /// The template's own data files (`data.frames`).
+    pub frames: Vec<FrameSource>,
     /// Parameters.
     pub params: BTreeMap<String, Value>,
     /// Render date (YYYY-MM-DD, from SOURCE_DATE_EPOCH when set).
     pub date: String,
+}
+
+impl Provenance {
+    /// The data a report was computed from, for its footer: (what, file,
+    /// SHA-256): the survey data and codebook when a survey was loaded,
+    /// then every `data.frames` file.
+    pub fn data_inputs(&self) -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        if self.data != "none" {
+            out.push(("Data".into(), self.data.clone(), self.data_sha256.clone()));
+            out.push((
+                "Codebook".into(),
+                self.codebook.clone(),
+                self.codebook_sha256.clone(),
+            ));
+        }
+        for f in &self.frames {
+            out.push((
+                format!("Frame {}", f.name),
+                f.file.clone(),
+                f.sha256.clone(),
+            ));
+        }
+        out
+    }
+}
+
+/// A data file a template reads as a frame (front matter `data.frames`).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct FrameSource {
+    /// Frame name.
+    pub name: String,
+    /// File.
+    pub file: String,
+    /// SHA-256 of the file.
+    pub sha256: String,
 }
 
 /// An executed template.
@@ -404,6 +442,8 @@ pub struct Evaluated {
 pub struct Inputs<'a> {
     /// The survey.
     pub survey: &'a Survey,
+    /// The template's own data (`data.frames`), by name.
+    pub frames: Vec<(String, DataFrame)>,
     /// Published tables, registered as `published_*` frames.
     pub published: Option<&'a Published>,
     /// Provenance of the data (file names and hashes).
@@ -540,10 +580,27 @@ pub fn about_frames(survey: &Survey, p: &Provenance) -> PolarsResult<Vec<(String
         "version" => crates.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>(),
     ]?;
     out.push(("software".into(), df));
+    let mut input: Vec<String> = Vec::new();
+    let mut file: Vec<String> = Vec::new();
+    let mut sha: Vec<String> = Vec::new();
+    let mut add = |i: String, f: &str, s: &str| {
+        input.push(i);
+        file.push(f.to_string());
+        sha.push(s.to_string());
+    };
+    add("template".into(), &p.template, &p.template_sha256);
+    if survey.loaded {
+        add("survey data".into(), &p.data, &p.data_sha256);
+        add("codebook".into(), &p.codebook, &p.codebook_sha256);
+    }
+    for f in &p.frames {
+        add(format!("frame {}", f.name), &f.file, &f.sha256);
+    }
+    add("published tables".into(), &p.published, &p.published_sha256);
     let df = df![
-        "input" => ["template", "survey data", "codebook", "published tables"],
-        "file" => [p.template.clone(), p.data.clone(), p.codebook.clone(), p.published.clone()],
-        "sha256" => [p.template_sha256.clone(), p.data_sha256.clone(), p.codebook_sha256.clone(), p.published_sha256.clone()],
+        "input" => input,
+        "file" => file,
+        "sha256" => sha,
     ]?;
     out.push(("inputs".into(), df));
     Ok(out)

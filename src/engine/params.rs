@@ -59,13 +59,22 @@ pub fn resolve(
                         Value::String(s) => typed(spec.ty, s, codebook),
                         other => typed(spec.ty, &other.to_string(), codebook),
                     };
+                    // a default area another codebook lacks: a survey of
+                    // one area has only one answer
+                    let v = match (v, spec.ty, codebook.areas.as_slice()) {
+                        (Err(_), ParamType::Area, [only]) => Ok(Value::String(only.name.clone())),
+                        (v, _, _) => v,
+                    };
                     match v {
                         Ok(v) => {
                             out.insert(key.clone(), v);
                         }
                         Err(msg) => problems.push(at_param(
                             key,
-                            Diagnostic::error(format!("default of parameter `{key}`: {msg}")),
+                            Diagnostic::error(format!("default of parameter `{key}`: {msg}"))
+                                .hint(format!(
+                                    "render with --param {key}=VALUE, or --each {key} for one report per value"
+                                )),
                         )),
                     }
                 }

@@ -163,6 +163,55 @@ fn needs_sorting(text: &str) -> bool {
     !ordered && open
 }
 
+/// Where a query applies a window function (`OVER`) in a `SELECT` that
+/// also groups (`GROUP BY`): polars computes such a window within each group
+/// rather than over the grouped rows (`sum(count(*)) OVER ()` is each
+/// group's own count, not the total), so the result would be wrong without
+/// an error. The byte offset of the `OVER`.
+fn window_over_groups(text: &str) -> Option<usize> {
+    // a query's scope: a bracket whose first word is SELECT or WITH (a
+    // subquery) opens a new one, other brackets (function calls) belong to
+    // the query around them, and so does each query a UNION, INTERSECT or
+    // EXCEPT adds at the same depth. Each level: its scope, and whether its
+    // first word is still to come.
+    let mut stack: Vec<(usize, bool)> = vec![(0, false)];
+    let mut next = 1;
+    let mut groups = std::collections::HashSet::new();
+    let mut windows = std::collections::HashSet::new();
+    for (w, depth) in words(text) {
+        while depth + 1 > stack.len() {
+            let parent = stack.last().map_or(0, |l| l.0);
+            stack.push((parent, true));
+        }
+        stack.truncate(depth + 1);
+        let up = w.to_ascii_uppercase();
+        let fresh = ["SELECT", "WITH"].contains(&up.as_str());
+        let starts = ["UNION", "INTERSECT", "EXCEPT"].contains(&up.as_str());
+        if let Some(level) = stack.last_mut() {
+            if (level.1 && fresh) || starts {
+                level.0 = next;
+                next += 1;
+            }
+            level.1 = false;
+        }
+        let scope = stack.last().map_or(0, |l| l.0);
+        match up.as_str() {
+            "GROUP" => {
+                groups.insert(scope);
+            }
+            "OVER" => {
+                windows.insert(scope);
+            }
+            _ => {}
+        }
+    }
+    if groups.is_disjoint(&windows) {
+        return None;
+    }
+    let lower = text.to_ascii_lowercase();
+    identifier_at(&lower, "over").map(|(at, _)| at)
+}
+
 /// The context frames a query reads (named after `FROM` or `JOIN`): the
 /// only frames it can see, and the inputs of its cache key.
 fn frames_named(ctx: &Context, text: &str) -> Vec<String> {
@@ -347,6 +396,18 @@ impl Engine for Sql {
         if body.trim().is_empty() {
             return Err(Diagnostic::error("the query is empty"));
         }
+        if let Some(at) = window_over_groups(body) {
+            // the rendered body may differ from the written one (literals);
+            // point at the written `OVER` where there is one
+            let at = window_over_groups(&block.body).unwrap_or(at.min(block.body.len()));
+            return Err(Diagnostic::error(
+                "a window function (`OVER`) in a query that groups (`GROUP BY`): coweave's SQL engine (polars) computes it within each group, not over the grouped rows, so totals and shares would come out wrong",
+            )
+            .with_span(block.body_offset + at..block.body_offset + at + 4)
+            .hint(
+                "group in a subquery and apply the window to its result: `SELECT answer, n, 100.0 * n / sum(n) OVER () AS pct FROM (SELECT answer, count(*) AS n FROM respondents GROUP BY answer)`",
+            ));
+        }
         let frame = query(ctx, body).map_err(|e| {
             let msg = e.to_string();
             let first = msg.lines().next().unwrap_or(&msg);
@@ -360,7 +421,20 @@ impl Engine for Sql {
                     block.body_offset + i..block.body_offset + i + len
                 });
             err = err.with_span(at);
-            if msg.contains("not found") || msg.contains("unable to find") {
+            if msg.contains("No such file") || msg.contains("os error") {
+                // polars reads a file named in SQL from the working directory
+                if let Some(file) = first.rsplit("): ").next()
+                    && let Some(i) = block.body.find(file.trim())
+                {
+                    let at = block.body_offset + i;
+                    err = err.with_span(at..at + file.trim().len());
+                }
+                let cwd = std::env::current_dir().unwrap_or_default();
+                err = err.hint(format!(
+                    "a file named in SQL is read from the folder coweave runs in, {}; name it in the front matter instead (`data: {{ frames: {{ name: file.csv }} }}`, relative to the template) and query it by name",
+                    cwd.display()
+                ));
+            } else if msg.contains("not found") || msg.contains("unable to find") {
                 let names: Vec<&str> = ctx.frames.keys().map(String::as_str).collect();
                 err = err.hint(format!("frames you can query: {}", names.join(", ")));
             }
@@ -417,6 +491,38 @@ mod tests {
         let (msg, at) = render("WHERE a = '{{ params.who }}'", &p).unwrap_err();
         assert!(msg.contains("without quotes"), "{msg}");
         assert_eq!(at, 10);
+    }
+
+    #[test]
+    fn windows_over_grouped_rows_are_caught_but_not_over_a_grouped_subquery() {
+        let grouped = "SELECT a, count(*) AS n, sum(count(*)) OVER () AS total FROM t GROUP BY a";
+        assert_eq!(window_over_groups(grouped), grouped.find("OVER"));
+        assert_eq!(
+            window_over_groups(
+                "SELECT a, n, 100.0 * n / sum(n) OVER () FROM (SELECT a, count(*) AS n FROM t GROUP BY a)"
+            ),
+            None
+        );
+        assert_eq!(
+            window_over_groups(
+                "WITH g AS (SELECT a, count(*) AS n FROM t GROUP BY a), w AS (SELECT a, rank() over (ORDER BY n) AS r FROM g) SELECT * FROM w"
+            ),
+            None
+        );
+        assert_eq!(
+            window_over_groups(
+                "SELECT a, count(*) FROM t GROUP BY a UNION ALL SELECT b, row_number() OVER () FROM u"
+            ),
+            None
+        );
+        assert_eq!(
+            window_over_groups("SELECT a FROM t WHERE b = 'GROUP BY OVER'"),
+            None
+        );
+        // lower case and inside a CTE
+        let cte =
+            "with g as (select a, sum(count(*)) over () as s from t group by a) select * from g";
+        assert_eq!(window_over_groups(cte), cte.find("over"));
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! Every analysis may add `data:` (a frame name, default `long`) and
 //! `filter:` (column: value pairs). The result is a tidy frame.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
 use serde::Deserialize;
@@ -37,6 +37,98 @@ enum Spec {
     Power(Power),
     Statcheck(Statcheck),
     Items(Items),
+}
+
+/// The keys each analysis takes, for the hint when a spec has another.
+/// (Serde cannot list them itself: `Common` is flattened into each.)
+const FIELDS: [(&str, &[&str]); 9] = [
+    ("levels", &["measures", "weight", "data", "filter", "by"]),
+    (
+        "correlate",
+        &["x", "y", "method", "subs", "adjust", "data", "filter", "by"],
+    ),
+    (
+        "experiment",
+        &[
+            "y", "arm", "control", "adjust", "robust", "data", "filter", "by",
+        ],
+    ),
+    (
+        "regress",
+        &[
+            "y",
+            "x",
+            "categorical",
+            "weight",
+            "robust",
+            "data",
+            "filter",
+            "by",
+        ],
+    ),
+    (
+        "crosstab",
+        &["row", "col", "weight", "data", "filter", "by"],
+    ),
+    ("compare", &["groups", "y", "data", "filter", "by"]),
+    ("power", &["p0", "p1", "p2", "n", "alpha", "power"]),
+    ("statcheck", &["data", "value", "n", "area_n", "se"]),
+    ("items", &["role", "area"]),
+];
+
+/// A spec's parse error, pointing at the key it names and listing the keys
+/// its analysis takes when the key is unknown.
+fn spec_problem(block: &Block, e: &serde_saphyr::Error) -> Diagnostic {
+    let mut d = super::spec_error("analysis", block, e);
+    let kind: Option<String> = crate::yaml::from_str::<BTreeMap<String, Value>>(&block.body)
+        .ok()
+        .and_then(|m| m.into_keys().next());
+    let fields = kind
+        .as_deref()
+        .and_then(|k| FIELDS.iter().find(|(name, _)| *name == k));
+    match (unknown_key(&block.body), fields) {
+        (Some((_, key)), Some((kind, fields))) => {
+            // serde may report a missing key first (`measure:` for
+            // `measures:`); the unknown key is the one to point at
+            d.message = format!("analysis spec: `{kind}` has no key `{key}`");
+            d = match nested_key(block, &key) {
+                Some(at) => d.with_span(at),
+                None => d,
+            };
+            match crate::document::closest(&key, fields) {
+                Some(s) => d.hint(format!("did you mean `{s}`? `{kind}` takes: {}", fields.join(", "))),
+                None => d.hint(format!("`{kind}` takes: {} (see docs/templates.md)", fields.join(", "))),
+            }
+        }
+        _ if fields.is_none() => d.hint("one of: levels, correlate, experiment, regress, crosstab, compare, power, statcheck, items (see docs/templates.md)"),
+        _ => d.hint("see docs/templates.md for the keys of each analysis"),
+    }
+}
+
+/// The analysis and the first key of its spec that it does not take.
+fn unknown_key(body: &str) -> Option<(String, String)> {
+    let spec = crate::yaml::from_str::<BTreeMap<String, BTreeMap<String, Value>>>(body).ok()?;
+    let (kind, keys) = spec.into_iter().next()?;
+    let (_, fields) = FIELDS.iter().find(|(name, _)| *name == kind)?;
+    let key = keys.into_keys().find(|k| !fields.contains(&k.as_str()))?;
+    Some((kind, key))
+}
+
+/// Where a key of the analysis (`  robust: hc1`, one level in) is written.
+fn nested_key(block: &Block, key: &str) -> Option<std::ops::Range<usize>> {
+    let mut offset = 0;
+    for line in block.body.split_inclusive('\n') {
+        let t = line.trim_start();
+        if line.len() > t.len()
+            && t.strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with(':'))
+        {
+            let at = block.body_offset + offset + (line.len() - t.len());
+            return Some(at..at + key.len());
+        }
+        offset += line.len();
+    }
+    None
 }
 
 #[derive(Deserialize)]
@@ -117,6 +209,8 @@ struct Experiment {
     #[serde(default = "control")]
     control: String,
     adjust: Option<String>,
+    #[serde(default = "hc2")]
+    robust: String,
     #[serde(flatten)]
     common: Common,
 }
@@ -211,6 +305,10 @@ fn r_column() -> String {
 }
 fn n_column() -> String {
     "n".into()
+}
+
+fn hc2() -> String {
+    "hc2".into()
 }
 
 fn pearson() -> String {
@@ -437,10 +535,7 @@ impl Engine for StatsBlock {
         body: &str,
         ctx: &Context,
     ) -> Result<Warned<BlockOutput>, Diagnostic> {
-        let spec: Spec = crate::yaml::from_str(body).map_err(|e| {
-            super::spec_error("analysis", block, &e)
-                .hint("one of: levels, correlate, experiment, regress, crosstab, compare, power, statcheck, items (see docs/templates.md)")
-        })?;
+        let spec: Spec = crate::yaml::from_str(body).map_err(|e| spec_problem(block, &e))?;
         let (frame, keys) = match spec {
             Spec::Levels(s) => levels(s, ctx, block)?,
             Spec::Correlate(s) => correlate(s, ctx, block)?,
@@ -573,6 +668,7 @@ fn experiment(s: Experiment, ctx: &Context, block: &Block) -> Result<Tidy, Diagn
     let by_ref: Vec<&str> = by.iter().map(String::as_str).collect();
     let spec = stats::ExperimentSpec {
         control: s.control.clone(),
+        cov: cov_type(&s.robust, block)?,
         ..stats::ExperimentSpec::default()
     };
     let mut parts = Vec::new();
@@ -658,6 +754,25 @@ fn str_col(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>, Diagnostic
         .collect())
 }
 
+/// The covariance a spec's `robust:` names (`classical`, `hc0` to `hc3`).
+fn cov_type(robust: &str, block: &Block) -> Result<CovType, Diagnostic> {
+    Ok(match robust.to_ascii_lowercase().as_str() {
+        "classical" | "none" | "nonrobust" => CovType::Classical,
+        "hc0" => CovType::HC0,
+        "hc1" => CovType::HC1,
+        "hc2" => CovType::HC2,
+        "hc3" => CovType::HC3,
+        other => {
+            let at = super::spans::SpecSpans::of(block).best(Some("robust"), robust);
+            return Err(
+                Diagnostic::error(format!("unknown robust standard errors `{other}`"))
+                    .with_span(at)
+                    .hint("use classical, hc0, hc1, hc2 or hc3"),
+            );
+        }
+    })
+}
+
 fn regress(s: Regress, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic> {
     let df = source(&s.common, ctx, block)?;
     let by = s.common.by.clone().unwrap_or_default();
@@ -665,19 +780,7 @@ fn regress(s: Regress, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic>
     check_columns(&df, std::slice::from_ref(&s.y), block)?;
     check_columns(&df, &s.x, block)?;
     check_columns(&df, &s.categorical, block)?;
-    let cov = match s.robust.to_ascii_lowercase().as_str() {
-        "none" | "nonrobust" | "classical" => CovType::Classical,
-        "hc0" => CovType::HC0,
-        "hc1" => CovType::HC1,
-        "hc2" => CovType::HC2,
-        "hc3" => CovType::HC3,
-        other => {
-            return Err(
-                Diagnostic::error(format!("unknown robust standard errors `{other}`"))
-                    .hint("use none, hc0, hc1, hc2 or hc3"),
-            );
-        }
-    };
+    let cov = cov_type(&s.robust, block)?;
     let y_all = f64_col(&df, &s.y)?;
     let x_all: Vec<Vec<Option<f64>>> =
         s.x.iter()
@@ -754,6 +857,8 @@ fn regress(s: Regress, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic>
         vec![],
         vec![],
     );
+    let mut model: [Vec<Option<f64>>; 5] = Default::default();
+    let mut robust: Vec<String> = Vec::new();
     for (key, fit) in &rows {
         for j in 0..fit.names.len() {
             for (c, k) in cols.iter_mut().zip(key) {
@@ -769,6 +874,16 @@ fn regress(s: Regress, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic>
             n.push(fit.n as i64);
             r2.push(fit.r2);
             stars.push(stats::stars(fit.p[j]).to_string());
+            for (c, v) in model.iter_mut().zip([
+                Some(fit.adj_r2),
+                fit.f_stat,
+                fit.f_p,
+                Some(fit.df_model),
+                Some(fit.df_resid),
+            ]) {
+                c.push(v.filter(|x| x.is_finite()));
+            }
+            robust.push(robust_name(fit.cov_type).to_string());
         }
     }
     let mut columns: Vec<Column> = by
@@ -788,6 +903,13 @@ fn regress(s: Regress, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic>
         Column::new("r2".into(), r2),
         Column::new("stars".into(), stars),
     ]);
+    for (name, values) in ["adj_r2", "f", "f_p", "df_model", "df_resid"]
+        .iter()
+        .zip(model)
+    {
+        columns.push(Column::new((*name).into(), values));
+    }
+    columns.push(Column::new("robust".into(), robust));
     let height = columns[0].len();
     let frame = DataFrame::new(height, columns).map_err(err)?;
     let mut keys = by.clone();
@@ -795,13 +917,27 @@ fn regress(s: Regress, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic>
     Ok((frame, keys))
 }
 
+/// How a spec names a covariance type (`robust:`).
+fn robust_name(cov: CovType) -> &'static str {
+    match cov {
+        CovType::Classical => "classical",
+        CovType::HC0 => "hc0",
+        CovType::HC1 => "hc1",
+        CovType::HC2 => "hc2",
+        CovType::HC3 => "hc3",
+    }
+}
+
 fn crosstab(s: Crosstab, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic> {
     let df = source(&s.common, ctx, block)?;
     let by = s.common.by.clone().unwrap_or_default();
     check_columns(&df, &by, block)?;
     check_columns(&df, &[s.row.clone(), s.col.clone()], block)?;
-    let r_all = str_col(&df, &s.row)?;
-    let c_all = str_col(&df, &s.col)?;
+    // the `respondents` frame holds answer codes, `long` (and the frames
+    // made from it) scores
+    let codes = s.common.data.as_deref() == Some("respondents");
+    let (r_all, r_order) = categories(&df, &s.row, ctx, codes)?;
+    let (c_all, c_order) = categories(&df, &s.col, ctx, codes)?;
     let w_all: Option<Vec<f64>> = if s.weight {
         Some(
             f64_col(&df, "weight")?
@@ -821,7 +957,8 @@ fn crosstab(s: Crosstab, ctx: &Context, block: &Block) -> Result<Tidy, Diagnosti
         let rows: Vec<Option<&str>> = idx.iter().map(|i| r_all[*i].as_deref()).collect();
         let cols: Vec<Option<&str>> = idx.iter().map(|i| c_all[*i].as_deref()).collect();
         let w: Option<Vec<f64>> = w_all.as_ref().map(|w| idx.iter().map(|i| w[*i]).collect());
-        let table = stats::crosstab(&rows, &cols, w.as_deref()).map_err(err)?;
+        let mut table = stats::crosstab(&rows, &cols, w.as_deref()).map_err(err)?;
+        in_code_order(&mut table, &r_order, &c_order);
         let chi = stats::chi_square_independence(&table.counts, false).ok();
         let tests = stats::column_proportion_tests(&table.counts, 0.05).ok();
         let pct = stats::column_percentages(&table.counts);
@@ -870,6 +1007,95 @@ fn crosstab(s: Crosstab, ctx: &Context, block: &Block) -> Result<Tidy, Diagnosti
     let mut keys = by.clone();
     keys.extend([s.row.clone(), s.col.clone()]);
     Ok((frame, keys))
+}
+
+/// A crosstab variable's category per row, and the value each label stands
+/// for (its place in the order).
+type Categories = (Vec<Option<String>>, HashMap<String, f64>);
+
+/// A crosstab variable's categories: text as it is; numbers as their
+/// codebook labels (answer codes in `respondents`, scores elsewhere), else
+/// as numbers without a needless ".0". The order map gives each label the
+/// value it stands for, so categories follow the codes (Strongly disagree
+/// .. Strongly agree, 2 before 10), not the alphabet.
+fn categories(
+    df: &DataFrame,
+    name: &str,
+    ctx: &Context,
+    codes: bool,
+) -> Result<Categories, Diagnostic> {
+    let column = df.column(name).map_err(err)?;
+    if !column.dtype().is_primitive_numeric() {
+        return Ok((str_col(df, name)?, HashMap::new()));
+    }
+    let grouping = Grouping::of(name, ctx);
+    let mut order = HashMap::new();
+    let values: Vec<Option<String>> = f64_col(df, name)?
+        .into_iter()
+        .map(|v| {
+            let v = v?;
+            // a code meaning no answer is no category (as SPSS leaves
+            // user-missing values out of a crosstab)
+            if codes
+                && grouping
+                    .values
+                    .is_some_and(|set| set.missing.contains(&(v as i64)) && v.fract() == 0.0)
+            {
+                return None;
+            }
+            let label = grouping
+                .values
+                .and_then(|set| {
+                    if codes {
+                        (v.fract() == 0.0).then(|| set.name(v as i64)).flatten()
+                    } else {
+                        set.value_label(v)
+                    }
+                })
+                .map(str::to_string)
+                .unwrap_or_else(|| {
+                    if v.fract() == 0.0 && v.abs() < 1e15 {
+                        format!("{}", v as i64)
+                    } else {
+                        format!("{v}")
+                    }
+                });
+            let at = order.entry(label.clone()).or_insert(v);
+            *at = f64::min(*at, v);
+            Some(label)
+        })
+        .collect();
+    Ok((values, order))
+}
+
+/// Puts a crosstab's rows and columns in the order of the values their
+/// labels stand for (labels without one keep their sorted place after).
+fn in_code_order(
+    table: &mut stats::Crosstab,
+    rows: &HashMap<String, f64>,
+    cols: &HashMap<String, f64>,
+) {
+    let perm = |labels: &[String], order: &HashMap<String, f64>| -> Vec<usize> {
+        let mut idx: Vec<usize> = (0..labels.len()).collect();
+        idx.sort_by(|&a, &b| {
+            let (x, y) = (order.get(&labels[a]), order.get(&labels[b]));
+            match (x, y) {
+                (Some(x), Some(y)) => x.total_cmp(y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => labels[a].cmp(&labels[b]),
+            }
+        });
+        idx
+    };
+    let rp = perm(&table.row_labels, rows);
+    let cp = perm(&table.col_labels, cols);
+    table.row_labels = rp.iter().map(|&i| table.row_labels[i].clone()).collect();
+    table.col_labels = cp.iter().map(|&i| table.col_labels[i].clone()).collect();
+    table.counts = rp
+        .iter()
+        .map(|&r| cp.iter().map(|&c| table.counts[r][c]).collect())
+        .collect();
 }
 
 /// How a grouping column's values read and whether they are ordered: from
@@ -1293,4 +1519,36 @@ fn power(s: Power) -> Result<DataFrame, Diagnostic> {
     };
     df!["statistic" => [what], "estimate" => [value], "alpha" => [s.alpha], "power" => [s.power]]
         .map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_keys_listed_for_each_analysis_are_the_keys_it_takes() {
+        for (kind, fields) in FIELDS {
+            for field in fields {
+                let yaml = format!("{kind}:\n  {field}: 1\n");
+                if let Err(e) = crate::yaml::from_str::<Spec>(&yaml) {
+                    assert!(
+                        !e.to_string().contains("unknown field"),
+                        "{kind} does not take `{field}`: {e}"
+                    );
+                }
+            }
+            let yaml = format!("{kind}:\n  not_a_key: 1\n");
+            assert!(
+                crate::yaml::from_str::<Spec>(&yaml).is_err(),
+                "{kind}: unknown key rejected"
+            );
+            assert_eq!(
+                unknown_key(&yaml),
+                Some((kind.to_string(), "not_a_key".to_string())),
+                "{kind}: the unknown key is found to point at"
+            );
+            let known = format!("{kind}:\n  {}: 1\n", fields[0]);
+            assert_eq!(unknown_key(&known), None, "{kind}: {} is known", fields[0]);
+        }
+    }
 }

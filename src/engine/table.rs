@@ -231,7 +231,29 @@ impl<'a> Layout<'a> {
             .labels
             .get(c)
             .cloned()
+            .or_else(|| self.labels.variable(c).map(str::to_string))
             .unwrap_or_else(|| default_label(c))
+    }
+
+    /// How a column listed without a spec prints, for the columns a
+    /// crosstab makes: whole counts as integers, column shares as
+    /// percentages, p values (`p`, `p_adjusted`, `chi2_p`, `f_p`) as
+    /// p values (`<0.001`, never `0.000`).
+    fn default_format(&self, c: &str) -> Option<String> {
+        match c {
+            "count"
+                if self.rows.iter().all(|r| {
+                    r.get(c)
+                        .and_then(Value::as_f64)
+                        .is_none_or(|x| x.fract() == 0.0)
+                }) =>
+            {
+                Some("int".into())
+            }
+            "column_pct" => Some("pct".into()),
+            "p" | "p_adjusted" | "chi2_p" | "f_p" => Some("p".into()),
+            _ => None,
+        }
     }
 
     /// Notes the base of a cell; whether the cell is withheld.
@@ -354,6 +376,7 @@ impl<'a> Layout<'a> {
     fn columns(&self) -> Vec<ColumnFull> {
         let named = |n: &String| ColumnFull {
             name: Some(n.clone()),
+            format: self.default_format(n),
             ..ColumnFull::default()
         };
         if self.spec.columns.is_empty() {
@@ -410,7 +433,9 @@ impl<'a> Layout<'a> {
             cols.iter()
                 .map(|c| {
                     let label = c.label.clone().unwrap_or_else(|| {
-                        c.name.as_deref().map_or("95% CI".into(), default_label)
+                        c.name
+                            .as_deref()
+                            .map_or("95% CI".into(), |n| self.label_of(n))
                     });
                     (label, 1)
                 })
@@ -537,6 +562,16 @@ pub fn default_label(c: &str) -> String {
         "estimate" => "Estimate".into(),
         "ci_low" => "95% CI low".into(),
         "ci_high" => "95% CI high".into(),
+        "se" => "SE".into(),
+        "r2" => "R²".into(),
+        "adj_r2" => "Adjusted R²".into(),
+        "f" => "F".into(),
+        "f_p" => "p (F)".into(),
+        "df_model" => "df (model)".into(),
+        "df_resid" => "df (residual)".into(),
+        "column_pct" => "Column %".into(),
+        "chi2_p" => "p (χ²)".into(),
+        "cramers_v" => "Cramér's V".into(),
         "x" | "variable" | "measure" | "role" => "Measure".into(),
         "y" => "Outcome".into(),
         _ => {

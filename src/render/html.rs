@@ -190,14 +190,21 @@ fn table_html(t: &TableOut, index: usize) -> String {
         let _ = writeln!(h, "<caption>{c}</caption>");
     }
     h.push_str("<thead>\n");
+    // a heading over a column of numbers stands right, as its numbers do
+    let numeric =
+        |j: usize| !t.rows.is_empty() && t.rows.iter().all(|r| r.get(j).is_some_and(|c| c.numeric));
     for line in &t.header {
         h.push_str("<tr>");
+        let mut column = 0;
         for (text, span) in line {
             let span_attr = if *span > 1 {
                 format!(" colspan=\"{span}\" scope=\"colgroup\"")
+            } else if numeric(column) {
+                " scope=\"col\" class=\"num\"".into()
             } else {
                 " scope=\"col\"".into()
             };
+            column += span;
             let _ = write!(h, "<th{span_attr}>{}</th>", escape(text));
         }
         h.push_str("</tr>\n");
@@ -466,18 +473,22 @@ pub fn render(doc: &Evaluated) -> String {
 <dt>Made with</dt><dd>coweave {}</dd>\
 <dt>Template</dt><dd>{}</dd>\
 <dt>Parameters</dt><dd>{}</dd>\
-<dt>Data</dt><dd>{} (SHA-256 {})</dd>\
-<dt>Codebook</dt><dd>{} (SHA-256 {})</dd>\
+{}\
 <dt>Rendered</dt><dd>{}</dd>\
 <dt>Warnings</dt><dd>{}</dd>\
 </dl></footer>\n</main>\n</body>\n</html>\n",
         escape(&p.coweave),
         escape(&p.template),
         escape(&params),
-        escape(&p.data),
-        escape(&p.data_sha256),
-        escape(&p.codebook),
-        escape(&p.codebook_sha256),
+        p.data_inputs()
+            .iter()
+            .map(|(what, file, sha)| format!(
+                "<dt>{}</dt><dd>{} (SHA-256 {})</dd>",
+                escape(what),
+                escape(file),
+                escape(sha)
+            ))
+            .collect::<String>(),
         escape(&p.date),
         warnings_note(&doc.warnings)
     );

@@ -541,9 +541,14 @@ pub fn source_with_ranges(
     // the provenance sits in the last page's footer, above the page
     // number, so it can never be orphaned on a page of its own
     let p = &doc.provenance;
+    let inputs: String = p
+        .data_inputs()
+        .iter()
+        .map(|(what, file, sha)| format!(" · {} {file} (SHA-256 {sha})", what.to_lowercase()))
+        .collect();
     let provenance = format!(
-        "Made with coweave {} from {} · data {} (SHA-256 {}) · codebook {} (SHA-256 {}) · rendered {}",
-        p.coweave, p.template, p.data, p.data_sha256, p.codebook, p.codebook_sha256, p.date
+        "Made with coweave {} from {}{inputs} · rendered {}",
+        p.coweave, p.template, p.date
     );
     let _ = writeln!(
         s,

@@ -155,8 +155,11 @@ pub struct Options {
 /// A study area (a council's citizens' panel).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Area {
-    /// Code in the area column.
+    /// Code in the area column (for text codes: the area's position, from 1).
     pub code: i64,
+    /// The text in the area column, where areas are coded by text
+    /// (`code = "North"`).
+    pub text: Option<String>,
     /// Display name.
     pub name: String,
     /// Theme ids the area asked about.
@@ -196,6 +199,34 @@ pub struct ValueSet {
     /// groups are compared by a rank statistic, unordered ones by a
     /// chi-square test.
     pub ordered: bool,
+    /// The answers as the export writes them, for a text-coded set
+    /// (`text = [...]`): code 1 is the first.
+    pub texts: Vec<String>,
+    /// Whether the analysis score runs opposite to the codes.
+    pub reverse: bool,
+    /// For a numeric set (`numeric = true`): its valid range and bands.
+    pub numeric: Option<Numeric>,
+}
+
+/// A numeric value set: numbers analysed as numbers, or as bands.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Numeric {
+    /// Smallest and largest valid value.
+    pub range: Option<(f64, f64)>,
+    /// Bands (inclusive bounds, by lower bound); band `i` is analysed as
+    /// code `i + 1`, labelled in `labels`.
+    pub bands: Vec<Band>,
+}
+
+/// One band of a numeric value set.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Band {
+    /// Label ("35-54").
+    pub label: String,
+    /// Lower bound (inclusive).
+    pub low: f64,
+    /// Upper bound (inclusive).
+    pub high: f64,
 }
 
 impl ValueSet {
@@ -204,12 +235,75 @@ impl ValueSet {
         self.labels.contains_key(&code) || self.missing.contains(&code)
     }
 
+    /// Whether the set holds numbers analysed as numbers (no bands).
+    pub fn is_number(&self) -> bool {
+        self.numeric.as_ref().is_some_and(|n| n.bands.is_empty())
+    }
+
+    /// The code of a text answer (trimmed, any case), for a text-coded set.
+    pub fn text_code(&self, text: &str) -> Option<i64> {
+        let t = text.trim();
+        self.texts
+            .iter()
+            .position(|x| x.to_lowercase() == t.to_lowercase())
+            .map(|i| i as i64 + 1)
+    }
+
+    /// How a code is written in messages: `3` or `"Agree"`.
+    pub fn show_code(&self, code: i64) -> String {
+        match usize::try_from(code - 1)
+            .ok()
+            .and_then(|i| self.texts.get(i))
+        {
+            Some(t) => format!("{t:?}"),
+            None => code.to_string(),
+        }
+    }
+
+    /// The score of a code before any `reverse`.
+    fn raw_score(&self, code: i64) -> f64 {
+        self.scores.get(&code).copied().unwrap_or(code as f64)
+    }
+
+    /// Smallest plus largest score of the answers (neither don't know nor
+    /// missing): a reversed score is this minus the raw score.
+    fn reverse_sum(&self) -> Option<f64> {
+        let scores: Vec<f64> = self
+            .labels
+            .keys()
+            .filter(|c| !self.dont_know.contains(c) && !self.missing.contains(c))
+            .map(|c| self.raw_score(*c))
+            .collect();
+        let lo = scores.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lo.is_finite() && hi.is_finite()).then_some(lo + hi)
+    }
+
     /// The analysis score of a code, `None` for don't know and missing codes.
     pub fn score(&self, code: i64) -> Option<f64> {
         if self.dont_know.contains(&code) || self.missing.contains(&code) {
             return None;
         }
-        Some(self.scores.get(&code).copied().unwrap_or(code as f64))
+        let s = self.raw_score(code);
+        if self.reverse {
+            return self.reverse_sum().map(|sum| sum - s);
+        }
+        Some(s)
+    }
+
+    /// The analysis score of a value as stored in the checked data: a
+    /// number of a numeric set is itself; a code goes through [`score`].
+    ///
+    /// [`score`]: ValueSet::score
+    pub fn score_value(&self, value: f64) -> Option<f64> {
+        if value.is_nan() {
+            return None;
+        }
+        if self.is_number() {
+            let missing = value.fract() == 0.0 && self.missing.contains(&(value as i64));
+            return (!missing).then_some(value);
+        }
+        self.score(value as i64)
     }
 
     /// The short name of a code, falling back to its label.
@@ -221,18 +315,117 @@ impl ValueSet {
     }
 
     /// The label of an analysed value: a score's label where the set scores
-    /// its codes, else the code's label.
+    /// its codes, else the label of the code with that score.
     pub fn value_label(&self, value: f64) -> Option<&str> {
         if value.fract() != 0.0 {
             return None;
         }
-        let key = value as i64;
-        if self.scores.is_empty() {
-            self.labels.get(&key)
-        } else {
-            self.score_labels.get(&key)
+        if !self.score_labels.is_empty() {
+            return self.score_labels.get(&(value as i64)).map(String::as_str);
         }
-        .map(String::as_str)
+        self.labels
+            .iter()
+            .find(|(c, _)| self.score(**c) == Some(value))
+            .map(|(_, l)| l.as_str())
+    }
+
+    /// The ages (or other quantities) an analysed value stands for: from
+    /// and to, inclusive, `None` where open or unknown. A number stands for
+    /// itself; a band of a numeric set for its bounds; a labelled band
+    /// ("25-34", "65 or over") runs from the number its label starts with
+    /// to just before the next band's.
+    pub fn value_range(&self, value: f64) -> (Option<f64>, Option<f64>) {
+        if value.is_nan() {
+            return (None, None);
+        }
+        if self.is_number() {
+            return (Some(value), Some(value));
+        }
+        if let Some(num) = &self.numeric {
+            return match usize::try_from(value as i64 - 1)
+                .ok()
+                .and_then(|i| num.bands.get(i))
+            {
+                Some(b) => (Some(b.low), Some(b.high)),
+                None => (None, None),
+            };
+        }
+        let ordered = self.by_score();
+        let Some(i) = ordered.iter().position(|(s, _)| *s == value) else {
+            return (None, None);
+        };
+        let from = leading_number(ordered[i].1);
+        let to = ordered
+            .get(i + 1)
+            .and_then(|(_, l)| leading_number(l))
+            .map(|next| next - 1.0);
+        (from, to)
+    }
+
+    /// The labels of the answers in score order, lowest first (codes that
+    /// are neither don't know nor missing).
+    pub fn by_score(&self) -> Vec<(f64, &str)> {
+        let mut out: Vec<(f64, &str)> = self
+            .labels
+            .iter()
+            .filter_map(|(c, l)| self.score(*c).map(|s| (s, l.as_str())))
+            .collect();
+        out.sort_by(|a, b| a.0.total_cmp(&b.0));
+        out
+    }
+}
+
+/// The number a label starts with: 25 in "25-34", 65 in "65 or over".
+fn leading_number(label: &str) -> Option<f64> {
+    let digits: String = label
+        .trim()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// Which way a label points: `Some(true)` for a positive answer ("very
+/// satisfied", "a big difference"), `Some(false)` for a negative one.
+fn polarity(label: &str) -> Option<bool> {
+    let l = label.to_lowercase();
+    const NEGATIVE: [&str; 14] = [
+        "dissatisf",
+        "disagree",
+        "poor",
+        "bad",
+        "no difference",
+        "not at all",
+        "never",
+        "none",
+        "unlikely",
+        "worse",
+        "unsafe",
+        "not ",
+        "unhappy",
+        "terrible",
+    ];
+    const POSITIVE: [&str; 13] = [
+        "satisf",
+        "agree",
+        "good",
+        "excellent",
+        "big difference",
+        "great",
+        "a lot",
+        "always",
+        "often",
+        "likely",
+        "better",
+        "safe",
+        "happy",
+    ];
+    if NEGATIVE.iter().any(|w| l.contains(w)) {
+        Some(false)
+    } else if POSITIVE.iter().any(|w| l.contains(w)) {
+        Some(true)
+    } else {
+        None
     }
 }
 
@@ -363,9 +556,38 @@ pub struct Codebook {
     /// Labels of the sub-items (`anti_social_behaviour` → "anti-social
     /// behaviour"), for prose, tables and charts.
     pub sub_labels: BTreeMap<String, String>,
+    /// Problems that do not stop the codebook from being used (a scale
+    /// whose labels run against its scores).
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Codebook {
+    /// The codebook of no survey (a template that reads only its own
+    /// `data.frames`): no areas, themes or variables.
+    pub fn empty() -> Codebook {
+        Codebook {
+            path: PathBuf::new(),
+            survey: SurveyInfo {
+                title: String::new(),
+                name: "the data".into(),
+                data: DataKind::Real,
+                notice: None,
+                unit: "area".into(),
+                audience: "decision makers".into(),
+            },
+            options: Options {
+                individual_denominator: Denominator::Answered,
+                min_base: 10,
+            },
+            areas: Vec::new(),
+            themes: Vec::new(),
+            value_sets: BTreeMap::new(),
+            variables: Vec::new(),
+            sub_labels: BTreeMap::new(),
+            warnings: Vec::new(),
+        }
+    }
+
     /// Reads and checks a codebook file.
     pub fn load(path: &Path) -> Result<Codebook, Diagnostics> {
         let text = std::fs::read_to_string(path).map_err(|e| {
@@ -388,6 +610,7 @@ impl Codebook {
             path,
             text,
             problems: Vec::new(),
+            notes: Vec::new(),
         }
         .resolve(raw)
     }
@@ -431,14 +654,14 @@ impl Codebook {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCodebook {
-    survey: RawSurvey,
+    survey: Option<RawSurvey>,
     #[serde(default)]
     options: RawOptions,
-    areas: Vec<RawArea>,
-    themes: Vec<RawTheme>,
+    areas: Option<Vec<RawArea>>,
+    themes: Option<Vec<RawTheme>>,
     #[serde(default)]
     value_sets: BTreeMap<String, Spanned<RawValueSet>>,
-    variables: Vec<Spanned<RawVariable>>,
+    variables: Option<Vec<Spanned<RawVariable>>>,
     #[serde(default)]
     sub_labels: BTreeMap<Spanned<String>, String>,
 }
@@ -464,8 +687,9 @@ struct RawOptions {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawArea {
-    code: Spanned<i64>,
+    code: Option<Spanned<Code>>,
     name: Spanned<String>,
+    #[serde(default)]
     themes: Vec<Spanned<String>>,
     #[serde(default)]
     nudge: bool,
@@ -481,13 +705,15 @@ struct RawTheme {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawValueSet {
+    #[serde(default)]
     labels: BTreeMap<Spanned<String>, String>,
+    text: Option<Vec<Spanned<String>>>,
     #[serde(default)]
-    positive: Vec<Spanned<i64>>,
+    positive: Vec<Spanned<Code>>,
     #[serde(default)]
-    dont_know: Vec<Spanned<i64>>,
+    dont_know: Vec<Spanned<Code>>,
     #[serde(default)]
-    missing: Vec<Spanned<i64>>,
+    missing: Vec<Spanned<Code>>,
     #[serde(default)]
     scores: BTreeMap<Spanned<String>, f64>,
     #[serde(default)]
@@ -496,6 +722,21 @@ struct RawValueSet {
     score_labels: BTreeMap<Spanned<String>, String>,
     #[serde(default)]
     ordered: bool,
+    #[serde(default)]
+    reverse: bool,
+    #[serde(default)]
+    numeric: bool,
+    range: Option<Spanned<[f64; 2]>>,
+    #[serde(default)]
+    bands: BTreeMap<Spanned<String>, Spanned<[f64; 2]>>,
+}
+
+/// A code as written in the codebook: a number, or an answer's text.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(untagged)]
+enum Code {
+    Number(i64),
+    Text(String),
 }
 
 #[derive(Deserialize)]
@@ -509,13 +750,16 @@ struct RawVariable {
     question: Option<String>,
     values: Option<Spanned<String>>,
     areas: Option<Vec<Spanned<String>>>,
-    control: Option<Spanned<i64>>,
+    control: Option<Spanned<Code>>,
 }
 
 struct Resolver<'a> {
     path: &'a Path,
     text: &'a str,
     problems: Vec<Diagnostic>,
+    /// Problems that do not stop the load (`coweave check --strict` makes
+    /// them errors).
+    notes: Vec<Diagnostic>,
 }
 
 impl Resolver<'_> {
@@ -546,16 +790,72 @@ impl Resolver<'_> {
         out
     }
 
+    /// A top-level section the codebook lacks.
+    fn missing_section(&mut self, section: &str, what: &str) {
+        self.problems.push(
+            Diagnostic::error(format!("the codebook has no {section} section"))
+                .at(self.path, None, None)
+                .hint(format!("{what} (docs/codebook.md has a complete example)")),
+        );
+    }
+
     fn resolve(mut self, raw: RawCodebook) -> Result<Codebook, Diagnostics> {
-        let survey = self.survey(raw.survey);
+        let survey = match raw.survey {
+            Some(s) => Some(self.survey(s)),
+            None => {
+                self.missing_section(
+                    "`[survey]`",
+                    "add `[survey]` with at least `title = \"...\"`",
+                );
+                None
+            }
+        };
         let options = self.options(raw.options);
-        let themes = self.themes(raw.themes);
+        if raw.themes.is_none() {
+            // a survey without themes (not about co-production) needs none;
+            // one whose areas or variables name themes does
+            let mut named: BTreeSet<&str> = BTreeSet::new();
+            for a in raw.areas.iter().flatten() {
+                named.extend(a.themes.iter().map(|t| t.get_ref().as_str()));
+            }
+            for v in raw.variables.iter().flatten() {
+                named.extend(v.get_ref().theme.as_ref().map(|t| t.get_ref().as_str()));
+            }
+            if !named.is_empty() {
+                let list: Vec<&str> = named.into_iter().collect();
+                self.missing_section(
+                    "`[[themes]]`",
+                    &format!(
+                        "areas and variables name themes ({}): add one `[[themes]]` table per theme, each with `id` and `label`",
+                        list.join(", ")
+                    ),
+                );
+            }
+        }
+        if raw.areas.is_none() {
+            self.missing_section(
+                "`[[areas]]`",
+                "add one `[[areas]]` table per area with `name` and `themes` (and `code`, its code in the area column); a survey of one area has one",
+            );
+        }
+        if raw.variables.is_none() {
+            self.missing_section(
+                "`[[variables]]`",
+                "add one `[[variables]]` table per column of the export, each with `name` and `role`",
+            );
+        }
+        let themes = self.themes(raw.themes.unwrap_or_default());
         let theme_ids: Vec<String> = themes.iter().map(|t| t.id.clone()).collect();
-        let areas = self.areas(raw.areas, &theme_ids);
+        let raw_areas = raw.areas.unwrap_or_default();
+        let raw_variables = raw.variables.unwrap_or_default();
+        let has_area_variable = raw_variables
+            .iter()
+            .any(|v| v.get_ref().role.get_ref() == "area");
+        let areas = self.areas(raw_areas, &theme_ids, has_area_variable);
         let value_sets = self.value_sets(raw.value_sets);
         let mut variables: Vec<Variable> = Vec::new();
         let mut seen: HashMap<String, (usize, Option<String>)> = HashMap::new();
-        for sv in raw.variables {
+        for sv in raw_variables {
             let known = Known {
                 theme_ids: &theme_ids,
                 value_sets: &value_sets,
@@ -581,8 +881,10 @@ impl Resolver<'_> {
             }
             sub_labels.insert(id.into_inner(), label);
         }
-        if self.problems.is_empty() {
-            Ok(Codebook {
+        let mut warnings = std::mem::take(&mut self.notes);
+        warnings.extend(self.directions(&variables, &value_sets));
+        match survey {
+            Some(survey) if self.problems.is_empty() => Ok(Codebook {
                 path: self.path.to_path_buf(),
                 survey,
                 options,
@@ -591,10 +893,64 @@ impl Resolver<'_> {
                 value_sets,
                 variables,
                 sub_labels,
-            })
-        } else {
-            Err(Diagnostics(self.problems))
+                warnings,
+            }),
+            _ => Err(Diagnostics(self.problems)),
         }
+    }
+
+    /// A warning for each attitude scale whose labels run against its
+    /// scores: in coweave a higher score is the more positive answer.
+    fn directions(
+        &self,
+        variables: &[Variable],
+        value_sets: &BTreeMap<String, ValueSet>,
+    ) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        let mut done = BTreeSet::new();
+        for v in variables {
+            let attitude =
+                v.role.is_scored() && !matches!(v.role, Role::Age | Role::Gender | Role::Ethnicity);
+            let Some(name) = v.values.as_ref().filter(|_| attitude) else {
+                continue;
+            };
+            let Some(set) = value_sets.get(name) else {
+                continue;
+            };
+            if !done.insert(name.clone()) {
+                continue;
+            }
+            let ordered = set.by_score();
+            let (Some((lo_score, lo)), Some((hi_score, hi))) = (ordered.first(), ordered.last())
+            else {
+                continue;
+            };
+            if polarity(lo) == Some(true) && polarity(hi) == Some(false) {
+                let fix = if set.reverse {
+                    "remove `reverse = true`"
+                } else {
+                    "add `reverse = true`"
+                };
+                let users: Vec<&str> = variables
+                    .iter()
+                    .filter(|x| x.values.as_ref() == Some(name))
+                    .map(|x| x.name.as_str())
+                    .collect();
+                let mut d = Diagnostic::warning(format!(
+                    "value set `{name}` scores {lo:?} lowest ({lo_score}) and {hi:?} highest ({hi_score}): a higher score would mean a less positive answer for {}",
+                    users.join(", ")
+                ))
+                .hint(format!(
+                    "coweave scores the more positive answer higher; {fix} in [value_sets.{name}] so that correlations keep their sign"
+                ));
+                d = match set_line(self.text, name) {
+                    Some(offset) => d.at_offset(self.path, self.text, offset),
+                    None => d.at(self.path, None, None),
+                };
+                out.push(d);
+            }
+        }
+        out
     }
 
     fn survey(&mut self, raw: RawSurvey) -> SurveyInfo {
@@ -663,13 +1019,89 @@ impl Resolver<'_> {
         themes
     }
 
-    fn areas(&mut self, raw: Vec<RawArea>, theme_ids: &[String]) -> Vec<Area> {
+    fn areas(
+        &mut self,
+        raw: Vec<RawArea>,
+        theme_ids: &[String],
+        has_area_variable: bool,
+    ) -> Vec<Area> {
         let mut areas: Vec<Area> = Vec::new();
-        for a in raw {
-            if areas.iter().any(|x| x.code == *a.code.get_ref()) {
+        let text_coded = raw
+            .iter()
+            .find_map(|a| a.code.as_ref())
+            .is_some_and(|c| matches!(c.get_ref(), Code::Text(_)));
+        if !has_area_variable && raw.len() > 1 {
+            self.problems.push(
+                Diagnostic::error(format!(
+                    "the codebook has {} `[[areas]]` but no `area` variable to tell respondents' areas apart",
+                    raw.len()
+                ))
+                .at(self.path, None, None)
+                .hint("add the area column as a variable with role = \"area\", or keep one `[[areas]]` entry for a survey of one area"),
+            );
+        }
+        for (i, a) in raw.into_iter().enumerate() {
+            let (code, text) = match a.code.as_ref().map(|c| (c.get_ref(), c.span().start)) {
+                Some((Code::Number(n), at)) => {
+                    if text_coded {
+                        self.err(at, format!("area `{}` has the number {n} as code but other areas have text codes", a.name.get_ref()))
+                            .hints
+                            .push("give every area the same kind of code: all numbers or all texts".into());
+                    }
+                    (*n, None)
+                }
+                Some((Code::Text(t), at)) => {
+                    if !text_coded {
+                        self.err(at, format!("area `{}` has the text {t:?} as code but other areas have number codes", a.name.get_ref()))
+                            .hints
+                            .push("give every area the same kind of code: all numbers or all texts".into());
+                    }
+                    (i as i64 + 1, Some(t.trim().to_string()))
+                }
+                None => {
+                    if has_area_variable {
+                        self.err(
+                            a.name.span().start,
+                            format!(
+                                "area `{}` needs a `code`: the number or text the area column holds for it",
+                                a.name.get_ref()
+                            ),
+                        );
+                    }
+                    (i as i64 + 1, None)
+                }
+            };
+            if let Some(prev) = areas
+                .iter()
+                .find(|x| a.code.is_some() && x.code == code && x.text == text)
+            {
+                let at = a
+                    .code
+                    .as_ref()
+                    .map_or(a.name.span().start, |c| c.span().start);
+                let shown = text.as_ref().map_or(code.to_string(), |t| format!("{t:?}"));
                 self.err(
-                    a.code.span().start,
-                    format!("area code {} is used twice", a.code.get_ref()),
+                    at,
+                    format!(
+                        "area code {shown} is used twice (`{}` and `{}`)",
+                        prev.name,
+                        a.name.get_ref()
+                    ),
+                );
+            } else if let Some(t) = &text
+                && let Some(prev) = areas.iter().find(|x| {
+                    x.text
+                        .as_ref()
+                        .is_some_and(|xt| xt.to_lowercase() == t.to_lowercase())
+                })
+            {
+                let at = a
+                    .code
+                    .as_ref()
+                    .map_or(a.name.span().start, |c| c.span().start);
+                self.err(
+                    at,
+                    format!("area code {t:?} is used twice (`{}` and `{}`); text codes are matched in any case", prev.name, a.name.get_ref()),
                 );
             }
             if areas.iter().any(|x| x.name == *a.name.get_ref()) {
@@ -680,7 +1112,8 @@ impl Resolver<'_> {
             }
             let mut area_themes = Vec::new();
             for t in a.themes {
-                if !theme_ids.contains(t.get_ref()) {
+                // without a [[themes]] section that one problem is reported
+                if !theme_ids.is_empty() && !theme_ids.contains(t.get_ref()) {
                     self.err(
                         t.span().start,
                         format!(
@@ -695,7 +1128,8 @@ impl Resolver<'_> {
                 area_themes.push(t.into_inner());
             }
             areas.push(Area {
-                code: *a.code.get_ref(),
+                code,
+                text,
                 name: a.name.into_inner(),
                 themes: area_themes,
                 nudge: a.nudge,
@@ -712,57 +1146,288 @@ impl Resolver<'_> {
         for (name, vs) in raw {
             let start = vs.span().start;
             let vs = vs.into_inner();
-            let labels = self.codes(vs.labels, "value label");
-            let scores = self.codes(vs.scores, "score");
-            let names = self.codes(vs.names, "name");
-            let score_labels = self.codes(vs.score_labels, "score label");
-            if !score_labels.is_empty() {
-                for score in scores.values() {
-                    if score.fract() != 0.0 || !score_labels.contains_key(&(*score as i64)) {
-                        self.err(
-                            start,
-                            format!("score {score} of value set `{name}` has no score label"),
-                        );
-                    }
-                }
+            if let Some(set) = self.value_set(&name, start, vs) {
+                value_sets.insert(name, set);
             }
-            let set_of = |list: Vec<Spanned<i64>>, what: &str, this: &mut Self| {
-                let mut out = BTreeSet::new();
-                for c in list {
-                    if what != "missing" && !labels.contains_key(c.get_ref()) {
-                        this.err(
+        }
+        value_sets
+    }
+
+    /// One value set: coded by numbers (`labels`), by text (`text`), or
+    /// numeric (`numeric = true`).
+    fn value_set(&mut self, name: &str, start: usize, vs: RawValueSet) -> Option<ValueSet> {
+        let kinds = [
+            (!vs.labels.is_empty(), "labels"),
+            (vs.text.is_some(), "text"),
+            (vs.numeric, "numeric = true"),
+        ];
+        let given: Vec<&str> = kinds.iter().filter(|k| k.0).map(|k| k.1).collect();
+        if given.len() > 1 {
+            self.err(
+                start,
+                format!(
+                    "value set `{name}` has both {}: give one",
+                    given.join(" and ")
+                ),
+            )
+            .hints
+            .push("`labels` for number codes, `text` for answers written as text, `numeric = true` for numbers such as ages".into());
+            return None;
+        }
+        if given.is_empty() {
+            self.err(start, format!("value set `{name}` has no labels"))
+                .hints
+                .push("give `labels = { 1 = \"...\" }` for number codes, `text = [\"...\"]` for answers written as text, or `numeric = true` for numbers such as ages".into());
+            return None;
+        }
+        let texts: Vec<String> = match &vs.text {
+            Some(list) => {
+                let mut out: Vec<String> = Vec::new();
+                for t in list {
+                    let v = t.get_ref().trim().to_string();
+                    if v.is_empty() {
+                        self.err(t.span().start, format!("value set `{name}`: an empty text is not an answer (a blank cell is missing already)"));
+                    } else if out.iter().any(|x| x.to_lowercase() == v.to_lowercase()) {
+                        self.err(t.span().start, format!("value set `{name}` lists {v:?} twice (texts are matched in any case)"));
+                    }
+                    out.push(v);
+                }
+                out
+            }
+            None => Vec::new(),
+        };
+        let mut labels: BTreeMap<i64, String> = if vs.text.is_some() {
+            texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (i as i64 + 1, t.clone()))
+                .collect()
+        } else {
+            self.codes(vs.labels, "value label")
+        };
+        // a code as the set writes it: a number, or one of its texts
+        let code_of = |c: &Spanned<Code>, this: &mut Self, what: &str| -> Option<i64> {
+            match (c.get_ref(), vs.text.is_some()) {
+                (Code::Number(n), false) => Some(*n),
+                (Code::Text(t), true) => match texts
+                    .iter()
+                    .position(|x| x.to_lowercase() == t.trim().to_lowercase())
+                {
+                    Some(i) => Some(i as i64 + 1),
+                    None if what == "missing" => None,
+                    None => {
+                        let d = this.err(
                             c.span().start,
                             format!(
-                                "{what} code {} of value set `{name}` has no label",
-                                c.get_ref()
+                                "{what} answer {t:?} is not in the `text` of value set `{name}`"
+                            ),
+                        );
+                        let known: Vec<&str> = texts.iter().map(String::as_str).collect();
+                        *d = d.clone().suggest(t, &known, "answers");
+                        None
+                    }
+                },
+                (Code::Text(t), false) => {
+                    this.err(
+                        c.span().start,
+                        format!("value set `{name}` is coded by numbers; {what} {t:?} is text"),
+                    )
+                    .hints
+                    .push(
+                        "list its codes as numbers, or write the answers as `text = [...]`".into(),
+                    );
+                    None
+                }
+                (Code::Number(n), true) => {
+                    this.err(
+                        c.span().start,
+                        format!("value set `{name}` is coded by text; {what} {n} is a number"),
+                    )
+                    .hints
+                    .push(format!(
+                        "name the answer as written in `text`, e.g. {:?}",
+                        texts.first().map_or("", String::as_str)
+                    ));
+                    None
+                }
+            }
+        };
+        let mut set_of = |list: &[Spanned<Code>], what: &str, this: &mut Self| {
+            let mut out = BTreeSet::new();
+            for c in list {
+                if what == "missing"
+                    && vs.text.is_some()
+                    && let Code::Text(t) = c.get_ref()
+                    && !texts
+                        .iter()
+                        .any(|x| x.to_lowercase() == t.trim().to_lowercase())
+                {
+                    // a missing answer need not be listed in `text`: it gets the next code
+                    let code = labels.keys().max().copied().unwrap_or(0) + 1;
+                    labels.insert(code, t.trim().to_string());
+                    out.insert(code);
+                    continue;
+                }
+                let Some(code) = code_of(c, this, what) else {
+                    continue;
+                };
+                if what != "missing" && !labels.contains_key(&code) && !vs.numeric {
+                    this.err(
+                        c.span().start,
+                        format!("{what} code {code} of value set `{name}` has no label"),
+                    );
+                }
+                out.insert(code);
+            }
+            out
+        };
+        let positive = set_of(&vs.positive, "positive", self);
+        let dont_know = set_of(&vs.dont_know, "dont_know", self);
+        let missing = set_of(&vs.missing, "missing", self);
+        let mut texts = texts;
+        for (code, label) in &labels {
+            if vs.text.is_some() && *code as usize > texts.len() {
+                texts.push(label.clone());
+            }
+        }
+        let scores = if vs.text.is_some() {
+            let mut out = BTreeMap::new();
+            for (k, v) in vs.scores {
+                match texts
+                    .iter()
+                    .position(|x| x.to_lowercase() == k.get_ref().trim().to_lowercase())
+                {
+                    Some(i) => {
+                        out.insert(i as i64 + 1, v);
+                    }
+                    None => {
+                        self.err(
+                            k.span().start,
+                            format!(
+                                "score key {:?} is not in the `text` of value set `{name}`",
+                                k.get_ref()
                             ),
                         );
                     }
-                    out.insert(c.into_inner());
                 }
-                out
-            };
-            let positive = set_of(vs.positive, "positive", self);
-            let dont_know = set_of(vs.dont_know, "dont_know", self);
-            let missing = set_of(vs.missing, "missing", self);
-            if labels.is_empty() {
-                self.err(start, format!("value set `{name}` has no labels"));
             }
-            value_sets.insert(
-                name,
-                ValueSet {
-                    labels,
-                    positive,
-                    dont_know,
-                    missing,
-                    scores,
-                    names,
-                    score_labels,
-                    ordered: vs.ordered,
-                },
-            );
+            out
+        } else {
+            self.codes(vs.scores, "score")
+        };
+        let names = self.codes(vs.names, "name");
+        let score_labels = self.codes(vs.score_labels, "score label");
+        if !score_labels.is_empty() {
+            for score in scores.values() {
+                if score.fract() != 0.0 || !score_labels.contains_key(&(*score as i64)) {
+                    self.err(
+                        start,
+                        format!("score {score} of value set `{name}` has no score label"),
+                    );
+                }
+            }
         }
-        value_sets
+        let numeric = if vs.numeric {
+            if !vs.positive.is_empty() || !vs.dont_know.is_empty() {
+                self.err(
+                    start,
+                    format!("numeric value set `{name}` takes no `positive` or `dont_know` codes"),
+                )
+                .hints
+                .push("list codes that mean no answer (refused: 999) as `missing`".into());
+            }
+            Some(self.numeric(name, vs.range, vs.bands, &mut labels))
+        } else {
+            for (what, given) in [
+                ("range", vs.range.is_some()),
+                ("bands", !vs.bands.is_empty()),
+            ] {
+                if given {
+                    self.err(
+                        start,
+                        format!("`{what}` is for numeric value sets; `{name}` has codes"),
+                    )
+                    .hints
+                    .push("add `numeric = true` for numbers such as ages or counts".into());
+                }
+            }
+            None
+        };
+        let banded = numeric.as_ref().is_some_and(|n| !n.bands.is_empty());
+        Some(ValueSet {
+            labels,
+            positive,
+            dont_know,
+            missing,
+            scores,
+            names,
+            score_labels,
+            ordered: vs.ordered || banded,
+            texts: if vs.text.is_some() { texts } else { Vec::new() },
+            reverse: vs.reverse,
+            numeric,
+        })
+    }
+
+    /// The range and bands of a numeric set; band `i` is labelled as code `i + 1`.
+    fn numeric(
+        &mut self,
+        name: &str,
+        range: Option<Spanned<[f64; 2]>>,
+        bands: BTreeMap<Spanned<String>, Spanned<[f64; 2]>>,
+        labels: &mut BTreeMap<i64, String>,
+    ) -> Numeric {
+        let range = range.map(|r| {
+            let [lo, hi] = *r.get_ref();
+            if lo > hi {
+                self.err(
+                    r.span().start,
+                    format!("range of value set `{name}` runs from {lo} down to {hi}"),
+                );
+            }
+            (lo, hi)
+        });
+        let mut list: Vec<(Band, usize)> = bands
+            .into_iter()
+            .map(|(label, b)| {
+                let [low, high] = *b.get_ref();
+                (
+                    Band {
+                        label: label.into_inner(),
+                        low,
+                        high,
+                    },
+                    b.span().start,
+                )
+            })
+            .collect();
+        list.sort_by(|a, b| a.0.low.total_cmp(&b.0.low));
+        for i in 0..list.len() {
+            let (band, at) = (&list[i].0, list[i].1);
+            if band.low > band.high {
+                let msg = format!(
+                    "band {:?} of value set `{name}` runs from {} down to {}",
+                    band.label, band.low, band.high
+                );
+                self.err(at, msg);
+            }
+            if let Some((prev, _)) = i.checked_sub(1).map(|j| &list[j])
+                && prev.high >= band.low
+            {
+                let msg = format!(
+                    "bands {:?} and {:?} of value set `{name}` overlap",
+                    prev.label, band.label
+                );
+                self.err(at, msg);
+            }
+        }
+        for (i, (band, _)) in list.iter().enumerate() {
+            labels.insert(i as i64 + 1, band.label.clone());
+        }
+        Numeric {
+            range,
+            bands: list.into_iter().map(|(b, _)| b).collect(),
+        }
     }
 
     /// One variable, checked against what the codebook defines; `None` when
@@ -817,7 +1482,7 @@ impl Resolver<'_> {
                     ),
                 );
             }
-            (Some(t), true) if !theme_ids.contains(t.get_ref()) => {
+            (Some(t), true) if !theme_ids.is_empty() && !theme_ids.contains(t.get_ref()) => {
                 self.err(
                     t.span().start,
                     format!("variable `{name}` names unknown theme `{}`", t.get_ref()),
@@ -858,27 +1523,50 @@ impl Resolver<'_> {
             },
             _ => {}
         }
+        let mut control = None;
         if let Some(c) = &v.control {
+            let set = v.values.as_ref().and_then(|n| value_sets.get(n.get_ref()));
+            let code = match (c.get_ref(), set) {
+                (Code::Number(n), _) => Some(*n),
+                (Code::Text(t), Some(set)) => set.text_code(t),
+                (Code::Text(_), None) => None,
+            };
             if role != Role::Arm {
                 self.err(
                     c.span().start,
                     format!("`control` is only for the arm variable, not `{name}`"),
                 );
-            } else if let Some(set) = v.values.as_ref().and_then(|n| value_sets.get(n.get_ref()))
-                && !set.labels.contains_key(c.get_ref())
+            } else if let Some(set) = set
+                && code.is_none_or(|code| !set.labels.contains_key(&code))
             {
+                let shown = match c.get_ref() {
+                    Code::Number(n) => n.to_string(),
+                    Code::Text(t) => format!("{t:?}"),
+                };
                 self.err(
                     c.span().start,
-                    format!(
-                        "control code {} has no label in the arm value set",
-                        c.get_ref()
-                    ),
+                    format!("control code {shown} has no label in the arm value set"),
                 );
             }
+            control = code;
         } else if role == Role::Arm {
             self.err(
                 v.role.span().start,
                 format!("the arm variable `{name}` needs `control`, the code of the no-nudge arm"),
+            );
+        }
+        if let Some(vs) = &v.values
+            && let Some(set) = value_sets.get(vs.get_ref())
+            && set.numeric.is_some()
+            && matches!(role, Role::Arm | Role::Gender | Role::Ethnicity)
+        {
+            self.err(
+                vs.span().start,
+                format!(
+                    "variable `{name}` (role `{}`) needs coded answers; `{}` is numeric",
+                    role.name(),
+                    vs.get_ref()
+                ),
             );
         }
         // areas asked
@@ -911,6 +1599,45 @@ impl Resolver<'_> {
                 .map(|a| a.name.clone())
                 .collect(),
         };
+        // the respondent frame names its first columns id, area and weight
+        let reserved = [
+            (Role::Id, "id", "the respondent id"),
+            (Role::Area, "area", "the area's name"),
+            (Role::Weight, "weight", "the survey weight"),
+        ];
+        // an `other` variable without values is not read, so its name is
+        // free; a warning still asks whether it is the column it is named like
+        let read = role != Role::Other || v.values.is_some();
+        if let Some((want, _, what)) = reserved
+            .iter()
+            .find(|(r, n, _)| !read && *n == name && *r != role)
+        {
+            self.notes.push(
+                Diagnostic::warning(format!(
+                    "variable `{name}` has role `other` and no value set, so it is not read; coweave looks for {what} in the variable with role `{}`",
+                    want.name()
+                ))
+                .at_offset(self.path, self.text, v.name.span().start)
+                .hint(format!("if `{name}` is {what}, give it role = \"{}\"", want.name())),
+            );
+        }
+        if let Some((want, _, what)) = reserved
+            .iter()
+            .find(|(r, n, _)| read && *n == name && *r != role)
+        {
+            self.err(
+                v.name.span().start,
+                format!(
+                    "variable `{name}` has role `{}`, but the survey frames keep the column name `{name}` for {what}",
+                    role.name()
+                ),
+            )
+            .hints
+            .push(format!(
+                "if `{name}` is {what}, give it role = \"{}\"; if not, rename the column in the export (a variable with role \"other\" and no `values` is not read, whatever its name)",
+                want.name()
+            ));
+        }
         Some(Variable {
             label: v.label.unwrap_or_else(|| name.clone()),
             name,
@@ -920,7 +1647,7 @@ impl Resolver<'_> {
             question: v.question,
             values: v.values.map(Spanned::into_inner),
             areas: asked,
-            control: v.control.map(Spanned::into_inner),
+            control,
             line,
         })
     }
@@ -928,14 +1655,15 @@ impl Resolver<'_> {
     /// Roles that must occur once, or at most once.
     fn check_roles(&mut self, variables: &[Variable]) {
         for (role, what) in [(Role::Id, "respondent id"), (Role::Area, "area")] {
-            let n = variables.iter().filter(|v| v.role == role).count();
-            if n != 1 {
+            let found: Vec<&Variable> = variables.iter().filter(|v| v.role == role).collect();
+            if found.len() > 1 {
                 self.problems.push(
                     Diagnostic::error(format!(
-                        "the codebook needs exactly one `{}` variable (the {what} column); it has {n}",
+                        "the codebook has {} `{}` variables (the {what} column); at most one is allowed",
+                        found.len(),
                         role.name()
                     ))
-                    .at(self.path, None, None),
+                    .at(self.path, Some(found[1].line), None),
                 );
             }
         }
@@ -959,6 +1687,19 @@ impl Resolver<'_> {
             }
         }
     }
+}
+
+/// Where `[value_sets.NAME]` starts in the codebook text.
+fn set_line(text: &str, name: &str) -> Option<usize> {
+    let header = format!("[value_sets.{name}]");
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim() == header {
+            return Some(offset);
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// What a variable may name: the codebook's themes, value sets and areas.

@@ -52,6 +52,9 @@ pub struct RawTable {
     pub lines: Option<Vec<u64>>,
     /// Problems met while reading (unreadable cells, ragged rows).
     pub problems: Vec<Diagnostic>,
+    /// Cells (column, row) that were not blank but could not be read:
+    /// already reported, so not to be reported again as blank.
+    pub unreadable: HashSet<(usize, usize)>,
 }
 
 impl RawTable {
@@ -78,12 +81,22 @@ impl RawTable {
 #[derive(Default)]
 struct BadCells {
     by_column: BTreeMap<usize, (usize, Vec<(usize, String)>)>,
+    /// Columns of text answers: the answers they may hold.
+    text: BTreeMap<usize, TextCodes>,
+    /// Every unreadable cell: (column, row).
+    cells: HashSet<(usize, usize)>,
 }
 
 impl BadCells {
     const SHOWN: usize = 5;
 
+    fn add_text(&mut self, col: usize, row: usize, text: &str, codes: &TextCodes) {
+        self.text.entry(col).or_insert_with(|| codes.clone());
+        self.add(col, row, text);
+    }
+
     fn add(&mut self, col: usize, row: usize, text: &str) {
+        self.cells.insert((col, row));
         let entry = self.by_column.entry(col).or_default();
         entry.0 += 1;
         if entry.1.len() < Self::SHOWN {
@@ -93,6 +106,7 @@ impl BadCells {
 
     fn into_diagnostics(self, table: &RawTable) -> Vec<Diagnostic> {
         self.by_column
+            .clone()
             .into_iter()
             .map(|(col, (count, examples))| {
                 let list: Vec<String> = examples
@@ -106,14 +120,37 @@ impl BadCells {
                 };
                 let first = examples[0].0;
                 let line = table.lines.as_ref().map(|l| l[first] as usize);
-                Diagnostic::error(format!(
-                    "column `{}` has {count} non-numeric cell{}: {}{more}",
-                    table.names[col],
-                    if count == 1 { "" } else { "s" },
-                    list.join(", ")
-                ))
-                .at(&table.path, line, None)
-                .hint("answer codes must be numbers; leave a cell empty for a missing answer")
+                let s = if count == 1 { "" } else { "s" };
+                match self.text.get(&col) {
+                    Some(t) => Diagnostic::error(format!(
+                        "column `{}`: {count} cell{s} {} not one of {}: {}{more}",
+                        table.names[col],
+                        if count == 1 { "is" } else { "are" },
+                        t.what,
+                        list.join(", ")
+                    ))
+                    .at(&table.path, line, None)
+                    .hint(format!(
+                        "they are {} (in any case){}",
+                        t.answers
+                            .iter()
+                            .map(|a| format!("{a:?}"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        if t.what.contains("answers") {
+                            "; leave a cell empty for a missing answer"
+                        } else {
+                            ""
+                        }
+                    )),
+                    None => Diagnostic::error(format!(
+                        "column `{}` has {count} non-numeric cell{s}: {}{more}",
+                        table.names[col],
+                        list.join(", ")
+                    ))
+                    .at(&table.path, line, None)
+                    .hint("answer codes must be numbers (or declare the answers as `text` in the value set); leave a cell empty for a missing answer"),
+                }
             })
             .collect()
     }
@@ -130,13 +167,60 @@ fn parse_cell(text: &str) -> Result<f64, ()> {
     }
 }
 
+/// The answers of a text-coded column and their codes.
+#[derive(Debug, Clone)]
+pub struct TextCodes {
+    /// What the answers are ("answers of value set `agree`", "area codes
+    /// of the codebook"), for messages.
+    pub what: String,
+    /// Answer (lower case, trimmed) → code.
+    pub codes: std::collections::HashMap<String, f64>,
+    /// The answers as the codebook writes them, for the hint.
+    pub answers: Vec<String>,
+}
+
+impl TextCodes {
+    fn code(&self, text: &str) -> Result<f64, ()> {
+        let t = text.trim();
+        if t.is_empty() {
+            return Ok(f64::NAN);
+        }
+        self.codes.get(&t.to_lowercase()).copied().ok_or(())
+    }
+}
+
 /// Which columns are read how: the id as text, the `numeric` ones as
-/// numbers (anything else there is reported), all others are skipped.
+/// numbers (anything else there is reported), the `text` ones through
+/// their answers, all others are skipped.
 pub struct Columns<'a> {
     /// The respondent id column.
     pub id: &'a str,
     /// Columns whose cells must be numbers.
     pub numeric: &'a HashSet<String>,
+    /// Columns whose cells are answers written as text.
+    pub text: &'a std::collections::HashMap<String, TextCodes>,
+}
+
+/// How one cell of a column is read.
+enum Reading<'a> {
+    Id,
+    Skip,
+    Number,
+    Text(&'a TextCodes),
+}
+
+impl<'a> Columns<'a> {
+    fn reading(&self, name: &str) -> Reading<'a> {
+        if name == self.id {
+            Reading::Id
+        } else if let Some(t) = self.text.get(name) {
+            Reading::Text(t)
+        } else if self.numeric.contains(name) {
+            Reading::Number
+        } else {
+            Reading::Skip
+        }
+    }
 }
 
 /// Reads an export.
@@ -239,7 +323,7 @@ pub fn read_csv_from(
             .into());
     }
     let id_column = names.iter().position(|n| n == columns.id);
-    let numeric: Vec<bool> = names.iter().map(|n| columns.numeric.contains(n)).collect();
+    let reading: Vec<Reading> = names.iter().map(|n| columns.reading(n)).collect();
     let mut table = RawTable {
         path: path.to_path_buf(),
         cells: vec![Vec::new(); names.len()],
@@ -248,6 +332,7 @@ pub fn read_csv_from(
         id_column,
         lines: Some(Vec::new()),
         problems: Vec::new(),
+        unreadable: HashSet::new(),
     };
     let mut bad = BadCells::default();
     let mut ragged = 0usize;
@@ -261,22 +346,20 @@ pub fn read_csv_from(
                 table.lines.as_mut().expect("csv has lines").push(line);
                 for (col, cell) in record.iter().enumerate() {
                     let text = String::from_utf8_lossy(cell);
-                    if Some(col) == id_column {
-                        table.ids.push(text.trim().to_string());
-                        table.cells[col].push(f64::NAN);
-                        continue;
-                    }
-                    if !numeric.get(col).copied().unwrap_or(false) {
-                        table.cells[col].push(f64::NAN);
-                        continue;
-                    }
-                    match parse_cell(&text) {
-                        Ok(v) => table.cells[col].push(v),
-                        Err(()) => {
-                            bad.add(col, row, &text);
-                            table.cells[col].push(f64::NAN);
+                    let value = match reading.get(col).unwrap_or(&Reading::Skip) {
+                        Reading::Id => {
+                            table.ids.push(text.trim().to_string());
+                            Ok(f64::NAN)
                         }
-                    }
+                        Reading::Skip => Ok(f64::NAN),
+                        Reading::Number => {
+                            parse_cell(&text).inspect_err(|()| bad.add(col, row, &text))
+                        }
+                        Reading::Text(t) => t
+                            .code(&text)
+                            .inspect_err(|()| bad.add_text(col, row, &text, t)),
+                    };
+                    table.cells[col].push(value.unwrap_or(f64::NAN));
                 }
                 if id_column.is_none() {
                     table.ids.push(String::new());
@@ -313,9 +396,34 @@ pub fn read_csv_from(
                 .at(path, None, None),
         );
     }
+    table.unreadable = bad.cells.clone();
     let mut bad_diags = bad.into_diagnostics(&table);
     table.problems.append(&mut bad_diags);
     Ok(table)
+}
+
+/// A column's cells as text: whole numbers stored as floating point (SPSS
+/// stores every number so) are written without a fraction, so an id read
+/// from a .sav file is `4`, not `4.0`.
+pub(crate) fn cell_text(column: &Column) -> PolarsResult<Column> {
+    if matches!(column.dtype(), DataType::Float32 | DataType::Float64) {
+        let values = column.cast(&DataType::Float64)?;
+        let text: Vec<Option<String>> = values
+            .f64()?
+            .iter()
+            .map(|v| {
+                v.map(|x| {
+                    if x.fract() == 0.0 && x.abs() < 1e15 {
+                        format!("{}", x as i64)
+                    } else {
+                        format!("{x}")
+                    }
+                })
+            })
+            .collect();
+        return Ok(Column::new(column.name().clone(), text));
+    }
+    column.cast(&DataType::String)
 }
 
 fn from_frame(path: &Path, df: DataFrame, columns: &Columns) -> Result<RawTable, Diagnostics> {
@@ -325,7 +433,6 @@ fn from_frame(path: &Path, df: DataFrame, columns: &Columns) -> Result<RawTable,
         .map(|s| s.to_string())
         .collect();
     let id_column = names.iter().position(|n| n == columns.id);
-    let numeric: Vec<bool> = names.iter().map(|n| columns.numeric.contains(n)).collect();
     let rows = df.height();
     let mut table = RawTable {
         path: path.to_path_buf(),
@@ -335,42 +442,72 @@ fn from_frame(path: &Path, df: DataFrame, columns: &Columns) -> Result<RawTable,
         id_column,
         lines: None,
         problems: Vec::new(),
+        unreadable: HashSet::new(),
     };
     let mut bad = BadCells::default();
     for (col, column) in df.columns().iter().enumerate() {
-        let as_text = column.cast(&DataType::String).map_err(|e| {
+        let reading = columns.reading(&table.names[col]);
+        if matches!(reading, Reading::Skip) {
+            table.cells.push(vec![f64::NAN; rows]);
+            continue;
+        }
+        let cannot = |e: PolarsError| {
             Diagnostic::error(format!("cannot read column `{}`: {e}", table.names[col]))
                 .at(path, None, None)
-        })?;
-        let text = as_text.str().map_err(|e| {
-            Diagnostic::error(format!("cannot read column `{}`: {e}", table.names[col]))
-                .at(path, None, None)
-        })?;
-        if Some(col) == id_column {
+        };
+        let as_text = cell_text(column).map_err(cannot)?;
+        let text = as_text.str().map_err(cannot)?;
+        if matches!(reading, Reading::Id) {
             for (row, v) in text.iter().enumerate() {
                 table.ids[row] = v.unwrap_or("").trim().to_string();
             }
             table.cells.push(vec![f64::NAN; rows]);
             continue;
         }
-        if !numeric[col] {
-            table.cells.push(vec![f64::NAN; rows]);
-            continue;
-        }
         let mut values = Vec::with_capacity(rows);
         for (row, v) in text.iter().enumerate() {
-            match v.map(parse_cell) {
-                None => values.push(f64::NAN),
-                Some(Ok(x)) => values.push(x),
-                Some(Err(())) => {
-                    bad.add(col, row, v.unwrap_or(""));
-                    values.push(f64::NAN);
-                }
-            }
+            let Some(v) = v else {
+                values.push(f64::NAN);
+                continue;
+            };
+            let value = match &reading {
+                Reading::Text(t) => t.code(v).inspect_err(|()| bad.add_text(col, row, v, t)),
+                _ => parse_cell(v).inspect_err(|()| bad.add(col, row, v)),
+            };
+            values.push(value.unwrap_or(f64::NAN));
         }
         table.cells.push(values);
     }
+    table.unreadable = bad.cells.clone();
     let mut bad_diags = bad.into_diagnostics(&table);
     table.problems.append(&mut bad_diags);
     Ok(table)
+}
+
+/// Reads a data file as a frame as it is (a template's `data.frames`): CSV
+/// with column types inferred from the whole file, Parquet, or SPSS with
+/// codes as numbers. `bytes` are the file's content (what was hashed).
+pub fn read_frame(path: &Path, bytes: &[u8]) -> Result<DataFrame, Diagnostic> {
+    let fail = |what: &str, e: PolarsError| {
+        Diagnostic::error(format!("cannot read {what}: {e}")).at(path, None, None)
+    };
+    match Format::of(path) {
+        Some(Format::Csv) => CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(None)
+            .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+            .finish()
+            .map_err(|e| fail("CSV file", e)),
+        Some(Format::Parquet) => ParquetReader::new(std::io::Cursor::new(bytes))
+            .finish()
+            .map_err(|e| fail("Parquet file", e)),
+        Some(Format::Sav) => polars_readstat_rs::spss::SpssReader::open(path)
+            .and_then(|r| r.read().value_labels_as_strings(false).finish())
+            .map_err(|e| {
+                Diagnostic::error(format!("cannot read SPSS file: {e}")).at(path, None, None)
+            }),
+        None => Err(Diagnostic::error("unknown data file type")
+            .at(path, None, None)
+            .hint("use a .csv, .parquet or .sav file")),
+    }
 }

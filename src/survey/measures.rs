@@ -63,6 +63,7 @@ pub fn measure_columns(codebook: &Codebook) -> Vec<MeasureColumn> {
 }
 
 /// Builds the long frame: `id`, `area`, `theme`, `weight`, `arm`, `age`,
+/// `age_from` and `age_to` (the years the age or age band covers),
 /// `gender`, `ethnicity`, then one Float64 column per measure.
 pub fn long_frame(codebook: &Codebook, checked: &Checked) -> PolarsResult<DataFrame> {
     let columns = measure_columns(codebook);
@@ -79,6 +80,10 @@ pub fn long_frame(codebook: &Codebook, checked: &Checked) -> PolarsResult<DataFr
     let mut weight = Vec::new();
     let mut arm: Vec<Option<String>> = Vec::new();
     let mut demo: Vec<Vec<Option<f64>>> = vec![Vec::new(); demo_roles.len()];
+    // the years each respondent's age (band) covers
+    let mut age_from: Vec<Option<f64>> = Vec::new();
+    let mut age_to: Vec<Option<f64>> = Vec::new();
+    let age_set = demo_idx[0].and_then(|vi| codebook.values_of(&codebook.variables[vi]));
     let mut values: Vec<Vec<Option<f64>>> = vec![Vec::new(); columns.len()];
 
     for t in &codebook.themes {
@@ -130,6 +135,12 @@ pub fn long_frame(codebook: &Codebook, checked: &Checked) -> PolarsResult<DataFr
             for (k, vi) in demo_idx.iter().enumerate() {
                 demo[k].push(vi.and_then(|vi| score(codebook, vi, checked.codes[vi][row])));
             }
+            let (from, to) = match (age_set, demo[0].last().copied().flatten()) {
+                (Some(set), Some(age)) => set.value_range(age),
+                _ => (None, None),
+            };
+            age_from.push(from);
+            age_to.push(to);
             for (k, col) in columns.iter().enumerate() {
                 let vars = &plans[a][k];
                 values[k].push(if vars.is_empty() {
@@ -152,6 +163,13 @@ pub fn long_frame(codebook: &Codebook, checked: &Checked) -> PolarsResult<DataFr
     ];
     for (k, r) in demo_roles.iter().enumerate() {
         cols.push(Column::new(r.name().into(), std::mem::take(&mut demo[k])));
+        if *r == Role::Age {
+            cols.push(Column::new(
+                "age_from".into(),
+                std::mem::take(&mut age_from),
+            ));
+            cols.push(Column::new("age_to".into(), std::mem::take(&mut age_to)));
+        }
     }
     for (k, c) in columns.iter().enumerate() {
         cols.push(Column::new(c.name().into(), std::mem::take(&mut values[k])));
@@ -165,7 +183,7 @@ fn score(codebook: &Codebook, vi: usize, code: f64) -> Option<f64> {
     }
     codebook
         .values_of(&codebook.variables[vi])?
-        .score(code as i64)
+        .score_value(code)
 }
 
 fn share_positive(
@@ -214,7 +232,9 @@ fn mean_score(codebook: &Codebook, vars: &[usize], checked: &Checked, row: usize
 }
 
 /// The respondent-level frame: `id`, `area`, `weight`, `arm`, then every
-/// other codebook variable as its raw code (Float64, null when blank).
+/// other codebook variable as its raw code (Float64, null when blank),
+/// followed, for coded answers, by `<name>_label`: the code's label or
+/// answer text.
 pub fn respondent_frame(codebook: &Codebook, checked: &Checked) -> PolarsResult<DataFrame> {
     let keep: Vec<usize> = (0..checked.ids.len())
         .filter(|r| checked.area[*r].is_some())
@@ -238,7 +258,9 @@ pub fn respondent_frame(codebook: &Codebook, checked: &Checked) -> PolarsResult<
         ),
     ];
     for (vi, var) in codebook.variables.iter().enumerate() {
-        if matches!(var.role, Role::Id | Role::Area | Role::Weight) {
+        if matches!(var.role, Role::Id | Role::Area | Role::Weight)
+            || (var.role == Role::Other && var.values.is_none())
+        {
             continue;
         }
         let vals: Vec<Option<f64>> = keep
@@ -248,7 +270,27 @@ pub fn respondent_frame(codebook: &Codebook, checked: &Checked) -> PolarsResult<
                 (!v.is_nan()).then_some(v)
             })
             .collect();
-        cols.push(Column::new(var.name.as_str().into(), vals));
+        // the answer's label beside its code (`occupation_label`), so SQL
+        // can group and show answers as words; not for plain numbers
+        let label_name = format!("{}_label", var.name);
+        let labelled = codebook
+            .values_of(var)
+            .filter(|set| !set.is_number())
+            .filter(|_| codebook.variable(&label_name).is_none());
+        if let Some(set) = labelled {
+            let labels: Vec<Option<String>> = vals
+                .iter()
+                .map(|v| {
+                    v.filter(|x| x.fract() == 0.0)
+                        .and_then(|x| set.name(x as i64))
+                        .map(str::to_string)
+                })
+                .collect();
+            cols.push(Column::new(var.name.as_str().into(), vals));
+            cols.push(Column::new(label_name.into(), labels));
+        } else {
+            cols.push(Column::new(var.name.as_str().into(), vals));
+        }
     }
     DataFrame::new(keep.len(), cols)
 }

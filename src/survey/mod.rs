@@ -4,6 +4,7 @@
 //! `survey` knows nothing of templates or outputs.
 
 pub mod codebook;
+pub mod init;
 pub mod load;
 pub mod measures;
 pub mod published;
@@ -34,9 +35,29 @@ pub struct Survey {
     pub summary: Summary,
     /// Problems that did not stop the load.
     pub warnings: Vec<Diagnostic>,
+    /// Whether there is a survey at all (a template may read only its own
+    /// `data.frames`).
+    pub loaded: bool,
 }
 
 impl Survey {
+    /// No survey: an empty codebook and no respondents.
+    pub fn none() -> Survey {
+        Survey {
+            codebook: Codebook::empty(),
+            data_path: PathBuf::new(),
+            respondents: DataFrame::empty(),
+            long: DataFrame::empty(),
+            summary: Summary {
+                respondents: Vec::new(),
+                themes: Vec::new(),
+                items: Vec::new(),
+            },
+            warnings: Vec::new(),
+            loaded: false,
+        }
+    }
+
     /// Loads and checks `data` with the codebook at `codebook`; every problem
     /// of both files is reported at once.
     pub fn load(data: &Path, codebook: &Path) -> Result<Survey, Diagnostics> {
@@ -78,10 +99,11 @@ impl Survey {
         codebook: Codebook,
         read: impl FnOnce(&load::Columns) -> Result<load::RawTable, Diagnostics>,
     ) -> Result<Survey, Diagnostics> {
-        let (id, numeric) = read_plan(&codebook);
+        let (id, numeric, text) = read_plan(&codebook);
         let table = read(&load::Columns {
             id: &id,
             numeric: &numeric,
+            text: &text,
         })?;
         Survey::from_table(data, table, codebook)
     }
@@ -92,7 +114,9 @@ impl Survey {
         codebook: Codebook,
     ) -> Result<Survey, Diagnostics> {
         let (checked, problems) = validate::check(&codebook, &table);
-        let (errors, warnings): (Vec<_>, Vec<_>) = problems.into_iter().partition(|d| d.is_error());
+        let (errors, mut warnings): (Vec<_>, Vec<_>) =
+            problems.into_iter().partition(|d| d.is_error());
+        warnings.splice(0..0, codebook.warnings.iter().cloned());
         if !errors.is_empty() {
             let mut all = errors;
             all.extend(warnings);
@@ -114,12 +138,20 @@ impl Survey {
             long,
             summary,
             warnings,
+            loaded: true,
         })
     }
 }
 
-/// The id column and the columns that must be numeric.
-fn read_plan(codebook: &Codebook) -> (String, std::collections::HashSet<String>) {
+/// The id column, the columns that must be numeric and those holding
+/// answers as text (with their codes).
+fn read_plan(
+    codebook: &Codebook,
+) -> (
+    String,
+    std::collections::HashSet<String>,
+    std::collections::HashMap<String, load::TextCodes>,
+) {
     let id = codebook
         .role_variable(Role::Id)
         .map(|v| v.name.clone())
@@ -127,8 +159,49 @@ fn read_plan(codebook: &Codebook) -> (String, std::collections::HashSet<String>)
     let numeric = codebook
         .variables
         .iter()
-        .filter(|v| !matches!(v.role, Role::Id | Role::Other))
+        // an `other` variable is read when it has a value set
+        .filter(|v| v.role != Role::Id && (v.role != Role::Other || v.values.is_some()))
         .map(|v| v.name.clone())
         .collect();
-    (id, numeric)
+    let mut text = std::collections::HashMap::new();
+    for v in &codebook.variables {
+        let codes = if v.role == Role::Area && codebook.areas.iter().any(|a| a.text.is_some()) {
+            let pairs: Vec<(String, f64)> = codebook
+                .areas
+                .iter()
+                .filter_map(|a| a.text.as_ref().map(|t| (t.clone(), a.code as f64)))
+                .collect();
+            Some(("the codebook's area codes".to_string(), pairs))
+        } else {
+            codebook
+                .values_of(v)
+                .filter(|set| !set.texts.is_empty())
+                .map(|set| {
+                    let pairs = set
+                        .texts
+                        .iter()
+                        .enumerate()
+                        .map(|(i, t)| (t.clone(), i as f64 + 1.0))
+                        .collect();
+                    (
+                        format!(
+                            "the answers of value set `{}`",
+                            v.values.as_deref().unwrap_or("")
+                        ),
+                        pairs,
+                    )
+                })
+        };
+        if let Some((what, pairs)) = codes {
+            text.insert(
+                v.name.clone(),
+                load::TextCodes {
+                    what,
+                    codes: pairs.iter().map(|(t, c)| (t.to_lowercase(), *c)).collect(),
+                    answers: pairs.into_iter().map(|(t, _)| t).collect(),
+                },
+            );
+        }
+    }
+    (id, numeric, text)
 }

@@ -48,6 +48,8 @@ pub struct ItemSummary {
 struct Rows {
     count: usize,
     first: Vec<usize>,
+    /// The value found in each of `first`, where the message shows it.
+    values: Vec<String>,
 }
 
 impl Rows {
@@ -55,6 +57,7 @@ impl Rows {
         Rows {
             count: 0,
             first: Vec::new(),
+            values: Vec::new(),
         }
     }
     fn add(&mut self, row: usize) {
@@ -63,8 +66,22 @@ impl Rows {
             self.first.push(row);
         }
     }
+    fn add_value(&mut self, row: usize, value: f64) {
+        if self.first.len() < 5 {
+            self.values.push(fmt_code(value));
+        }
+        self.add(row);
+    }
     fn describe(&self, t: &RawTable) -> String {
-        let places: Vec<String> = self.first.iter().map(|r| t.place(*r)).collect();
+        let places: Vec<String> = self
+            .first
+            .iter()
+            .enumerate()
+            .map(|(i, r)| match self.values.get(i) {
+                Some(v) => format!("{} {v}", t.place(*r)),
+                None => t.place(*r),
+            })
+            .collect();
         let more = if self.count > self.first.len() {
             format!(" and {} more", self.count - self.first.len())
         } else {
@@ -180,7 +197,7 @@ impl Checker<'_> {
                         "column `{name}` is not in the codebook and is ignored"
                     ))
                     .at(path, table.lines.as_ref().map(|_| 1), None)
-                    .hint("add it to the codebook with role = \"other\" to keep it"),
+                    .hint("add it to the codebook with role = \"other\" and a value set (`values`) to keep it"),
                 );
             }
         }
@@ -190,6 +207,10 @@ impl Checker<'_> {
     /// Blank and duplicated respondent ids.
     fn ids(&mut self) -> Vec<String> {
         let (table, path, rows) = (self.table, &self.table.path, self.rows);
+        if self.codebook.role_variable(Role::Id).is_none() {
+            // no id column: a respondent is known by their row
+            return (1..=rows).map(|r| r.to_string()).collect();
+        }
         let mut ids = table.ids.clone();
         ids.resize(rows, String::new());
         if table.id_column.is_some() {
@@ -250,13 +271,19 @@ impl Checker<'_> {
             (self.codebook, self.table, &self.table.path, self.rows);
         let mut area = vec![None; rows];
         let area_var = codebook.variables.iter().position(|v| v.role == Role::Area);
+        if area_var.is_none() && codebook.areas.len() == 1 {
+            // a survey of one area: everyone is in it
+            return vec![Some(0); rows];
+        }
         if let Some(col) = area_var.and_then(|i| col_of[i]) {
             let mut unknown: BTreeMap<String, Rows> = BTreeMap::new();
             let mut blank = Rows::new();
             for (row, slot) in area.iter_mut().enumerate() {
                 let v = table.cells[col][row];
                 if v.is_nan() {
-                    blank.add(row);
+                    if !table.unreadable.contains(&(col, row)) {
+                        blank.add(row);
+                    }
                 } else if let Some(i) = (v.fract() == 0.0)
                     .then(|| codebook.areas.iter().position(|a| a.code == v as i64))
                     .flatten()
@@ -291,7 +318,15 @@ impl Checker<'_> {
                     .at(path, r.line(table), None)
                     .hint(format!(
                         "areas are {}",
-                        label_list(codebook.areas.iter().map(|a| (a.code, a.name.clone())))
+                        codebook
+                            .areas
+                            .iter()
+                            .map(|a| match &a.text {
+                                Some(t) => format!("{t:?} = {}", a.name),
+                                None => format!("{} = {}", a.code, a.name),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )),
                 );
             }
@@ -369,11 +404,38 @@ impl Checker<'_> {
             .collect();
         let mut unknown: BTreeMap<String, Rows> = BTreeMap::new();
         let mut not_asked: BTreeMap<usize, Rows> = BTreeMap::new();
+        let mut out_of_range = Rows::new();
+        let mut no_band = Rows::new();
         for (row, cell) in values.iter_mut().enumerate() {
             if cell.is_nan() {
                 continue;
             }
             if let Some(set) = set
+                && let Some(num) = &set.numeric
+            {
+                let missing = cell.fract() == 0.0 && set.missing.contains(&(*cell as i64));
+                if !missing {
+                    if num.range.is_some_and(|(lo, hi)| *cell < lo || *cell > hi) {
+                        out_of_range.add_value(row, *cell);
+                        *cell = f64::NAN;
+                        continue;
+                    }
+                    if !num.bands.is_empty() {
+                        match num
+                            .bands
+                            .iter()
+                            .position(|b| b.low <= *cell && *cell <= b.high)
+                        {
+                            Some(i) => *cell = i as f64 + 1.0,
+                            None => {
+                                no_band.add_value(row, *cell);
+                                *cell = f64::NAN;
+                                continue;
+                            }
+                        }
+                    }
+                }
+            } else if let Some(set) = set
                 && (cell.fract() != 0.0 || !set.knows(*cell as i64))
             {
                 unknown
@@ -410,6 +472,44 @@ impl Checker<'_> {
                 ));
             }
             self.problems.push(d);
+        }
+        if let Some(num) = set.and_then(|s| s.numeric.as_ref()) {
+            let set_name = var.values.as_deref().unwrap_or("");
+            if out_of_range.count > 0 {
+                let (lo, hi) = num.range.unwrap_or_default();
+                self.problems.push(
+                    Diagnostic::error(format!(
+                        "column `{}`: {} value{} outside the range {lo} to {hi}: {}",
+                        var.name,
+                        out_of_range.count,
+                        if out_of_range.count == 1 { " is" } else { "s are" },
+                        out_of_range.describe(table)
+                    ))
+                    .at(path, out_of_range.line(table), None)
+                    .hint(format!("`range` of value set `{set_name}`; codes for no answer (refused: 999) go in its `missing`")),
+                );
+            }
+            if no_band.count > 0 {
+                let bands: Vec<String> = num
+                    .bands
+                    .iter()
+                    .map(|b| format!("{:?} = {} to {}", b.label, b.low, b.high))
+                    .collect();
+                self.problems.push(
+                    Diagnostic::error(format!(
+                        "column `{}`: {} value{} in no band: {}",
+                        var.name,
+                        no_band.count,
+                        if no_band.count == 1 { " is" } else { "s are" },
+                        no_band.describe(table)
+                    ))
+                    .at(path, no_band.line(table), None)
+                    .hint(format!(
+                        "bands of value set `{set_name}`: {}",
+                        bands.join(", ")
+                    )),
+                );
+            }
         }
         for (a, r) in not_asked {
             self.problems.push(
