@@ -459,3 +459,60 @@ fn a_report_on_an_spss_export_shows_answers_as_labels_in_code_order() {
     assert!(html.contains("Don&#39;t know") || html.contains("Don't know"));
     assert!(html.contains("Column %"));
 }
+
+/// In `respondents` a demographic goes by its variable's name: asking for
+/// the role name (`gender`) where the export calls it `sex` is an error that
+/// names the column, never a silently empty result (it was).
+#[test]
+fn a_demographic_asked_by_role_in_respondents_names_its_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = std::fs::read_to_string(fixture("riverside/export.csv")).unwrap();
+    let (header, rest) = csv.split_once('\n').unwrap();
+    let header: Vec<&str> = header
+        .split(',')
+        .map(|c| if c == "gender" { "sex" } else { c })
+        .collect();
+    std::fs::write(
+        dir.path().join("export.csv"),
+        format!("{}\n{rest}", header.join(",")),
+    )
+    .unwrap();
+    let codebook = std::fs::read_to_string(fixture("riverside/codebook.toml")).unwrap();
+    assert!(codebook.contains("name = \"gender\""));
+    std::fs::write(
+        dir.path().join("codebook.toml"),
+        codebook.replace("name = \"gender\"", "name = \"sex\""),
+    )
+    .unwrap();
+    let template = |groups: &str| {
+        format!(
+            "---\ntitle: t\ndata:\n  survey: export.csv\n  codebook: codebook.toml\n---\n\n```{{stats}}\n#| name: g\ncompare: {{ groups: [{groups}], y: [age], data: respondents, by: [] }}\n```\n"
+        )
+    };
+    let run = |groups: &str| {
+        std::fs::write(dir.path().join("t.md"), template(groups)).unwrap();
+        assert_cmd::Command::cargo_bin("coweave")
+            .unwrap()
+            .args(["render", "--to", "json", "--out"])
+            .arg(dir.path().join("out"))
+            .arg(dir.path().join("t.md"))
+            .output()
+            .unwrap()
+    };
+    let by_role = run("gender");
+    let stderr = String::from_utf8_lossy(&by_role.stderr);
+    assert!(!by_role.status.success());
+    assert!(stderr.contains("no column `gender`"), "{stderr}");
+    assert!(stderr.contains("write `sex`"), "{stderr}");
+    assert!(stderr.contains("t.md:10:"), "points at the name: {stderr}");
+    let by_name = run("sex");
+    assert!(
+        by_name.status.success(),
+        "{}",
+        String::from_utf8_lossy(&by_name.stderr)
+    );
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/t.json")).unwrap())
+            .unwrap();
+    assert!(!json["results"]["g"].as_array().unwrap().is_empty());
+}

@@ -557,7 +557,16 @@ type Tidy = (DataFrame, Vec<String>);
 /// codebook vocabulary (a role, or `role__sub`) that this survey did not ask
 /// is left out, so one template serves surveys that asked different things;
 /// any other missing name is an error (most likely a typo).
-fn present(df: &DataFrame, wanted: &[String], block: &Block) -> Result<Vec<String>, Diagnostic> {
+///
+/// A role this survey did ask under a variable name the data holds (the
+/// `respondents` frame names columns by variable: `sex`, where `long` says
+/// `gender`) is an error that names the column to use, never an empty result.
+fn present(
+    df: &DataFrame,
+    wanted: &[String],
+    ctx: &Context,
+    block: &Block,
+) -> Result<Vec<String>, Diagnostic> {
     let mut out = Vec::new();
     for w in wanted {
         if df.column(w).is_ok() {
@@ -565,11 +574,25 @@ fn present(df: &DataFrame, wanted: &[String], block: &Block) -> Result<Vec<Strin
             continue;
         }
         let role = w.split("__").next().unwrap_or(w);
-        if !crate::survey::Role::ALL
+        let Some((known, _)) = crate::survey::Role::ALL
             .iter()
-            .any(|(r, n)| *n == role && (r.is_thematic() || r.is_scored()))
-        {
+            .find(|(r, n)| *n == role && (r.is_thematic() || r.is_scored()))
+        else {
             return Err(missing_column(w, df, block));
+        };
+        // a demographic (one column per survey), not a theme's index of items
+        if !known.is_thematic()
+            && let Some(v) = ctx
+                .survey
+                .codebook
+                .variables
+                .iter()
+                .find(|v| v.role == *known && df.column(&v.name).is_ok())
+        {
+            return Err(missing_column(w, df, block).hint(format!(
+                "this frame names its columns by variable: the survey's `{w}` is the column `{}`; write `{}`",
+                v.name, v.name
+            )));
         }
     }
     Ok(out)
@@ -579,7 +602,7 @@ fn levels(s: Levels, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic> {
     let df = source(&s.common, ctx, block)?;
     let by = default_by(&s.common, &df);
     check_columns(&df, &by, block)?;
-    let measures = present(&df, &s.measures, block)?;
+    let measures = present(&df, &s.measures, ctx, block)?;
     let by_ref: Vec<&str> = by.iter().map(String::as_str).collect();
     let opts = GroupedOptions {
         weight: s.weight.applies(ctx).then(|| "weight".to_string()),
@@ -605,7 +628,7 @@ fn correlate(s: Correlate, ctx: &Context, block: &Block) -> Result<Tidy, Diagnos
     let df = source(&s.common, ctx, block)?;
     let by = default_by(&s.common, &df);
     check_columns(&df, &by, block)?;
-    let ys = present(&df, &s.y, block)?;
+    let ys = present(&df, &s.y, ctx, block)?;
     let method = match s.method.as_str() {
         "pearson" => stats::CorrelationMethod::Pearson,
         "spearman" => stats::CorrelationMethod::Spearman,
@@ -629,7 +652,7 @@ fn correlate(s: Correlate, ctx: &Context, block: &Block) -> Result<Tidy, Diagnos
         }
         if xs.is_empty() {
             // a role this survey did not ask is left out; anything else is a typo
-            present(&df, std::slice::from_ref(x), block)?;
+            present(&df, std::slice::from_ref(x), ctx, block)?;
             continue;
         }
         for xcol in &xs {
@@ -663,7 +686,7 @@ fn experiment(s: Experiment, ctx: &Context, block: &Block) -> Result<Tidy, Diagn
     let df = source(&s.common, ctx, block)?;
     let by = default_by(&s.common, &df);
     check_columns(&df, &by, block)?;
-    let ys = present(&df, &s.y, block)?;
+    let ys = present(&df, &s.y, ctx, block)?;
     check_columns(&df, std::slice::from_ref(&s.arm), block)?;
     let by_ref: Vec<&str> = by.iter().map(String::as_str).collect();
     let spec = stats::ExperimentSpec {
@@ -1260,8 +1283,8 @@ fn compare(s: Compare, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic>
     let df = source(&s.common, ctx, block)?;
     let by = default_by(&s.common, &df);
     check_columns(&df, &by, block)?;
-    let ys = present(&df, &s.y, block)?;
-    let groups_asked = present(&df, &s.groups, block)?;
+    let ys = present(&df, &s.y, ctx, block)?;
+    let groups_asked = present(&df, &s.groups, ctx, block)?;
     let mut rows = CompareRows::new(by.len());
     let split = groups(&df, &by)?;
     for g in &groups_asked {
