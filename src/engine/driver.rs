@@ -351,9 +351,15 @@ impl<'a> Driver<'a> {
                         .iter()
                         .any(|w| self.failed.contains(w.as_str())) => {}
                 Err((msg, offset)) => {
-                    let d = Diagnostic::error(format!("in prose: {msg}"))
-                        .at_offset(&self.doc.path, &self.doc.source, p.offset + offset.unwrap_or(0))
-                        .hint("values are the names of blocks (`#| name: ...`) and `params`; filters: pct, num, ci, pvalue, stars, signed, plural");
+                    let mut d = Diagnostic::error(format!("in prose: {msg}")).at_offset(
+                        &self.doc.path,
+                        &self.doc.source,
+                        p.offset + offset.unwrap_or(0),
+                    );
+                    d = match keys_at_miss(&msg, values) {
+                        Some(hint) => d.hint(hint),
+                        None => d.hint("values are the names of blocks (`#| name: ...`) and `params`; filters: pct, num, ci, pvalue, stars, signed, plural"),
+                    };
                     self.problems.push(d);
                 }
             }
@@ -514,4 +520,58 @@ fn context<'a>(doc: &Document, inputs: &Inputs<'a>, problems: &mut Vec<Diagnosti
         )),
     }
     ctx
+}
+
+/// For an undefined value reached through keys (`levels['bristol']['x']`),
+/// the keys that the last value found does have, so a reader sees that
+/// results are keyed `male`, not `Male`.
+fn keys_at_miss(msg: &str, values: &minijinja::Value) -> Option<String> {
+    let expr = quoted_words(msg)
+        .into_iter()
+        .find(|w| w.contains('[') || w.contains('.'))?;
+    // `a.b['c']["d"]` -> a, b, c, d
+    let mut parts = Vec::new();
+    let mut word = String::new();
+    let mut in_bracket = false;
+    for ch in expr.chars() {
+        match ch {
+            '.' if !in_bracket => parts.push(std::mem::take(&mut word)),
+            '[' if !in_bracket => {
+                in_bracket = true;
+                parts.push(std::mem::take(&mut word));
+            }
+            ']' if in_bracket => in_bracket = false,
+            '\'' | '"' => {}
+            c => word.push(c),
+        }
+    }
+    parts.push(word);
+    let parts: Vec<String> = parts.into_iter().filter(|p| !p.is_empty()).collect();
+    let (name, rest) = parts.split_first()?;
+    let mut path = name.clone();
+    let mut current = values
+        .get_item(&minijinja::Value::from(name.as_str()))
+        .ok()?;
+    if current.is_undefined() {
+        return None;
+    }
+    for key in rest {
+        let next = current
+            .get_item(&minijinja::Value::from(key.as_str()))
+            .ok()?;
+        if next.is_undefined() {
+            let keys: Vec<String> = current.try_iter().ok()?.map(|k| k.to_string()).collect();
+            if keys.is_empty() {
+                return None;
+            }
+            let shown = keys.iter().take(20).cloned().collect::<Vec<_>>().join(", ");
+            let more = if keys.len() > 20 { ", ..." } else { "" };
+            return Some(format!(
+                "`{path}` has no key `{key}`; its keys: {shown}{more}"
+            ));
+        }
+        path.push_str(&format!("['{key}']"));
+        current = next;
+    }
+    None
 }
