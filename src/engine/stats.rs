@@ -1076,13 +1076,7 @@ fn categories(
                     }
                 })
                 .map(str::to_string)
-                .unwrap_or_else(|| {
-                    if v.fract() == 0.0 && v.abs() < 1e15 {
-                        format!("{}", v as i64)
-                    } else {
-                        format!("{v}")
-                    }
-                });
+                .unwrap_or_else(|| crate::survey::number_text(v));
             let at = order.entry(label.clone()).or_insert(v);
             *at = f64::min(*at, v);
             Some(label)

@@ -153,7 +153,7 @@ fn columns(path: &Path) -> Result<(Vec<ColumnInfo>, Option<String>), Diagnostics
                 let labels = list_at("value_label_labels", i);
                 for (code, label) in codes.iter().zip(&labels) {
                     let code = match code.parse::<f64>() {
-                        Ok(x) if info.kind == Kind::Number => number_text(x),
+                        Ok(x) if info.kind == Kind::Number => super::number_text(x),
                         _ => code.trim().to_string(),
                     };
                     info.labels.push((code, label.trim().to_string()));
@@ -161,11 +161,15 @@ fn columns(path: &Path) -> Result<(Vec<ColumnInfo>, Option<String>), Diagnostics
                 if var.missing_range && var.missing_doubles.len() >= 2 {
                     let (a, b) = (var.missing_doubles[0], var.missing_doubles[1]);
                     info.missing_range = Some((a.min(b), a.max(b)));
-                    info.missing
-                        .extend(var.missing_doubles.iter().skip(2).map(|x| number_text(*x)));
+                    info.missing.extend(
+                        var.missing_doubles
+                            .iter()
+                            .skip(2)
+                            .map(|x| super::number_text(*x)),
+                    );
                 } else {
                     info.missing
-                        .extend(var.missing_doubles.iter().map(|x| number_text(*x)));
+                        .extend(var.missing_doubles.iter().map(|x| super::number_text(*x)));
                 }
                 info.missing
                     .extend(var.missing_strings.iter().map(|s| s.trim().to_string()));
@@ -242,18 +246,10 @@ fn scan(name: &str, column: &Column, kind: Kind) -> PolarsResult<ColumnInfo> {
     })
 }
 
-fn number_text(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{}", x as i64)
-    } else {
-        format!("{x}")
-    }
-}
-
 /// A number for a comment: whole numbers as they are, others to two places.
 fn rounded(x: f64) -> String {
     if x.fract() == 0.0 {
-        number_text(x)
+        super::number_text(x)
     } else {
         format!("{x:.2}")
     }
@@ -533,14 +529,14 @@ fn value_set(c: &ColumnInfo, role: Option<&str>) -> (Option<Set>, Vec<String>) {
             if let Some((lo, hi)) = c.missing_range {
                 notes.push(format!(
                     "the file declares {} to {} missing: list the codes the data use in `missing`",
-                    number_text(lo),
-                    number_text(hi)
+                    super::number_text(lo),
+                    super::number_text(hi)
                 ));
                 let used: Vec<String> = c
                     .numbers
                     .iter()
                     .filter(|&&x| x >= lo && x <= hi)
-                    .map(|&x| number_text(x))
+                    .map(|&x| super::number_text(x))
                     .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect();

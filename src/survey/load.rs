@@ -411,15 +411,7 @@ pub(crate) fn cell_text(column: &Column) -> PolarsResult<Column> {
         let text: Vec<Option<String>> = values
             .f64()?
             .iter()
-            .map(|v| {
-                v.map(|x| {
-                    if x.fract() == 0.0 && x.abs() < 1e15 {
-                        format!("{}", x as i64)
-                    } else {
-                        format!("{x}")
-                    }
-                })
-            })
+            .map(|v| v.map(super::number_text))
             .collect();
         return Ok(Column::new(column.name().clone(), text));
     }

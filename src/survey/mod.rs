@@ -205,3 +205,14 @@ fn read_plan(
     }
     (id, numeric, text)
 }
+
+/// A number as an export writes it: whole numbers without a fraction (SPSS
+/// stores every number as floating point, so an id or code is `4`, not
+/// `4.0`), others as they are.
+pub(crate) fn number_text(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}

@@ -68,7 +68,7 @@ impl Rows {
     }
     fn add_value(&mut self, row: usize, value: f64) {
         if self.first.len() < 5 {
-            self.values.push(fmt_code(value));
+            self.values.push(super::number_text(value));
         }
         self.add(row);
     }
@@ -291,7 +291,7 @@ impl Checker<'_> {
                     *slot = Some(i);
                 } else {
                     unknown
-                        .entry(fmt_code(v))
+                        .entry(super::number_text(v))
                         .or_insert_with(Rows::new)
                         .add(row);
                 }
@@ -439,7 +439,7 @@ impl Checker<'_> {
                 && (cell.fract() != 0.0 || !set.knows(*cell as i64))
             {
                 unknown
-                    .entry(fmt_code(*cell))
+                    .entry(super::number_text(*cell))
                     .or_insert_with(Rows::new)
                     .add(row);
                 *cell = f64::NAN;
@@ -525,14 +525,6 @@ impl Checker<'_> {
             );
         }
         values
-    }
-}
-
-fn fmt_code(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
     }
 }
 
