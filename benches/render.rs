@@ -36,6 +36,7 @@ fn main() {
             out_dir: out.path().to_path_buf(),
             cache: false,
             data: Default::default(),
+            exec: true,
         };
         let mut times: Vec<f64> = (0..reps)
             .map(|_| {

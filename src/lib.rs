@@ -19,12 +19,15 @@
 
 pub mod bundled;
 pub mod chart;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod clock;
 pub mod diag;
 pub mod document;
 pub mod engine;
 pub mod fsio;
+#[cfg(feature = "rust")]
+pub mod kernel;
 pub mod pipeline;
 pub mod render;
 pub mod stats;

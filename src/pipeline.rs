@@ -30,6 +30,8 @@ pub struct Request {
     /// Data files that replace the front matter's (`--data`, `--codebook`,
     /// `--published`), relative to the working directory.
     pub data: document::DataSpec,
+    /// Run code cells (`{rust}`); `--no-exec` turns this off for untrusted templates.
+    pub exec: bool,
 }
 
 /// The front matter's data files with the command line's in their place;
@@ -411,6 +413,7 @@ pub fn evaluate(req: &Request) -> Result<Evaluation, Diagnostics> {
             provenance,
             params,
             cache: cache.as_mut(),
+            exec: req.exec,
         },
     );
     let mut evaluated = match evaluated {

@@ -17,6 +17,7 @@ fn request(template: &Path, out: &Path, cache: bool) -> Request {
         out_dir: out.to_path_buf(),
         cache,
         data: Default::default(),
+        exec: true,
     }
 }
 

@@ -23,6 +23,7 @@ fn request(template: &Path, params: Vec<(String, String)>) -> Request {
         out_dir: PathBuf::from("unused"),
         cache: false,
         data: Default::default(),
+        exec: true,
     }
 }
 

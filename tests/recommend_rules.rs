@@ -102,6 +102,7 @@ fn fired_for(survey: &Survey, case: &toml::Table) -> Vec<String> {
                 frame: frame(schema, &csv_text),
                 keys: vec![],
                 key: String::new(),
+                scalar: false,
             };
             (name.to_string(), named)
         })
@@ -113,6 +114,8 @@ fn fired_for(survey: &Survey, case: &toml::Table) -> Vec<String> {
         min_base: 10,
         base_dir: root().join("reports"),
         chart_style: Default::default(),
+        exec: false,
+        rust: Default::default(),
     };
     let path = root().join("reports/recommendations.toml");
     let text = std::fs::read_to_string(&path).unwrap();

@@ -81,6 +81,9 @@ pub struct RenderArgs {
     /// Run every block, ignoring the cache.
     #[arg(long)]
     no_cache: bool,
+    /// Refuse to run code cells (`{rust}`): for templates you do not trust.
+    #[arg(long)]
+    no_exec: bool,
     /// Say which blocks ran and why.
     #[arg(short, long)]
     verbose: bool,
@@ -367,6 +370,7 @@ fn run_render(args: &RenderArgs) -> Result<ExitCode, Diagnostics> {
             out_dir: args.out.clone(),
             cache: !args.no_cache,
             data: data.clone(),
+            exec: !args.no_exec,
         };
         // render time goes to the terminal (-v), never into outputs, which stay byte-identical
         let started = std::time::Instant::now();

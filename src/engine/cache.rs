@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::{BlockOutput, FigureOut, TableOut, frames};
+use super::{BlockOutput, CellOut, FigureOut, Handed, Shown, TableOut, frames};
 use crate::document::Block;
 
 /// A cache directory and what it held when opened.
@@ -85,6 +85,19 @@ impl Cache {
                 markdown: v.get("markdown")?.as_str()?.to_string(),
                 frame: frame()?,
             }),
+            "cell" => {
+                let shown: Vec<Shown> = serde_json::from_value(v.get("shown")?.clone()).ok()?;
+                let mut handed = Vec::new();
+                for (i, h) in v.get("handed")?.as_array()?.iter().enumerate() {
+                    let bytes = std::fs::read(self.dir.join(format!("{key}-{i}.parquet"))).ok()?;
+                    handed.push(Handed {
+                        name: h.get("name")?.as_str()?.to_string(),
+                        scalar: h.get("scalar")?.as_bool()?,
+                        frame: frames::from_parquet(&bytes).ok()?,
+                    });
+                }
+                Some(BlockOutput::Cell(CellOut { shown, handed }))
+            }
             _ => None,
         }
     }
@@ -133,6 +146,23 @@ impl Cache {
                 json!({ "kind": "prose", "markdown": markdown }),
                 Some(frame),
             ),
+            BlockOutput::Cell(cell) => {
+                for (i, h) in cell.handed.iter().enumerate() {
+                    let bytes = frames::to_parquet(&h.frame).map_err(|e| e.to_string())?;
+                    let path = self.dir.join(format!("{key}-{i}.parquet"));
+                    crate::fsio::write_atomic(&path, |w| w.write_all(&bytes))
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                }
+                let handed: Vec<Value> = cell
+                    .handed
+                    .iter()
+                    .map(|h| json!({ "name": h.name, "scalar": h.scalar }))
+                    .collect();
+                (
+                    json!({ "kind": "cell", "shown": cell.shown, "handed": handed }),
+                    None,
+                )
+            }
         };
         if let Some(frame) = frame {
             let bytes = frames::to_parquet(frame).map_err(|e| e.to_string())?;

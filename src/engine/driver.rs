@@ -95,6 +95,14 @@ impl<'a> Driver<'a> {
         if let Some(name) = block.result_name() {
             self.failed.insert(name);
         }
+        // code cells share a session: after one fails, the rest would only
+        // report what it failed to define
+        if let Some(engine) = engine_for(&block.engine) {
+            self.failed.extend(engine.provides(block));
+            if engine.runs_code() {
+                self.failed.insert(format!("{{{}}}", block.engine));
+            }
+        }
     }
 
     /// Prose is rendered after every block ran; its place is kept.
@@ -110,6 +118,18 @@ impl<'a> Driver<'a> {
             return;
         };
         if !self.should_run(original) {
+            return;
+        }
+        if engine.runs_code() && !self.ctx.exec {
+            self.error_at(
+                format!(
+                    "{}: runs {} code, and --no-exec refuses to run code from a template",
+                    original.describe(),
+                    original.engine
+                ),
+                original.engine_offset,
+            );
+            self.fail(original);
             return;
         }
         let Some(p) = self.prepare(engine, original) else {
@@ -158,6 +178,14 @@ impl<'a> Driver<'a> {
                 }
             }
         }
+        if self.failed.contains(&format!("{{{}}}", block.engine)) {
+            self.log.push(format!(
+                "{}: skipped (an earlier {{{}}} cell failed)",
+                block.describe(),
+                block.engine
+            ));
+            return false;
+        }
         let mentions_failed = block
             .body
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
@@ -203,7 +231,8 @@ impl<'a> Driver<'a> {
             };
             self.push_node(node, block.offset);
         }
-        let inputs = self.input_keys(engine, &block, &body);
+        let mut inputs = self.input_keys(engine, &block, &body);
+        inputs.extend(engine.state(&block, &body, &self.ctx));
         let key = cache::block_key(&block, &body, &inputs, self.ctx.min_base);
         let ident = block
             .result_name()
@@ -322,6 +351,7 @@ impl<'a> Driver<'a> {
                 self.push_node(OutNode::Markdown(md), p.block.offset);
                 (frame, vec![], true)
             }
+            BlockOutput::Cell(cell) => return self.place_cell(p, cell),
         };
         if let Some(name) = p.block.result_name() {
             // `include: false` keeps an intermediate frame out of the outputs
@@ -330,7 +360,52 @@ impl<'a> Driver<'a> {
                     .insert(name.clone(), Value::Array(frames::rows(&frame)));
             }
             let key = p.key.clone();
-            self.ctx.frames.insert(name, Named { frame, keys, key });
+            self.ctx.frames.insert(
+                name,
+                Named {
+                    frame,
+                    keys,
+                    key,
+                    scalar: false,
+                },
+            );
+        }
+    }
+
+    /// What a code cell showed joins the document; what it handed on joins
+    /// the context under its names (values as values).
+    fn place_cell(&mut self, p: &Prepared, cell: super::CellOut) {
+        let shown = p.block.option_bool("include", true);
+        for s in cell.shown {
+            let node = match s {
+                super::Shown::Text { text } => OutNode::Output { text },
+                super::Shown::Table(t) => OutNode::Table(t),
+                super::Shown::Figure(f) => OutNode::Figure(f),
+            };
+            if shown {
+                self.push_node(node, p.block.offset);
+            }
+        }
+        for h in cell.handed {
+            let value = if h.scalar {
+                frames::rows(&h.frame)
+                    .first()
+                    .and_then(|r| r.get("value").cloned())
+                    .unwrap_or(Value::Null)
+            } else {
+                Value::Array(frames::rows(&h.frame))
+            };
+            self.results.insert(h.name.clone(), value);
+            let key = format!("{}:{}", p.key, h.name);
+            self.ctx.frames.insert(
+                h.name,
+                Named {
+                    frame: h.frame,
+                    keys: vec![],
+                    key,
+                    scalar: h.scalar,
+                },
+            );
         }
     }
 
@@ -457,6 +532,8 @@ fn context<'a>(doc: &Document, inputs: &Inputs<'a>, problems: &mut Vec<Diagnosti
         params: inputs.params.clone(),
         min_base: doc.front.disclosure.min_base,
         chart_style: crate::chart::Style::default(),
+        exec: inputs.exec,
+        rust: Default::default(),
         base_dir: doc
             .path
             .parent()
@@ -467,6 +544,7 @@ fn context<'a>(doc: &Document, inputs: &Inputs<'a>, problems: &mut Vec<Diagnosti
         frame,
         keys: vec![],
         key: key.to_string(),
+        scalar: false,
     };
     let data_key = format!("{}:{}", p.data_sha256, p.codebook_sha256);
     if inputs.survey.loaded {

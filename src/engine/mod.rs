@@ -14,6 +14,7 @@ pub mod markdown;
 pub mod params;
 pub mod prose;
 pub mod recommend;
+pub mod rust;
 pub mod spans;
 pub mod sql;
 pub mod stats;
@@ -40,6 +41,9 @@ pub struct Named {
     pub keys: Vec<String>,
     /// Cache key of the frame's content.
     pub key: String,
+    /// A single value handed on by a `{rust}` cell: prose sees the value,
+    /// not a one-row frame.
+    pub scalar: bool,
 }
 
 /// What blocks run against.
@@ -56,6 +60,10 @@ pub struct Context<'a> {
     pub base_dir: std::path::PathBuf,
     /// House style of the charts (front matter `format.chart`).
     pub chart_style: crate::chart::Style,
+    /// Whether blocks that run code (`{rust}`) may run (`--no-exec` says no).
+    pub exec: bool,
+    /// The session of the `{rust}` cells.
+    pub rust: std::cell::RefCell<rust::Kernel>,
 }
 
 impl Context<'_> {
@@ -134,6 +142,43 @@ pub enum BlockOutput {
         /// The frame behind it.
         frame: DataFrame,
     },
+    /// What a code cell (`{rust}`) showed and handed on.
+    Cell(CellOut),
+}
+
+/// What a code cell showed (in order) and handed to later blocks.
+#[derive(Debug, Clone, Default)]
+pub struct CellOut {
+    /// Printed text, tables and images, in the order the cell made them.
+    pub shown: Vec<Shown>,
+    /// Frames and values handed on under names.
+    pub handed: Vec<Handed>,
+}
+
+/// One thing a cell shows.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Shown {
+    /// What it printed.
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// A frame shown as a table.
+    Table(TableOut),
+    /// An image.
+    Figure(FigureOut),
+}
+
+/// A frame or value a cell handed on.
+#[derive(Debug, Clone)]
+pub struct Handed {
+    /// Its name in the context.
+    pub name: String,
+    /// The frame (one row, one column `value` for a value).
+    pub frame: DataFrame,
+    /// A single value.
+    pub scalar: bool,
 }
 
 /// How an engine's outputs are labelled and numbered (`#| label: tbl-x`
@@ -152,6 +197,23 @@ pub struct LabelKind {
 pub trait Engine: Sync {
     /// The name in the fence: ` ```{name} `.
     fn name(&self) -> &'static str;
+    /// Whether its blocks run arbitrary code (refused under `--no-exec`).
+    fn runs_code(&self) -> bool {
+        false
+    }
+    /// For engines whose blocks share state like notebook cells: called for
+    /// every block of the engine that runs or comes from the cache, in
+    /// document order; returns what the block depends on from the blocks
+    /// before it (part of its cache key).
+    fn state(&self, _block: &Block, _body: &str, _ctx: &Context) -> Vec<(String, String)> {
+        Vec::new()
+    }
+    /// Names a block hands to later blocks besides its own result name
+    /// (a `{rust}` cell's `put("name", ...)`), so that after a failure
+    /// nothing reports them missing again.
+    fn provides(&self, _block: &Block) -> Vec<String> {
+        Vec::new()
+    }
     /// Runs the block; `body` is its code after parameter substitution. Its
     /// warnings (values it could not use, ...) travel beside the output.
     fn run(
@@ -192,12 +254,13 @@ pub use markdown::{CrossRef, Labels, Markdown, Piece};
 
 /// The engine registry: every block engine, the one list the parser, the
 /// documentation test and the driver read.
-pub static ENGINES: [&dyn Engine; 5] = [
+pub static ENGINES: [&dyn Engine; 6] = [
     &sql::Sql,
     &stats::StatsBlock,
     &table::TableBlock,
     &chart::ChartBlock,
     &recommend::Recommend,
+    &rust::RustBlock,
 ];
 
 /// The names of the registered engines.
@@ -332,6 +395,11 @@ pub enum OutNode {
     Table(TableOut),
     /// A figure.
     Figure(FigureOut),
+    /// Text a code cell printed.
+    Output {
+        /// The text.
+        text: String,
+    },
 }
 
 /// Where the numbers come from.
@@ -452,6 +520,8 @@ pub struct Inputs<'a> {
     pub params: BTreeMap<String, Value>,
     /// Block cache, if used.
     pub cache: Option<&'a mut cache::Cache>,
+    /// Whether code cells may run (`--no-exec` says no).
+    pub exec: bool,
 }
 
 /// Disclosure control on a block's frame, before anything reads it
@@ -474,6 +544,15 @@ fn suppress(out: BlockOutput, block: &Block, min_base: u32) -> Result<BlockOutpu
             markdown,
             frame: disclosure::apply(frame, base, &[], min_base).map_err(fail)?,
         },
+        BlockOutput::Cell(mut cell) => {
+            for h in &mut cell.handed {
+                if !h.scalar {
+                    let frame = std::mem::take(&mut h.frame);
+                    h.frame = disclosure::apply(frame, base, &[], min_base).map_err(fail)?;
+                }
+            }
+            BlockOutput::Cell(cell)
+        }
         other => other,
     })
 }

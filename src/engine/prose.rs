@@ -268,6 +268,14 @@ pub fn values(ctx: &Context, doc: &Document) -> Value {
         if matches!(name.as_str(), "long" | "respondents") {
             continue;
         }
+        if named.scalar {
+            let v = frames::rows(&named.frame)
+                .first()
+                .and_then(|r| r.get("value").cloned())
+                .unwrap_or(serde_json::Value::Null);
+            map.insert(name.clone(), v);
+            continue;
+        }
         let mut v = if named.keys.is_empty() {
             serde_json::Value::Array(frames::rows(&named.frame))
         } else {

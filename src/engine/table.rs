@@ -169,6 +169,37 @@ impl Engine for TableBlock {
     }
 }
 
+/// A frame laid out as a table with the default formats and labels (what a
+/// `{table}` block without `columns` shows): for frames a code cell shows.
+pub fn table_of(
+    df: &DataFrame,
+    name: &str,
+    block: &Block,
+    ctx: &Context,
+) -> Result<TableOut, Diagnostic> {
+    let spec = Spec {
+        data: name.to_string(),
+        columns: Vec::new(),
+        pivot: None,
+        emphasis: None,
+        base: None,
+        labels: BTreeMap::new(),
+    };
+    let mut layout = Layout::new(&spec, block, df, ctx);
+    let (header, row_header_columns, rows) = layout.listed()?;
+    Ok(TableOut {
+        label: None,
+        number: None,
+        caption: block.option_str("caption").map(str::to_string),
+        data: None,
+        header,
+        row_header_columns,
+        rows,
+        notes: layout.notes(),
+        csv: frames::to_csv(df),
+    })
+}
+
 /// Header lines of (text, columns spanned).
 type Header = Vec<Vec<(String, usize)>>;
 

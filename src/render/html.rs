@@ -282,13 +282,16 @@ fn figure_html(f: &FigureOut, index: usize) -> String {
         (None, None) => String::new(),
     };
     let _ = writeln!(h, "<figcaption>{caption}</figcaption>");
-    let _ = writeln!(
-        h,
-        "<details class=\"chart-data\"><summary>Data behind this chart</summary>{}<a class=\"download\" download=\"{}.csv\" href=\"{}\">Download (CSV)</a></details>",
-        csv_table(&f.csv),
-        escape(&id),
-        escape(&data_uri("text/csv", &f.csv))
-    );
+    // an image a code cell drew has no data behind it that coweave knows
+    if !f.csv.is_empty() {
+        let _ = writeln!(
+            h,
+            "<details class=\"chart-data\"><summary>Data behind this chart</summary>{}<a class=\"download\" download=\"{}.csv\" href=\"{}\">Download (CSV)</a></details>",
+            csv_table(&f.csv),
+            escape(&id),
+            escape(&data_uri("text/csv", &f.csv))
+        );
+    }
     h.push_str("</figure>\n");
     h
 }
@@ -300,7 +303,21 @@ fn sanitize_svg(svg: &str) -> String {
     let svg = &svg[start..];
     let lower = svg.to_ascii_lowercase();
     // plotters escapes every text it writes; this is defence in depth
-    if lower.contains("<script") || lower.contains("<foreignobject") {
+    let handler = lower.match_indices("on").any(|(i, _)| {
+        let before = lower[..i].chars().next_back();
+        let after: String = lower[i + 2..]
+            .chars()
+            .take_while(char::is_ascii_alphabetic)
+            .collect();
+        before.is_some_and(char::is_whitespace)
+            && !after.is_empty()
+            && lower[i + 2 + after.len()..].trim_start().starts_with('=')
+    });
+    if lower.contains("<script")
+        || lower.contains("<foreignobject")
+        || lower.contains("javascript:")
+        || handler
+    {
         return "<p>(chart withheld: unsafe content)</p>".into();
     }
     svg.replacen("<svg", "<svg aria-hidden=\"true\" focusable=\"false\"", 1)
@@ -373,6 +390,13 @@ pub fn render(doc: &Evaluated) -> String {
                     "<pre><code class=\"language-{}\">{}</code></pre>",
                     escape(engine),
                     escape(source)
+                );
+            }
+            OutNode::Output { text } => {
+                let _ = writeln!(
+                    body,
+                    "<pre class=\"output\" tabindex=\"0\" aria-label=\"Output\"><samp>{}</samp></pre>",
+                    escape(text)
                 );
             }
             OutNode::Table(t) => {

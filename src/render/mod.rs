@@ -3,6 +3,7 @@
 
 pub mod html;
 pub mod json;
+#[cfg(feature = "pdf")]
 pub mod pdf;
 pub mod style;
 pub mod typst_markup;
@@ -92,8 +93,18 @@ impl Renderer for Pdf {
     fn name(&self) -> &'static str {
         "pdf"
     }
+    #[cfg(feature = "pdf")]
     fn render(&self, doc: &Evaluated) -> Result<Vec<u8>, Diagnostics> {
         pdf::render(doc, &self.0).map_err(|d| Diagnostics(vec![*d]))
+    }
+    #[cfg(not(feature = "pdf"))]
+    fn render(&self, _doc: &Evaluated) -> Result<Vec<u8>, Diagnostics> {
+        Err(Diagnostics(vec![
+            crate::diag::Diagnostic::error(
+                "this coweave was built without PDF output (the `pdf` feature)",
+            )
+            .hint("build it with default features: `cargo install coweave`"),
+        ]))
     }
 }
 

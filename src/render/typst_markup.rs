@@ -641,6 +641,9 @@ pub fn source_with_ranges(
             }
             OutNode::Table(t) => s.push_str(&table(t)),
             OutNode::Figure(f) => s.push_str(&figure(f)),
+            OutNode::Output { text } => {
+                let _ = writeln!(s, "#raw(block: true, {})\n", lit(text.trim_end()));
+            }
         }
         ranges.push(start..s.len());
     }
