@@ -28,6 +28,7 @@ pub mod engine;
 pub mod fsio;
 #[cfg(feature = "rust")]
 pub mod kernel;
+pub mod notebook;
 pub mod pipeline;
 pub mod render;
 pub mod stats;

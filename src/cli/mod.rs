@@ -32,6 +32,46 @@ pub enum Command {
     /// Work with codebooks.
     #[command(subcommand)]
     Codebook(CodebookCommand),
+    /// Run Rust notebooks.
+    #[command(subcommand)]
+    Notebook(NotebookCommand),
+    /// Convert a template (.md) to a notebook (.ipynb) or back, by the
+    /// files' extensions; converting back gives the same template.
+    Convert(ConvertArgs),
+}
+
+/// `coweave notebook ...`.
+#[derive(Debug, Subcommand)]
+pub enum NotebookCommand {
+    /// Execute a notebook's Rust cells in order (papermill-style: `--param`
+    /// values replace those of the cell tagged `parameters`) and write it
+    /// with their outputs.
+    Run(NotebookRunArgs),
+}
+
+/// `coweave notebook run`.
+#[derive(Debug, Args)]
+pub struct NotebookRunArgs {
+    /// The notebook.
+    notebook: PathBuf,
+    /// A parameter, `KEY=VALUE` (repeatable).
+    #[arg(long = "param", short = 'p', value_parser = parse_param)]
+    params: Vec<(String, String)>,
+    /// Write the executed notebook here (default: in place).
+    #[arg(long, short = 'o')]
+    out: Option<PathBuf>,
+}
+
+/// `coweave convert`.
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// A template (.md) or a notebook (.ipynb).
+    input: PathBuf,
+    /// The notebook or template to write.
+    output: PathBuf,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    force: bool,
 }
 
 /// `coweave codebook ...`.
@@ -60,7 +100,7 @@ pub struct RenderArgs {
     /// A parameter, `KEY=VALUE` (repeatable).
     #[arg(long = "param", short = 'p', value_parser = parse_param)]
     params: Vec<(String, String)>,
-    /// Output formats, comma-separated: html, json, pdf, typ.
+    /// Output formats, comma-separated: html, json, pdf, typ, ipynb.
     #[arg(long, default_value = "html,json")]
     to: String,
     /// Output directory.
@@ -144,6 +184,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Simulate(args) => run_simulate(&args),
         Command::Render(args) => run_render(&args),
         Command::Codebook(CodebookCommand::Init(args)) => codebook_init(&args),
+        Command::Notebook(NotebookCommand::Run(args)) => notebook_run(&args),
+        Command::Convert(args) => convert(&args),
     };
     match result {
         Ok(code) => code,
@@ -152,6 +194,110 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn read_text(path: &Path) -> Result<String, Diagnostics> {
+    std::fs::read_to_string(path).map_err(|e| {
+        Diagnostics(vec![
+            Diagnostic::error(format!("cannot read the file: {e}")).at(path, None, None),
+        ])
+    })
+}
+
+fn write_text(path: &Path, text: &str) -> Result<(), Diagnostics> {
+    crate::fsio::write_atomic(path, |w| w.write_all(text.as_bytes())).map_err(|e| {
+        Diagnostics(vec![
+            Diagnostic::error(format!("cannot write the file: {e}")).at(path, None, None),
+        ])
+    })
+}
+
+#[cfg(feature = "rust")]
+fn notebook_run(args: &NotebookRunArgs) -> Result<ExitCode, Diagnostics> {
+    let path = &args.notebook;
+    let nb = crate::notebook::parse(path, &read_text(path)?).map_err(|d| Diagnostics(vec![d]))?;
+    let started = std::time::Instant::now();
+    let (nb, stopped) =
+        crate::notebook::run::execute(path, nb, &args.params).map_err(|d| Diagnostics(vec![d]))?;
+    let out = args.out.clone().unwrap_or_else(|| path.clone());
+    write_text(&out, &crate::notebook::to_text(&nb))?;
+    match stopped {
+        Some(s) => Err(Diagnostics(vec![
+            Diagnostic::error(format!("cell {} failed: {}", s.cell + 1, s.message))
+                .at(path, None, None)
+                .hint(format!(
+                    "{} shows the error under that cell; the cells after it did not run",
+                    out.display()
+                )),
+        ])),
+        None => {
+            // time goes to the terminal only; the notebook holds no timings
+            println!(
+                "ran {} -> {} in {:.1} s",
+                path.display(),
+                out.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[cfg(not(feature = "rust"))]
+fn notebook_run(args: &NotebookRunArgs) -> Result<ExitCode, Diagnostics> {
+    Err(Diagnostics(vec![
+        Diagnostic::error("this coweave was built without Rust notebooks (the `rust` feature)").at(
+            &args.notebook,
+            None,
+            None,
+        ),
+    ]))
+}
+
+fn convert(args: &ConvertArgs) -> Result<ExitCode, Diagnostics> {
+    let ext = |p: &Path| {
+        p.extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default()
+    };
+    let bad = |msg: String, p: &Path| Diagnostics(vec![Diagnostic::error(msg).at(p, None, None)]);
+    if args.output.exists() && !args.force {
+        return Err(bad(
+            "the output file exists; add --force to replace it".into(),
+            &args.output,
+        ));
+    }
+    let text = read_text(&args.input)?;
+    let converted = match (ext(&args.input).as_str(), ext(&args.output).as_str()) {
+        ("md", "ipynb") => {
+            let (doc, problems) = crate::engine::parse(&args.input, &text);
+            if problems.iter().any(Diagnostic::is_error) {
+                return Err(Diagnostics(problems));
+            }
+            crate::notebook::to_text(&crate::notebook::cells::template_to_notebook(&doc))
+        }
+        ("ipynb", "md") => {
+            let nb =
+                crate::notebook::parse(&args.input, &text).map_err(|d| Diagnostics(vec![d]))?;
+            crate::notebook::cells::notebook_to_template(&args.input, &nb)
+                .map_err(|d| Diagnostics(vec![d]))?
+        }
+        (a, b) => {
+            return Err(bad(
+                format!(
+                    "cannot convert .{a} to .{b}: convert a template (.md) to a notebook (.ipynb) or back"
+                ),
+                &args.input,
+            ));
+        }
+    };
+    write_text(&args.output, &converted)?;
+    println!(
+        "converted {} -> {}",
+        args.input.display(),
+        args.output.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn report(diags: &Diagnostics) {

@@ -95,8 +95,8 @@ pub struct Block {
 }
 
 /// Options every block understands.
-pub const COMMON_OPTIONS: [&str; 10] = [
-    "label", "caption", "alt", "echo", "cache", "name", "keys", "eval", "include", "base",
+pub const COMMON_OPTIONS: [&str; 11] = [
+    "label", "caption", "alt", "echo", "cache", "name", "keys", "eval", "include", "base", "output",
 ];
 
 /// Options whose value is always text, whatever YAML would make of it.

@@ -526,7 +526,11 @@ pub struct Inputs<'a> {
 
 /// Disclosure control on a block's frame, before anything reads it
 /// (`#| base: column` names the base; default `n`).
-fn suppress(out: BlockOutput, block: &Block, min_base: u32) -> Result<BlockOutput, Diagnostic> {
+pub(crate) fn suppress(
+    out: BlockOutput,
+    block: &Block,
+    min_base: u32,
+) -> Result<BlockOutput, Diagnostic> {
     let base = block.option_str("base");
     let fail = |e: PolarsError| {
         let e = Diagnostic::error(format!("disclosure control: {e}"));

@@ -171,6 +171,11 @@ fn cell_html(tag: &str, scope: Option<&str>, rows: usize, c: &Cell) -> String {
     format!("<{tag}{scope}{class}>{text}</{tag}>")
 }
 
+/// A table as an HTML fragment (for notebook outputs).
+pub(crate) fn table_fragment(t: &TableOut) -> String {
+    table_html(t, 1)
+}
+
 fn table_html(t: &TableOut, index: usize) -> String {
     let id = t.label.clone().unwrap_or_else(|| format!("table-{index}"));
     let mut h = format!(

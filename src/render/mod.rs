@@ -2,6 +2,7 @@
 //! document to bytes, one per output format. They run nothing.
 
 pub mod html;
+pub mod ipynb;
 pub mod json;
 #[cfg(feature = "pdf")]
 pub mod pdf;
@@ -25,6 +26,8 @@ pub enum Format {
     Pdf,
     /// The typst source of the PDF, for restyling.
     Typ,
+    /// The executed template as a Jupyter notebook.
+    Ipynb,
 }
 
 impl Format {
@@ -35,6 +38,7 @@ impl Format {
             Format::Json => "json",
             Format::Pdf => "pdf",
             Format::Typ => "typ",
+            Format::Ipynb => "ipynb",
         }
     }
 
@@ -45,6 +49,7 @@ impl Format {
             "json" => Some(Format::Json),
             "pdf" => Some(Format::Pdf),
             "typ" => Some(Format::Typ),
+            "ipynb" => Some(Format::Ipynb),
             _ => None,
         }
     }
@@ -70,6 +75,17 @@ pub struct Json;
 pub struct Pdf(pub PdfStyle);
 /// The typst source of the PDF.
 pub struct Typ(pub PdfStyle);
+/// The executed template as a notebook.
+pub struct Ipynb(pub ipynb::Cut);
+
+impl Renderer for Ipynb {
+    fn name(&self) -> &'static str {
+        "ipynb"
+    }
+    fn render(&self, doc: &Evaluated) -> Result<Vec<u8>, Diagnostics> {
+        Ok(ipynb::render(doc, &self.0).into_bytes())
+    }
+}
 
 impl Renderer for Html {
     fn name(&self) -> &'static str {
@@ -125,6 +141,7 @@ impl Format {
             Format::Json => Box::new(Json),
             Format::Pdf => Box::new(Pdf(PdfStyle::from_front(doc).map_err(Diagnostics)?)),
             Format::Typ => Box::new(Typ(PdfStyle::from_front(doc).map_err(Diagnostics)?)),
+            Format::Ipynb => Box::new(Ipynb(ipynb::Cut::of(doc))),
         })
     }
 }
