@@ -128,6 +128,9 @@ impl Session {
 
     /// Runs one cell (Rust code, or evcxr commands such as `:dep`).
     pub fn run(&mut self, code: &str) -> (CellRun, Option<Failure>) {
+        if code.lines().any(|l| l.trim_start().starts_with(":dep")) {
+            seed_lock();
+        }
         let result = self.ctx.execute(code);
         // evcxr returns once its stdout channel is drained; the collector
         // holds its lock from taking a line to storing it, so this sees all
@@ -165,6 +168,25 @@ impl Session {
             Err(e) => Some(Failure::Other(e.to_string())),
         };
         (run, failure)
+    }
+}
+
+/// Gives evcxr's build folder coweave's own Cargo.lock before a cell with
+/// `:dep` builds (every build without the crates prunes the lock), so that
+/// `:dep coweave` builds polars and the rest with exactly the versions
+/// coweave is tested with, not whatever is newest that day. Crates a
+/// notebook adds resolve on top of it.
+fn seed_lock() {
+    let Some(dir) = std::env::var_os("EVCXR_TMPDIR").map(std::path::PathBuf::from) else {
+        return;
+    };
+    let lock = crate::bundled::CARGO_LOCK;
+    let path = dir.join("Cargo.lock");
+    if std::fs::read_to_string(&path).is_ok_and(|l| l == lock) {
+        return;
+    }
+    if std::fs::create_dir_all(&dir).is_ok() {
+        let _ = crate::fsio::write_atomic(&path, |w| std::io::Write::write_all(w, lock.as_bytes()));
     }
 }
 

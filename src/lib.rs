@@ -34,3 +34,7 @@ pub mod render;
 pub mod stats;
 pub mod survey;
 pub mod yaml;
+
+/// The polars coweave is built with, for notebooks (`coweave::polars::prelude::*`)
+/// without a second `:dep` that would have to match its version and features.
+pub use polars;

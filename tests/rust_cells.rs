@@ -57,6 +57,19 @@ println!("area {here}, twice the gap {:.6}", gap * 2.0);
 The gap is {{ gap | num(4) }}; {{ above | length }} rows are above the mean.
 "#;
 
+/// Every number that follows `key` in `text`, parsed by `str::parse`.
+fn numbers_after(text: &str, key: &str) -> Vec<f64> {
+    text.match_indices(key)
+        .map(|(i, _)| {
+            let rest = &text[i + key.len()..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c)))
+                .unwrap_or(rest.len());
+            rest[..end].parse().unwrap()
+        })
+        .collect()
+}
+
 fn json(out: &Path, stem: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(out.join(format!("{stem}.json"))).unwrap())
         .unwrap()
@@ -76,15 +89,18 @@ fn cells_share_state_read_frames_and_hand_values_to_prose() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     let j = json(&out, "cells");
-    // the gap, recomputed here from the frame the cell read
-    let levels = j["results"]["levels"].as_array().unwrap();
-    let x: Vec<f64> = levels
-        .iter()
-        .map(|r| r["individual"].as_f64().unwrap())
-        .collect();
+    // the gap, recomputed here from the frame the cell read; numbers are
+    // read from the JSON text with Rust's correctly rounded parser
+    // (serde_json's default float parsing may be one unit in the last
+    // place off)
+    let raw = std::fs::read_to_string(out.join("cells.json")).unwrap();
+    let levels_text = &raw[raw.find("\"levels\": [").unwrap()..];
+    let levels_text = &levels_text[..levels_text.find(']').unwrap()];
+    let x: Vec<f64> = numbers_after(levels_text, "\"individual\": ");
+    assert_eq!(x.len(), j["results"]["levels"].as_array().unwrap().len());
     let max = x.iter().cloned().fold(f64::MIN, f64::max);
     let min = x.iter().cloned().fold(f64::MAX, f64::min);
-    let gap = j["results"]["gap"].as_f64().unwrap();
+    let gap = numbers_after(&raw, "\"gap\": ")[0];
     assert_eq!(gap.to_bits(), (max - min).to_bits(), "exact, not rounded");
     let mean = x.iter().sum::<f64>() / x.len() as f64;
     let above = x.iter().filter(|v| **v > mean).count();

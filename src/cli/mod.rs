@@ -216,10 +216,24 @@ fn write_text(path: &Path, text: &str) -> Result<(), Diagnostics> {
 fn notebook_run(args: &NotebookRunArgs) -> Result<ExitCode, Diagnostics> {
     let path = &args.notebook;
     let nb = crate::notebook::parse(path, &read_text(path)?).map_err(|d| Diagnostics(vec![d]))?;
+    // cells run in the notebook's folder, as in Jupyter (`:dep x = { path =
+    // ".." }` is relative to it); the files named here are made absolute first
+    let out =
+        std::path::absolute(args.out.as_ref().unwrap_or(path)).unwrap_or_else(|_| path.clone());
+    let shown = args.out.clone().unwrap_or_else(|| path.clone());
+    if let Some(dir) = std::path::absolute(path)
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        && let Err(e) = std::env::set_current_dir(&dir)
+    {
+        return Err(Diagnostics(vec![
+            Diagnostic::error(format!("cannot run in the notebook's folder: {e}"))
+                .at(path, None, None),
+        ]));
+    }
     let started = std::time::Instant::now();
     let (nb, stopped) =
         crate::notebook::run::execute(path, nb, &args.params).map_err(|d| Diagnostics(vec![d]))?;
-    let out = args.out.clone().unwrap_or_else(|| path.clone());
     write_text(&out, &crate::notebook::to_text(&nb))?;
     match stopped {
         Some(s) => Err(Diagnostics(vec![
@@ -227,7 +241,7 @@ fn notebook_run(args: &NotebookRunArgs) -> Result<ExitCode, Diagnostics> {
                 .at(path, None, None)
                 .hint(format!(
                     "{} shows the error under that cell; the cells after it did not run",
-                    out.display()
+                    shown.display()
                 )),
         ])),
         None => {
@@ -235,7 +249,7 @@ fn notebook_run(args: &NotebookRunArgs) -> Result<ExitCode, Diagnostics> {
             println!(
                 "ran {} -> {} in {:.1} s",
                 path.display(),
-                out.display(),
+                shown.display(),
                 started.elapsed().as_secs_f64()
             );
             Ok(ExitCode::SUCCESS)

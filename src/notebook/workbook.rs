@@ -136,9 +136,9 @@ impl Workbook {
         })
     }
 
-    /// The frame called `name`.
-    pub fn frame(&self, name: &str) -> Option<&DataFrame> {
-        self.frames.get(name).map(|n| &n.frame)
+    /// The frame called `name` (a copy made in the calling cell: see [`rehome`]).
+    pub fn frame(&self, name: &str) -> Option<DataFrame> {
+        self.frames.get(name).map(|n| rehome(&n.frame))
     }
 
     /// The names of the frames.
@@ -201,9 +201,18 @@ impl Workbook {
             body: code.to_string(),
             body_offset: 0,
         };
+        let frames = self
+            .frames
+            .iter()
+            .map(|(k, n)| {
+                let mut n = n.clone();
+                n.frame = rehome(&n.frame);
+                (k.clone(), n)
+            })
+            .collect();
         let ctx = Context {
             survey: &self.survey,
-            frames: self.frames.clone(),
+            frames,
             params: self.params.clone(),
             min_base: self.min_base,
             base_dir: std::env::current_dir().unwrap_or_default(),
@@ -260,6 +269,16 @@ impl Workbook {
             },
         })
     }
+}
+
+/// A frame rebuilt from its columns, so that its schema is hashed by the
+/// code of the cell that uses it. In evcxr each cell is its own shared
+/// library with its own copy of polars, and polars' hash maps read a
+/// process-wide seed that each copy draws for itself: a frame made in one
+/// cell and looked up by column name in another would not find its
+/// columns.
+pub fn rehome(df: &DataFrame) -> DataFrame {
+    DataFrame::new(df.height(), df.columns().to_vec()).unwrap_or_else(|_| df.clone())
 }
 
 fn frame_of(out: Output) -> Result<DataFrame, Failed> {
@@ -438,6 +457,20 @@ mod tests {
         assert_eq!(chart.contents()[0].0, "image/svg+xml");
         let html = &df.contents()[0].1;
         assert!(html.starts_with("<table>"));
+    }
+
+    #[test]
+    fn results_of_stats_blocks_can_be_queried() {
+        let mut wb = Workbook::bundled().unwrap();
+        wb.stats(
+            "levels",
+            "levels:\n  measures: [individual, collective]\n  by: [area, theme]",
+        )
+        .unwrap();
+        let df = wb
+            .sql("individual", "SELECT area, theme, estimate FROM levels WHERE variable = 'individual' ORDER BY area, theme")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(df.height(), 10);
     }
 
     #[test]
