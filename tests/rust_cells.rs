@@ -166,22 +166,31 @@ fn cells_share_state_read_frames_and_hand_values_to_prose() {
     );
 }
 
-#[test]
-fn a_compile_error_points_at_the_template_line_with_rustc_s_message() {
-    let dir = tempfile::tempdir().unwrap();
-    let t = write(
-        dir.path(),
-        "bad.md",
-        "# Bad\n\n```{rust}\n#| name: c\nlet n: i32 = 1;\nlet s: String = n;\n```\n\n```{rust}\nprintln!(\"never\");\n```\n",
-    );
+/// Renders `text` as `dir/name` with `extra` arguments; expects a failure
+/// and returns what the CLI printed.
+fn failing_render(dir: &Path, name: &str, text: &str, extra: &[&str]) -> String {
+    let t = write(dir, name, text);
     let run = coweave()
-        .args(["render", "--out"])
-        .arg(dir.path().join("out"))
+        .arg("render")
+        .args(extra)
+        .arg("--out")
+        .arg(dir.join("out"))
         .arg(&t)
         .output()
         .unwrap();
     assert!(!run.status.success());
-    let err = String::from_utf8_lossy(&run.stderr);
+    String::from_utf8_lossy(&run.stderr).to_string()
+}
+
+#[test]
+fn a_compile_error_points_at_the_template_line_with_rustc_s_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = failing_render(
+        dir.path(),
+        "bad.md",
+        "# Bad\n\n```{rust}\n#| name: c\nlet n: i32 = 1;\nlet s: String = n;\n```\n\n```{rust}\nprintln!(\"never\");\n```\n",
+        &[],
+    );
     // line 6 of the template, column 17: the `n` of `= n;`
     assert!(err.contains("bad.md:6:17"), "{err}");
     assert!(
@@ -198,19 +207,12 @@ fn a_compile_error_points_at_the_template_line_with_rustc_s_message() {
 #[test]
 fn a_panicking_cell_fails_the_render_with_its_message() {
     let dir = tempfile::tempdir().unwrap();
-    let t = write(
+    let err = failing_render(
         dir.path(),
         "panic.md",
         "```{rust}\nlet v: Vec<i32> = Vec::new();\nif v.is_empty() { panic!(\"no rows for {}\", \"Bristol\"); }\n```\n",
+        &[],
     );
-    let run = coweave()
-        .args(["render", "--out"])
-        .arg(dir.path().join("out"))
-        .arg(&t)
-        .output()
-        .unwrap();
-    assert!(!run.status.success());
-    let err = String::from_utf8_lossy(&run.stderr);
     assert!(
         err.contains("the Rust cell panicked: no rows for Bristol"),
         "{err}"
@@ -221,15 +223,7 @@ fn a_panicking_cell_fails_the_render_with_its_message() {
 #[test]
 fn no_exec_refuses_rust_cells_before_running_anything() {
     let dir = tempfile::tempdir().unwrap();
-    let t = write(dir.path(), "cells.md", CELLS);
-    let run = coweave()
-        .args(["render", "--no-exec", "--out"])
-        .arg(dir.path().join("out"))
-        .arg(&t)
-        .output()
-        .unwrap();
-    assert!(!run.status.success());
-    let err = String::from_utf8_lossy(&run.stderr);
+    let err = failing_render(dir.path(), "cells.md", CELLS, &["--no-exec"]);
     assert!(
         err.contains("runs rust code, and --no-exec refuses to run code from a template"),
         "{err}"

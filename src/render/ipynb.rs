@@ -172,38 +172,9 @@ fn output(node: &OutNode) -> Option<Value> {
 
 /// A block's frame: an HTML table (escaped) of its first rows, and CSV.
 fn frame_output(df: &polars::prelude::DataFrame) -> Value {
-    use super::html::escape;
-    const SHOWN: usize = 20;
-    let rows = crate::engine::frames::rows(df);
-    let names: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
-    let mut h = String::from("<table>\n<thead><tr>");
-    for n in &names {
-        h.push_str(&format!("<th>{}</th>", escape(n)));
-    }
-    h.push_str("</tr></thead>\n<tbody>\n");
-    for r in rows.iter().take(SHOWN) {
-        h.push_str("<tr>");
-        for n in &names {
-            let v = match r.get(n) {
-                Some(Value::String(s)) => s.clone(),
-                Some(Value::Null) | None => String::new(),
-                Some(v) => v.to_string(),
-            };
-            h.push_str(&format!("<td>{}</td>", escape(&v)));
-        }
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</tbody>\n</table>");
-    if rows.len() > SHOWN {
-        h.push_str(&format!("\n<p>{} of {} rows</p>", SHOWN, rows.len()));
-    }
     json!({
         "data": {
-            "text/html": lines(&h),
+            "text/html": lines(&crate::notebook::workbook::frame_html(df, 20)),
             "text/plain": lines(&crate::engine::frames::to_csv(df)),
         },
         "execution_count": Value::Null,
