@@ -383,6 +383,70 @@ impl Display for Workbook {
     }
 }
 
+impl Display for crate::stats::ols::OlsFit {
+    fn contents(&self) -> Vec<(&'static str, String)> {
+        let pct = (self.level * 100.0).round();
+        let mut h = format!(
+            "<table>\n<thead><tr><th>Term</th><th>Estimate</th><th>SE ({})</th><th>t</th><th>p</th><th>{pct}% CI</th></tr></thead>\n<tbody>\n",
+            escape(self.cov_type.label())
+        );
+        let mut plain = String::new();
+        for i in 0..self.names.len() {
+            let p = p_text(self.p[i]);
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.2}</td><td>{p}</td><td>{:.4} to {:.4}</td></tr>",
+                escape(&self.names[i]),
+                self.coef[i],
+                self.se[i],
+                self.t[i],
+                self.ci_low[i],
+                self.ci_high[i]
+            );
+            let _ = writeln!(
+                plain,
+                "{:>12}  {:+.4}  (SE {:.4}, p {p})",
+                self.names[i], self.coef[i], self.se[i]
+            );
+        }
+        let _ = write!(
+            h,
+            "</tbody>\n</table>\n<p>n = {}, R² = {:.3}, adjusted R² = {:.3}</p>",
+            self.n, self.r2, self.adj_r2
+        );
+        let _ = write!(plain, "n = {}, R2 = {:.3}", self.n, self.r2);
+        vec![("text/html", h), ("text/plain", plain)]
+    }
+}
+
+impl Display for crate::stats::correlation::Correlation {
+    fn contents(&self) -> Vec<(&'static str, String)> {
+        let text = format!(
+            "{} r = {:.3} (n = {}, p {}), {:.0}% CI {:.3} to {:.3}",
+            self.method.label(),
+            self.r,
+            self.n,
+            p_text(self.p),
+            self.level * 100.0,
+            self.ci_low,
+            self.ci_high
+        );
+        vec![
+            ("text/html", format!("<p>{}</p>", escape(&text))),
+            ("text/plain", text),
+        ]
+    }
+}
+
+/// A p value as a reader expects it: `< 0.001` below that, else three decimals.
+fn p_text(p: f64) -> String {
+    if p < 0.001 {
+        "< 0.001".into()
+    } else {
+        format!("= {p:.3}")
+    }
+}
+
 /// A frame as an escaped HTML table of its first `rows` rows.
 pub fn frame_html(df: &DataFrame, rows: usize) -> String {
     let all = crate::engine::frames::rows(df);
@@ -471,6 +535,26 @@ mod tests {
             .sql("individual", "SELECT area, theme, estimate FROM levels WHERE variable = 'individual' ORDER BY area, theme")
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(df.height(), 10);
+    }
+
+    #[test]
+    fn statistics_results_show_themselves() {
+        use crate::stats::ols::{OlsOptions, ols};
+        // by hand: Sxy = 18, Sxx = 10, Syy = 34.3, so slope 1.8 and
+        // r = 18 / sqrt(343) = 0.9719
+        let x = [0.0, 1.0, 2.0, 3.0, 4.0];
+        let y = [1.0, 3.5, 4.0, 7.5, 8.0];
+        let fit = ols(&[&x], &["x"], &y, None, &OlsOptions::default()).unwrap();
+        let c = fit.contents();
+        assert_eq!(c[0].0, "text/html");
+        assert!(c[0].1.contains("<td>x</td><td>1.8000</td>"), "{}", c[0].1);
+        assert!(c[1].1.contains("Intercept"));
+        let r = crate::stats::correlation::pearson(&x, &y, 0.95).unwrap();
+        assert!(
+            r.contents()[1].1.starts_with("pearson r = 0.972"),
+            "{}",
+            r.contents()[1].1
+        );
     }
 
     #[test]
