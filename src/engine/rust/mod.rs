@@ -14,7 +14,9 @@
 
 use polars::prelude::*;
 
-use super::{BlockOutput, CellOut, Context, Diagnostic, Engine, FigureOut, Handed, Shown, Warned};
+use super::{BlockOutput, Context, Diagnostic, Engine, Warned};
+#[cfg(feature = "rust")]
+use super::{CellOut, FigureOut, Handed, Shown};
 use crate::document::Block;
 
 /// The host's copy of the prelude: the exchange format and the `Frame`
@@ -44,6 +46,8 @@ pub struct Kernel {
     broken: Option<String>,
 }
 
+// without the `rust` feature only the keys are used
+#[cfg_attr(not(feature = "rust"), allow(dead_code))]
 struct Seen {
     body: String,
     reads: Vec<String>,
@@ -367,6 +371,7 @@ fn hand_out(
     Ok(out)
 }
 
+#[cfg(feature = "rust")]
 fn exchange_unescape(s: &str) -> String {
     exchange::Frame::from_exchange(&format!("{s}\nstr\n"))
         .ok()
@@ -374,6 +379,7 @@ fn exchange_unescape(s: &str) -> String {
         .unwrap_or_else(|| s.to_string())
 }
 
+#[cfg(feature = "rust")]
 fn valid_name(name: &str) -> bool {
     name.chars().next().is_some_and(char::is_alphabetic)
         && name.chars().all(|c| c.is_alphanumeric() || c == '_')
