@@ -80,12 +80,7 @@ fn cells_share_state_read_frames_and_hand_values_to_prose() {
     let dir = tempfile::tempdir().unwrap();
     let t = write(dir.path(), "cells.md", CELLS);
     let out = dir.path().join("out");
-    let run = coweave()
-        .args(["render", "--to", "html,json", "-v", "--out"])
-        .arg(&out)
-        .arg(&t)
-        .output()
-        .unwrap();
+    let run = render_verbose(&out, &t);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     let j = json(&out, "cells");
@@ -124,12 +119,7 @@ fn cells_share_state_read_frames_and_hand_values_to_prose() {
     );
 
     // unchanged: nothing compiles again
-    let again = coweave()
-        .args(["render", "--to", "html,json", "-v", "--out"])
-        .arg(&out)
-        .arg(&t)
-        .output()
-        .unwrap();
+    let again = render_verbose(&out, &t);
     let log = String::from_utf8_lossy(&again.stderr);
     assert!(log.contains("block 2 ({rust} `spread`): cached"), "{log}");
     assert!(log.contains("block 3 ({rust}): cached"), "{log}");
@@ -146,12 +136,7 @@ fn cells_share_state_read_frames_and_hand_values_to_prose() {
         "thrice {:.6}\", gap * 3.0",
     );
     write(dir.path(), "cells.md", &edited);
-    let third = coweave()
-        .args(["render", "--to", "html,json", "-v", "--out"])
-        .arg(&out)
-        .arg(&t)
-        .output()
-        .unwrap();
+    let third = render_verbose(&out, &t);
     let log = String::from_utf8_lossy(&third.stderr);
     assert!(third.status.success(), "{log}");
     assert!(log.contains("block 2 ({rust} `spread`): cached"), "{log}");
@@ -164,6 +149,16 @@ fn cells_share_state_read_frames_and_hand_values_to_prose() {
         html.contains(&format!("thrice {:.6}", 3.0 * (max - min))),
         "{html}"
     );
+}
+
+/// Renders template `t` to HTML and JSON in `out`, saying which blocks ran.
+fn render_verbose(out: &Path, t: &Path) -> std::process::Output {
+    coweave()
+        .args(["render", "--to", "html,json", "-v", "--out"])
+        .arg(out)
+        .arg(t)
+        .output()
+        .unwrap()
 }
 
 /// Renders `text` as `dir/name` with `extra` arguments; expects a failure

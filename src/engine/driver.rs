@@ -388,10 +388,7 @@ impl<'a> Driver<'a> {
         }
         for h in cell.handed {
             let value = if h.scalar {
-                frames::rows(&h.frame)
-                    .first()
-                    .and_then(|r| r.get("value").cloned())
-                    .unwrap_or(Value::Null)
+                frames::single_value(&h.frame)
             } else {
                 Value::Array(frames::rows(&h.frame))
             };

@@ -39,6 +39,15 @@ pub fn rows(df: &DataFrame) -> Vec<Value> {
         .collect()
 }
 
+/// The value a code cell handed on (`put("gap", x)`): the `value` of its
+/// one-row frame, null when there is none.
+pub fn single_value(df: &DataFrame) -> Value {
+    match df.column("value") {
+        Ok(c) if df.height() > 0 => cell(c, 0),
+        _ => Value::Null,
+    }
+}
+
 /// A key for nested access: lower case, non-alphanumerics as `_`.
 pub fn slug(s: &str) -> String {
     let mut out = String::new();

@@ -269,11 +269,7 @@ pub fn values(ctx: &Context, doc: &Document) -> Value {
             continue;
         }
         if named.scalar {
-            let v = frames::rows(&named.frame)
-                .first()
-                .and_then(|r| r.get("value").cloned())
-                .unwrap_or(serde_json::Value::Null);
-            map.insert(name.clone(), v);
+            map.insert(name.clone(), frames::single_value(&named.frame));
             continue;
         }
         let mut v = if named.keys.is_empty() {

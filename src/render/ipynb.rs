@@ -124,15 +124,13 @@ pub fn render(doc: &Evaluated, cut: &Cut) -> String {
     to_text(&notebook(cells, extra))
 }
 
-/// Prose with cross-references as the reader sees them ("Table 2").
+/// Prose with cross-references as every renderer shows them ("Table 2",
+/// `CrossRef::text`).
 fn prose_text(md: &crate::engine::Markdown) -> String {
     let mut text = md.text.clone();
     for p in &md.pieces {
         if let Piece::Ref(r) = p {
-            text = text.replace(
-                &format!("@{}", r.label),
-                &format!("{} {}", r.kind, r.number),
-            );
+            text = text.replace(&format!("@{}", r.label), &r.text());
         }
     }
     text

@@ -349,7 +349,7 @@ fn hand_out(
             }
             Some("figure") => {
                 let (alt, svg) = content.split_once('\n').unwrap_or((&content, ""));
-                let alt = exchange_unescape(alt);
+                let alt = exchange::unescape_field(alt);
                 if alt.trim().is_empty() {
                     return Err(Diagnostic::error(
                         "`show_svg(svg, alt)`: the alt text is empty; say in words what the image shows",
@@ -369,14 +369,6 @@ fn hand_out(
         }
     }
     Ok(out)
-}
-
-#[cfg(feature = "rust")]
-fn exchange_unescape(s: &str) -> String {
-    exchange::Frame::from_exchange(&format!("{s}\nstr\n"))
-        .ok()
-        .and_then(|f| f.names().first().map(|n| n.to_string()))
-        .unwrap_or_else(|| s.to_string())
 }
 
 #[cfg(feature = "rust")]

@@ -269,7 +269,9 @@ impl std::fmt::Display for Frame {
     }
 }
 
-fn escape_field(s: &str) -> String {
+/// A text field in the exchange format: backslash, tab, newline and
+/// carriage return escaped.
+pub fn escape_field(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {
@@ -283,7 +285,8 @@ fn escape_field(s: &str) -> String {
     out
 }
 
-fn unescape_field(s: &str) -> String {
+/// A text field read back from the exchange format.
+pub fn unescape_field(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
     while let Some(ch) = chars.next() {
