@@ -15,6 +15,7 @@
 //! - [`chart`]: charts as SVG.
 //! - [`render`]: evaluated document to HTML and JSON.
 //! - [`pipeline`]: one render end to end, with atomic writes; the CLI calls it.
+//! - `preview`: the HTML renderer behind a loopback server with live reload.
 #![warn(missing_docs)]
 
 pub mod bundled;
@@ -30,6 +31,8 @@ pub mod fsio;
 pub mod kernel;
 pub mod notebook;
 pub mod pipeline;
+#[cfg(feature = "preview")]
+pub mod preview;
 pub mod render;
 pub mod stats;
 pub mod survey;

@@ -157,38 +157,43 @@ pub fn each_values(
         })
         .into());
     };
-    if let Some(choices) = &spec.choices {
-        return Ok(choices
-            .iter()
-            .map(|c| c.as_str().map_or(c.to_string(), str::to_string))
-            .collect());
-    }
-    let base = template.parent().unwrap_or(Path::new("."));
-    match spec.ty {
-        document::ParamType::Area => {
-            Ok(load_codebook(&effective_data(&doc.front.data, data), base)?
-                .0
-                .areas
-                .iter()
-                .map(|a| a.name.clone())
-                .collect())
-        }
-        document::ParamType::Theme => {
-            Ok(load_codebook(&effective_data(&doc.front.data, data), base)?
-                .0
-                .themes
-                .iter()
-                .map(|t| t.id.clone())
-                .collect())
-        }
-        document::ParamType::Boolean => Ok(vec!["true".into(), "false".into()]),
-        _ => Err(Diagnostic::error(format!(
+    match param_values(&doc, spec, data) {
+        Some(values) => values,
+        None => Err(Diagnostic::error(format!(
             "--each {param}: a {:?} parameter has no list of values",
             spec.ty
         ))
         .at(template, None, None)
         .hint("give the parameter `choices` in the front matter")
         .into()),
+    }
+}
+
+/// Every value a parameter allows: its `choices`, else the codebook's
+/// areas or themes, or true and false; `None` for a parameter without a
+/// list of values (a number, free text).
+pub fn param_values(
+    doc: &document::Document,
+    spec: &document::ParamSpec,
+    data: &document::DataSpec,
+) -> Option<Result<Vec<String>, Diagnostics>> {
+    if let Some(choices) = &spec.choices {
+        return Some(Ok(choices
+            .iter()
+            .map(|c| c.as_str().map_or(c.to_string(), str::to_string))
+            .collect()));
+    }
+    let base = doc.path.parent().unwrap_or(Path::new("."));
+    let codebook = || load_codebook(&effective_data(&doc.front.data, data), base);
+    match spec.ty {
+        document::ParamType::Area => {
+            Some(codebook().map(|c| c.0.areas.iter().map(|a| a.name.clone()).collect()))
+        }
+        document::ParamType::Theme => {
+            Some(codebook().map(|c| c.0.themes.iter().map(|t| t.id.clone()).collect()))
+        }
+        document::ParamType::Boolean => Some(Ok(vec!["true".into(), "false".into()])),
+        _ => None,
     }
 }
 
@@ -200,6 +205,38 @@ pub struct Evaluation {
     pub evaluated: engine::Evaluated,
     cache: Option<Cache>,
     renderers: Vec<(Format, Box<dyn Renderer>)>,
+    /// The template and the data files it read (not files its blocks read:
+    /// those are in `evaluated.inputs`).
+    pub inputs: Vec<PathBuf>,
+}
+
+/// The last survey loaded, by what it was loaded from (file, bytes,
+/// codebook): a preview's re-renders and the renders of one survey in a
+/// batch read and validate it once. Loading is deterministic, so a reused
+/// survey is the one a fresh load would give.
+#[allow(clippy::type_complexity)]
+static LAST_SURVEY: std::sync::Mutex<Option<(String, Survey, String)>> =
+    std::sync::Mutex::new(None);
+
+/// `key`'s survey and its SHA-256 from [`LAST_SURVEY`], else `load`'s,
+/// remembered.
+fn remembered(
+    key: String,
+    load: impl FnOnce() -> Result<(Survey, String), Diagnostics>,
+) -> Result<(Survey, String), Diagnostics> {
+    let last = || {
+        LAST_SURVEY
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some((k, survey, sha)) = last().as_ref()
+        && *k == key
+    {
+        return Ok((survey.clone(), sha.clone()));
+    }
+    let (survey, sha) = load()?;
+    *last() = Some((key, survey.clone(), sha.clone()));
+    Ok((survey, sha))
 }
 
 /// The survey (front matter `data.survey`, else the bundled one), its
@@ -208,6 +245,7 @@ fn load_survey(
     data: &document::DataSpec,
     base: &Path,
     codebook: &Codebook,
+    codebook_sha: &str,
 ) -> Result<(Survey, String, String), Diagnostics> {
     if !data.needs_survey() {
         return Ok((Survey::none(), "none".into(), String::new()));
@@ -215,8 +253,11 @@ fn load_survey(
     let Some(p) = &data.survey else {
         let name = "bundled:data/survey.csv";
         let bundled = crate::bundled::SURVEY_CSV;
-        return Survey::from_csv_bytes(Path::new(name), bundled, codebook.clone())
-            .map(|s| (s, name.to_string(), sha256(bundled)));
+        let (survey, sha) = remembered(format!("{name}\0{codebook_sha}"), || {
+            Survey::from_csv_bytes(Path::new(name), bundled, codebook.clone())
+                .map(|s| (s, sha256(bundled)))
+        })?;
+        return Ok((survey, name.to_string(), sha));
     };
     let path = base.join(p);
     let bytes = std::fs::read(&path).map_err(|e| {
@@ -224,8 +265,12 @@ fn load_survey(
             Diagnostic::error(format!("cannot read data file: {e}")).at(&path, None, None),
         )
     })?;
-    Survey::load_bytes(&path, &bytes, codebook.clone())
-        .map(|s| (s, path.display().to_string(), sha256(&bytes)))
+    let sha = sha256(&bytes);
+    let key = format!("{}\0{sha}\0{codebook_sha}", path.display());
+    let (survey, sha) = remembered(key, || {
+        Survey::load_bytes(&path, &bytes, codebook.clone()).map(|s| (s, sha))
+    })?;
+    Ok((survey, path.display().to_string(), sha))
 }
 
 /// The template's own data files (front matter `data.frames`), relative to
@@ -340,6 +385,14 @@ pub fn evaluate(req: &Request) -> Result<Evaluation, Diagnostics> {
     let base = req.template.parent().unwrap_or(Path::new("."));
     // data: the front matter's files (relative to the template), else the bundled survey
     let data = &effective_data(&doc.front.data, &req.data);
+    let mut inputs = vec![req.template.clone()];
+    for file in [&data.survey, &data.codebook, &data.published]
+        .into_iter()
+        .flatten()
+        .chain(doc.front.data.frames.values())
+    {
+        inputs.push(base.join(file));
+    }
     let codebook_res = load_codebook(data, base);
     let (codebook, codebook_name, codebook_sha) = match codebook_res {
         Ok(c) => c,
@@ -348,7 +401,7 @@ pub fn evaluate(req: &Request) -> Result<Evaluation, Diagnostics> {
             return Err(Diagnostics(problems));
         }
     };
-    let survey_res = load_survey(data, base, &codebook);
+    let survey_res = load_survey(data, base, &codebook, &codebook_sha);
     let (survey, data_name, data_sha) = match survey_res {
         Ok(s) => s,
         Err(d) => {
@@ -433,19 +486,37 @@ pub fn evaluate(req: &Request) -> Result<Evaluation, Diagnostics> {
         evaluated,
         cache,
         renderers,
+        inputs,
     })
 }
 
-/// Renders one template into every requested format, then writes all files
-/// atomically: all or nothing.
-pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
+/// One template rendered into every requested format, in memory.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// Each format's bytes and the file they belong in.
+    pub outputs: Vec<(Format, PathBuf, Vec<u8>)>,
+    /// Which blocks ran and why.
+    pub log: Vec<String>,
+    /// Problems that did not stop the render.
+    pub warnings: Vec<Diagnostic>,
+    /// Every file the render read (template, data, rules files, ...).
+    pub inputs: Vec<PathBuf>,
+    /// The parameters' values, defaults filled in.
+    pub params: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// Renders one template into every requested format without writing any
+/// output (the block cache is saved); what [`render`] writes and what a
+/// preview serves.
+pub fn render_in_memory(req: &Request) -> Result<Rendered, Diagnostics> {
     let Evaluation {
         doc,
         evaluated,
         cache,
         renderers,
+        inputs,
     } = evaluate(req)?;
-    let mut rendered: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    let mut outputs = Vec::new();
     for (f, renderer) in &renderers {
         let bytes = renderer.render(&evaluated).map_err(|mut ds| {
             // a place in the template gets its line as snippet
@@ -456,7 +527,7 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
             }
             ds
         })?;
-        rendered.push((output_path(req, *f), bytes));
+        outputs.push((*f, output_path(req, *f), bytes));
     }
     let mut warnings = evaluated.warnings.clone();
     let has_data = evaluated
@@ -470,15 +541,6 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
                 .hint("the HTML page and the JSON output (--to json) have every number"),
         );
     }
-    let mut files = Vec::new();
-    for (path, bytes) in rendered {
-        crate::fsio::write_atomic(&path, |w| w.write_all(&bytes)).map_err(|e| {
-            Diagnostics::from(
-                Diagnostic::error(format!("cannot write output: {e}")).at(&path, None, None),
-            )
-        })?;
-        files.push(path);
-    }
     if let Some(c) = &cache
         && let Err(e) = c.save()
     {
@@ -489,9 +551,38 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
             .at(&req.out_dir.join(".coweave-cache"), None, None),
         );
     }
+    let mut inputs = inputs;
+    inputs.extend(evaluated.inputs.iter().cloned());
+    Ok(Rendered {
+        outputs,
+        params: evaluated.provenance.params.clone(),
+        log: evaluated.log,
+        warnings,
+        inputs,
+    })
+}
+
+/// Renders one template into every requested format, then writes all files
+/// atomically: all or nothing.
+pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
+    let Rendered {
+        outputs,
+        log,
+        warnings,
+        ..
+    } = render_in_memory(req)?;
+    let mut files = Vec::new();
+    for (_, path, bytes) in outputs {
+        crate::fsio::write_atomic(&path, |w| w.write_all(&bytes)).map_err(|e| {
+            Diagnostics::from(
+                Diagnostic::error(format!("cannot write output: {e}")).at(&path, None, None),
+            )
+        })?;
+        files.push(path);
+    }
     Ok(Outcome {
         warnings,
         files,
-        log: evaluated.log,
+        log,
     })
 }

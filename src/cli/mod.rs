@@ -29,6 +29,9 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Render templates to HTML and JSON.
     Render(RenderArgs),
+    /// Serve a template's HTML on 127.0.0.1 and re-render it, reloading the
+    /// page, whenever the template or its data change.
+    Preview(PreviewArgs),
     /// Work with codebooks.
     #[command(subcommand)]
     Codebook(CodebookCommand),
@@ -129,6 +132,42 @@ pub struct RenderArgs {
     verbose: bool,
 }
 
+/// `coweave preview`.
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// The template.
+    template: PathBuf,
+    /// A parameter, `KEY=VALUE` (repeatable); the page can switch those with
+    /// a list of values.
+    #[arg(long = "param", short = 'p', value_parser = parse_param)]
+    params: Vec<(String, String)>,
+    /// Port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 8421)]
+    port: u16,
+    /// Open the page in the default browser.
+    #[arg(long)]
+    open: bool,
+    /// Where the block cache lives (`DIR/.coweave-cache`, shared with
+    /// `coweave render --out DIR`); the preview writes no report files.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// Survey data to use instead of the template's (default: the bundled survey).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Codebook to use instead of the template's.
+    #[arg(long)]
+    codebook: Option<PathBuf>,
+    /// Published tables to use instead of the template's.
+    #[arg(long)]
+    published: Option<PathBuf>,
+    /// Run every block on every change, ignoring the cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// Refuse to run code cells (`{rust}`): for templates you do not trust.
+    #[arg(long)]
+    no_exec: bool,
+}
+
 fn parse_param(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
@@ -183,6 +222,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check(&args),
         Command::Simulate(args) => run_simulate(&args),
         Command::Render(args) => run_render(&args),
+        Command::Preview(args) => preview(&args),
         Command::Codebook(CodebookCommand::Init(args)) => codebook_init(&args),
         Command::Notebook(NotebookCommand::Run(args)) => notebook_run(&args),
         Command::Convert(args) => convert(&args),
@@ -254,6 +294,50 @@ fn notebook_run(args: &NotebookRunArgs) -> Result<ExitCode, Diagnostics> {
             );
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+#[cfg(feature = "preview")]
+fn preview(args: &PreviewArgs) -> Result<ExitCode, Diagnostics> {
+    crate::preview::run(crate::preview::Settings {
+        request: crate::pipeline::Request {
+            template: args.template.clone(),
+            params: args.params.clone(),
+            formats: vec![crate::render::Format::Html],
+            out_dir: args.out.clone(),
+            cache: !args.no_cache,
+            data: data_spec(&args.data, &args.codebook, &args.published),
+            exec: !args.no_exec,
+        },
+        port: args.port,
+        open: args.open,
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "preview"))]
+fn preview(args: &PreviewArgs) -> Result<ExitCode, Diagnostics> {
+    Err(Diagnostics(vec![
+        Diagnostic::error("this coweave was built without the preview (the `preview` feature)").at(
+            &args.template,
+            None,
+            None,
+        ),
+    ]))
+}
+
+/// `--data`, `--codebook` and `--published` as a data spec.
+fn data_spec(
+    data: &Option<PathBuf>,
+    codebook: &Option<PathBuf>,
+    published: &Option<PathBuf>,
+) -> crate::document::DataSpec {
+    let shown = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    crate::document::DataSpec {
+        survey: shown(data),
+        codebook: shown(codebook),
+        published: shown(published),
+        frames: Default::default(),
     }
 }
 
@@ -487,12 +571,7 @@ fn run_render(args: &RenderArgs) -> Result<ExitCode, Diagnostics> {
     } else {
         args.templates.clone()
     };
-    let data = crate::document::DataSpec {
-        survey: args.data.as_ref().map(|p| p.display().to_string()),
-        codebook: args.codebook.as_ref().map(|p| p.display().to_string()),
-        published: args.published.as_ref().map(|p| p.display().to_string()),
-        frames: Default::default(),
-    };
+    let data = data_spec(&args.data, &args.codebook, &args.published);
     let mut jobs: Vec<(PathBuf, Vec<(String, String)>)> = Vec::new();
     for template in &templates {
         match &args.each {

@@ -42,6 +42,7 @@ struct Driver<'a> {
     origins: Vec<(usize, usize)>,
     results: BTreeMap<String, Value>,
     prose_slots: Vec<(usize, &'a Prose)>,
+    files: std::collections::BTreeSet<std::path::PathBuf>,
 }
 
 /// Runs every block, then renders the prose; all independent problems are
@@ -77,6 +78,7 @@ impl<'a> Driver<'a> {
             origins: Vec::new(),
             results: BTreeMap::new(),
             prose_slots: Vec::new(),
+            files: std::collections::BTreeSet::new(),
         }
     }
 
@@ -248,7 +250,12 @@ impl<'a> Driver<'a> {
 
     /// What the block's output depends on besides its code: the keys of the
     /// frames it reads, settings, and the content of the files it reads.
-    fn input_keys(&self, engine: &dyn Engine, block: &Block, body: &str) -> Vec<(String, String)> {
+    fn input_keys(
+        &mut self,
+        engine: &dyn Engine,
+        block: &Block,
+        body: &str,
+    ) -> Vec<(String, String)> {
         let mut keys: Vec<(String, String)> = engine
             .reads(block, body, &self.ctx)
             .iter()
@@ -261,6 +268,7 @@ impl<'a> Driver<'a> {
                 |b| blake3::hash(&b).to_hex().to_string(),
             );
             keys.push((format!("file {}", file.display()), content));
+            self.files.insert(file);
         }
         keys
     }
@@ -514,6 +522,7 @@ impl<'a> Driver<'a> {
             log: self.log,
             frames,
             origins: self.origins,
+            inputs: self.files.into_iter().collect(),
         })
     }
 }

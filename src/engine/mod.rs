@@ -504,6 +504,10 @@ pub struct Evaluated {
     /// Where each node comes from in the template: (line, column).
     #[serde(skip)]
     pub origins: Vec<(usize, usize)>,
+    /// Files the blocks read besides the data (rules files, files named in
+    /// SQL): with the template and the data, what a preview watches.
+    #[serde(skip)]
+    pub inputs: Vec<std::path::PathBuf>,
 }
 
 /// Inputs of an evaluation besides the document.

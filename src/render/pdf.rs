@@ -190,6 +190,7 @@ mod tests {
             log: Vec::new(),
             frames: Default::default(),
             origins,
+            inputs: Vec::new(),
         }
     }
 
