@@ -95,6 +95,33 @@ pub struct InitArgs {
     out: Option<PathBuf>,
 }
 
+/// `--data`, `--codebook` and `--published`: files that replace the template's.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// Survey data to use instead of the template's (default: the bundled survey).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Codebook to use instead of the template's.
+    #[arg(long)]
+    codebook: Option<PathBuf>,
+    /// Published tables to use instead of the template's.
+    #[arg(long)]
+    published: Option<PathBuf>,
+}
+
+impl SourceArgs {
+    /// As a data spec (front matter paths are replaced where given).
+    fn spec(&self) -> crate::document::DataSpec {
+        let shown = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        crate::document::DataSpec {
+            survey: shown(&self.data),
+            codebook: shown(&self.codebook),
+            published: shown(&self.published),
+            frames: Default::default(),
+        }
+    }
+}
+
 /// `coweave render`.
 #[derive(Debug, Args)]
 pub struct RenderArgs {
@@ -109,15 +136,8 @@ pub struct RenderArgs {
     /// Output directory.
     #[arg(long, default_value = "out")]
     out: PathBuf,
-    /// Survey data to use instead of the template's (default: the bundled survey).
-    #[arg(long)]
-    data: Option<PathBuf>,
-    /// Codebook to use instead of the template's.
-    #[arg(long)]
-    codebook: Option<PathBuf>,
-    /// Published tables to use instead of the template's.
-    #[arg(long)]
-    published: Option<PathBuf>,
+    #[command(flatten)]
+    sources: SourceArgs,
     /// Render once per value the parameter allows (e.g. `--each area`).
     #[arg(long, value_name = "PARAM")]
     each: Option<String>,
@@ -151,15 +171,8 @@ pub struct PreviewArgs {
     /// `coweave render --out DIR`); the preview writes no report files.
     #[arg(long, default_value = "out")]
     out: PathBuf,
-    /// Survey data to use instead of the template's (default: the bundled survey).
-    #[arg(long)]
-    data: Option<PathBuf>,
-    /// Codebook to use instead of the template's.
-    #[arg(long)]
-    codebook: Option<PathBuf>,
-    /// Published tables to use instead of the template's.
-    #[arg(long)]
-    published: Option<PathBuf>,
+    #[command(flatten)]
+    sources: SourceArgs,
     /// Run every block on every change, ignoring the cache.
     #[arg(long)]
     no_cache: bool,
@@ -306,7 +319,7 @@ fn preview(args: &PreviewArgs) -> Result<ExitCode, Diagnostics> {
             formats: vec![crate::render::Format::Html],
             out_dir: args.out.clone(),
             cache: !args.no_cache,
-            data: data_spec(&args.data, &args.codebook, &args.published),
+            data: args.sources.spec(),
             exec: !args.no_exec,
         },
         port: args.port,
@@ -324,21 +337,6 @@ fn preview(args: &PreviewArgs) -> Result<ExitCode, Diagnostics> {
             None,
         ),
     ]))
-}
-
-/// `--data`, `--codebook` and `--published` as a data spec.
-fn data_spec(
-    data: &Option<PathBuf>,
-    codebook: &Option<PathBuf>,
-    published: &Option<PathBuf>,
-) -> crate::document::DataSpec {
-    let shown = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
-    crate::document::DataSpec {
-        survey: shown(data),
-        codebook: shown(codebook),
-        published: shown(published),
-        frames: Default::default(),
-    }
 }
 
 #[cfg(not(feature = "rust"))]
@@ -571,7 +569,7 @@ fn run_render(args: &RenderArgs) -> Result<ExitCode, Diagnostics> {
     } else {
         args.templates.clone()
     };
-    let data = data_spec(&args.data, &args.codebook, &args.published);
+    let data = args.sources.spec();
     let mut jobs: Vec<(PathBuf, Vec<(String, String)>)> = Vec::new();
     for template in &templates {
         match &args.each {
