@@ -4,12 +4,14 @@
 //! render never touches the previous good output.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use sha2::{Digest, Sha256};
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::document;
-use crate::engine::{self, Inputs, Provenance, cache::Cache};
+use crate::engine::cache::{Cache, Memo};
+use crate::engine::{self, Inputs, Provenance};
 use crate::render::{Format, Renderer};
 use crate::survey::published::Published;
 use crate::survey::{Codebook, Survey};
@@ -130,6 +132,18 @@ fn load_codebook(
     }
 }
 
+/// The parameters a template declares in its front matter.
+pub fn declared_params(template: &Path) -> Result<Vec<String>, Diagnostics> {
+    let source = std::fs::read_to_string(template).map_err(|e| {
+        Diagnostic::error(format!("cannot read template: {e}")).at(template, None, None)
+    })?;
+    let (doc, problems) = engine::parse(template, &source);
+    if problems.iter().any(Diagnostic::is_error) {
+        return Err(Diagnostics(problems));
+    }
+    Ok(doc.front.params.keys().cloned().collect())
+}
+
 /// Every value a template's parameter allows, for `--each`: its `choices`,
 /// else the codebook's areas or themes, or true and false.
 pub fn each_values(
@@ -210,33 +224,47 @@ pub struct Evaluation {
     pub inputs: Vec<PathBuf>,
 }
 
-/// The last survey loaded, by what it was loaded from (file, bytes,
-/// codebook): a preview's re-renders and the renders of one survey in a
-/// batch read and validate it once. Loading is deterministic, so a reused
-/// survey is the one a fresh load would give.
-#[allow(clippy::type_complexity)]
-static LAST_SURVEY: std::sync::Mutex<Option<(String, Survey, String)>> =
-    std::sync::Mutex::new(None);
+/// A survey as loaded and validated, with its SHA-256, or why it could not be.
+type Loaded = Result<(Survey, String), Diagnostics>;
 
-/// `key`'s survey and its SHA-256 from [`LAST_SURVEY`], else `load`'s,
+/// How many surveys stay loaded: enough for a batch over a few data files.
+const SURVEYS_KEPT: usize = 4;
+
+/// The surveys loaded last, by what they were loaded from (file, bytes,
+/// codebook): a preview's re-renders and the renders of a batch read and
+/// validate each survey once (a render that needs a survey another render
+/// is loading waits for it). Loading is deterministic, so a reused survey
+/// is the one a fresh load would give.
+#[allow(clippy::type_complexity)]
+static SURVEYS: std::sync::Mutex<Vec<(String, Arc<OnceLock<Loaded>>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// `key`'s survey and its SHA-256 from [`SURVEYS`], else `load`'s,
 /// remembered.
-fn remembered(
-    key: String,
-    load: impl FnOnce() -> Result<(Survey, String), Diagnostics>,
-) -> Result<(Survey, String), Diagnostics> {
-    let last = || {
-        LAST_SURVEY
+fn remembered(key: String, load: impl FnOnce() -> Loaded) -> Loaded {
+    let cell = {
+        let mut kept = SURVEYS
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match kept.iter().position(|(k, _)| *k == key) {
+            Some(i) => {
+                // most recently used last
+                let hit = kept.remove(i);
+                let cell = hit.1.clone();
+                kept.push(hit);
+                cell
+            }
+            None => {
+                if kept.len() == SURVEYS_KEPT {
+                    kept.remove(0);
+                }
+                let cell = Arc::new(OnceLock::new());
+                kept.push((key, cell.clone()));
+                cell
+            }
+        }
     };
-    if let Some((k, survey, sha)) = last().as_ref()
-        && *k == key
-    {
-        return Ok((survey.clone(), sha.clone()));
-    }
-    let (survey, sha) = load()?;
-    *last() = Some((key, survey.clone(), sha.clone()));
-    Ok((survey, sha))
+    cell.get_or_init(load).clone()
 }
 
 /// The survey (front matter `data.survey`, else the bundled one), its
@@ -370,6 +398,12 @@ fn load_published(
 /// Reads, parses and executes one template (through the block cache when
 /// the request asks for it); writes nothing but cache entries.
 pub fn evaluate(req: &Request) -> Result<Evaluation, Diagnostics> {
+    evaluate_shared(req, None)
+}
+
+/// [`evaluate`], sharing block results with the other renders of a batch
+/// through `memo` (unless the request turns the cache off).
+fn evaluate_shared(req: &Request, memo: Option<&Memo>) -> Result<Evaluation, Diagnostics> {
     let source = std::fs::read_to_string(&req.template).map_err(|e| {
         Diagnostic::error(format!("cannot read template: {e}")).at(&req.template, None, None)
     })?;
@@ -466,6 +500,7 @@ pub fn evaluate(req: &Request) -> Result<Evaluation, Diagnostics> {
             provenance,
             params,
             cache: cache.as_mut(),
+            memo,
             exec: req.exec,
         },
     );
@@ -509,13 +544,17 @@ pub struct Rendered {
 /// output (the block cache is saved); what [`render`] writes and what a
 /// preview serves.
 pub fn render_in_memory(req: &Request) -> Result<Rendered, Diagnostics> {
+    render_shared(req, None)
+}
+
+fn render_shared(req: &Request, memo: Option<&Memo>) -> Result<Rendered, Diagnostics> {
     let Evaluation {
         doc,
         evaluated,
         cache,
         renderers,
         inputs,
-    } = evaluate(req)?;
+    } = evaluate_shared(req, memo)?;
     let mut outputs = Vec::new();
     for (f, renderer) in &renderers {
         let bytes = renderer.render(&evaluated).map_err(|mut ds| {
@@ -565,12 +604,16 @@ pub fn render_in_memory(req: &Request) -> Result<Rendered, Diagnostics> {
 /// Renders one template into every requested format, then writes all files
 /// atomically: all or nothing.
 pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
+    render_and_write(req, None)
+}
+
+fn render_and_write(req: &Request, memo: Option<&Memo>) -> Result<Outcome, Diagnostics> {
     let Rendered {
         outputs,
         log,
         warnings,
         ..
-    } = render_in_memory(req)?;
+    } = render_shared(req, memo)?;
     let mut files = Vec::new();
     for (_, path, bytes) in outputs {
         crate::fsio::write_atomic(&path, |w| w.write_all(&bytes)).map_err(|e| {
@@ -585,4 +628,69 @@ pub fn render(req: &Request) -> Result<Outcome, Diagnostics> {
         files,
         log,
     })
+}
+
+/// Renders many requests (a parameter matrix), `jobs` at a time, each
+/// written atomically as [`render`] writes one. The surveys and the block
+/// results they share are computed once, whether or not they use the block
+/// cache. `done` hears of each render as it ends, in whatever order they
+/// end; the results come back in the order of `reqs`. A render that fails,
+/// even by a bug of ours (a panic), fails alone: the rest still run.
+///
+/// The workers are plain threads taking the next request in turn, not a
+/// work-stealing pool: a render waiting for a block another render is
+/// computing must not pick up a third render on the same thread (the
+/// parallel work inside polars would let a rayon worker do that, and a
+/// render that waits on itself never ends).
+pub fn render_batch(
+    reqs: &[Request],
+    jobs: usize,
+    done: &(dyn Fn(usize, &Result<Outcome, Diagnostics>) + Sync),
+) -> Vec<Result<Outcome, Diagnostics>> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let memo = Memo::default();
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<Result<Outcome, Diagnostics>>>> =
+        reqs.iter().map(|_| Mutex::new(None)).collect();
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(req) = reqs.get(i) else { break };
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                render_and_write(req, Some(&memo))
+            }))
+            .unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                Err(
+                    Diagnostic::error(format!("coweave failed while rendering: {what}"))
+                        .at(&req.template, None, None)
+                        .hint("this is a bug in coweave: please report it with the template")
+                        .into(),
+                )
+            });
+            done(i, &result);
+            *results[i]
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result);
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..jobs.clamp(1, reqs.len().max(1)) {
+            scope.spawn(work);
+        }
+        work();
+    });
+    results
+        .into_iter()
+        .map(|r| {
+            r.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .unwrap_or_else(|| Err(Diagnostic::error("a render did not finish").into()))
+        })
+        .collect()
 }

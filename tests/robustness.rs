@@ -106,6 +106,7 @@ fn run(engine_name: &str, body: &str) -> Result<(), TestCaseError> {
             provenance,
             params: BTreeMap::new(),
             cache: None,
+            memo: None,
             exec: false,
         },
     );

@@ -7,6 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+mod batch;
+use batch::run_render;
+
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::survey::published::Published;
 use crate::survey::{Codebook, Survey, simulate};
@@ -138,10 +141,23 @@ pub struct RenderArgs {
     out: PathBuf,
     #[command(flatten)]
     sources: SourceArgs,
-    /// Render once per value the parameter allows (e.g. `--each area`).
+    /// Render once per value the parameter allows (e.g. `--each area`);
+    /// repeated, once per combination (`--each area --each theme`).
     #[arg(long, value_name = "PARAM")]
-    each: Option<String>,
-    /// Run every block, ignoring the cache.
+    each: Vec<String>,
+    /// Render once per row of a CSV file whose header names parameters (an
+    /// empty cell leaves that parameter at its default).
+    #[arg(long = "params", value_name = "FILE.csv")]
+    params_file: Option<PathBuf>,
+    /// How many outputs render at once (default: the number of cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+    /// Render only the I-th of N equal slices of the outputs (1-based), to
+    /// split a large run across machines or job-array tasks.
+    #[arg(long, value_name = "I/N", value_parser = batch::parse_shard)]
+    shard: Option<(usize, usize)>,
+    /// Run every block, ignoring the block cache (a block shared by several
+    /// outputs of the run still runs once).
     #[arg(long)]
     no_cache: bool,
     /// Refuse to run code cells (`{rust}`): for templates you do not trust.
@@ -538,116 +554,4 @@ fn run_simulate(args: &SimulateArgs) -> Result<ExitCode, Diagnostics> {
         args.out.display()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn run_render(args: &RenderArgs) -> Result<ExitCode, Diagnostics> {
-    let mut formats = Vec::new();
-    for f in args.to.split(',').filter(|f| !f.trim().is_empty()) {
-        match crate::render::Format::parse(f) {
-            Some(fmt) => formats.push(fmt),
-            None => {
-                return Err(
-                    Diagnostic::error(format!("unknown output format `{}`", f.trim()))
-                        .hint("formats: html, json, pdf, typ")
-                        .into(),
-                );
-            }
-        }
-    }
-    let templates: Vec<PathBuf> = if args.templates.is_empty() {
-        let mut found: Vec<PathBuf> = std::fs::read_dir("reports")
-            .map_err(|e| {
-                Diagnostics::from(Diagnostic::error(format!(
-                    "no templates given and cannot read reports/: {e}"
-                )))
-            })?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "md"))
-            .collect();
-        found.sort();
-        found
-    } else {
-        args.templates.clone()
-    };
-    let data = args.sources.spec();
-    let mut jobs: Vec<(PathBuf, Vec<(String, String)>)> = Vec::new();
-    for template in &templates {
-        match &args.each {
-            Some(param) => {
-                let declared = crate::pipeline::each_values(template, param, &data);
-                match declared {
-                    Ok(values) => {
-                        for v in values {
-                            let mut params: Vec<(String, String)> = args
-                                .params
-                                .iter()
-                                .filter(|(k, _)| k != param)
-                                .cloned()
-                                .collect();
-                            params.push((param.clone(), v));
-                            jobs.push((template.clone(), params));
-                        }
-                    }
-                    // templates without the parameter render once
-                    Err(_) if args.templates.is_empty() => {
-                        jobs.push((template.clone(), args.params.clone()))
-                    }
-                    Err(d) => return Err(d),
-                }
-            }
-            None => jobs.push((template.clone(), args.params.clone())),
-        }
-    }
-    let mut failed = 0;
-    for (template, params) in &jobs {
-        let req = crate::pipeline::Request {
-            template: template.clone(),
-            params: params.clone(),
-            formats: formats.clone(),
-            out_dir: args.out.clone(),
-            cache: !args.no_cache,
-            data: data.clone(),
-            exec: !args.no_exec,
-        };
-        // render time goes to the terminal (-v), never into outputs, which stay byte-identical
-        let started = std::time::Instant::now();
-        match crate::pipeline::render(&req) {
-            Ok(outcome) => {
-                if args.verbose {
-                    for line in &outcome.log {
-                        eprintln!("  {line}");
-                    }
-                    eprintln!(
-                        "  rendered in {:.0} ms",
-                        started.elapsed().as_secs_f64() * 1e3
-                    );
-                }
-                if !outcome.warnings.is_empty() {
-                    let mut err = std::io::stderr().lock();
-                    for w in &outcome.warnings {
-                        let _ = write!(err, "{w}");
-                    }
-                }
-                let files: Vec<String> = outcome
-                    .files
-                    .iter()
-                    .map(|f| f.display().to_string())
-                    .collect();
-                eprintln!("rendered {} -> {}", template.display(), files.join(", "));
-            }
-            Err(d) => {
-                failed += 1;
-                report(&d);
-                eprintln!(
-                    "failed: {} (previous outputs left untouched)",
-                    template.display()
-                );
-            }
-        }
-    }
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
 }

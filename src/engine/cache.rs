@@ -7,20 +7,66 @@
 //! thus invalidates exactly the blocks that read it, directly or through
 //! other blocks. Frames are stored as Parquet, so a cached frame is the
 //! computed frame bit for bit.
+//!
+//! Entries are found by key alone (a key names one output whatever
+//! template, parameter value or render asked for it), so the renders of a
+//! batch share the blocks that do not depend on what varies between them,
+//! and many renders may use one cache directory at once. The index only
+//! remembers, per template block, what its last run depended on, to say why
+//! a block runs again. [`Memo`] does the same sharing in memory within one
+//! process, for renders without the cache.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{Value, json};
 
 use super::{BlockOutput, CellOut, FigureOut, Handed, Shown, TableOut, frames};
+use crate::diag::{Diagnostic, Warned};
 use crate::document::Block;
 
 /// A cache directory and what it held when opened.
 pub struct Cache {
     dir: PathBuf,
     index: BTreeMap<String, Value>,
-    dirty: bool,
+    /// Index entries this render wrote (merged into the file's on save).
+    written: BTreeSet<String>,
+}
+
+/// Serialises index saves within the process (each merges into the file).
+static SAVING: Mutex<()> = Mutex::new(());
+
+/// A block run's result as a batch shares it: the output with its warnings,
+/// or the engine's error.
+pub type Run = Result<Warned<BlockOutput>, Diagnostic>;
+
+/// Block results computed in this process, by key: the renders of one batch
+/// compute a block they share once (a render that needs a block another
+/// render is computing waits for it).
+#[derive(Default)]
+pub struct Memo {
+    runs: Mutex<HashMap<String, Arc<OnceLock<Run>>>>,
+}
+
+impl Memo {
+    /// `key`'s result, computed by `run` if no render of this process has
+    /// computed it; and whether it was computed here.
+    pub fn get_or_run(&self, key: &str, run: impl FnOnce() -> Run) -> (Run, bool) {
+        let cell = self
+            .runs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(key.to_string())
+            .or_default()
+            .clone();
+        let mut here = false;
+        let out = cell.get_or_init(|| {
+            here = true;
+            run()
+        });
+        (out.clone(), here)
+    }
 }
 
 /// The identity of this build: version and a hash of its sources.
@@ -57,16 +103,12 @@ impl Cache {
         Cache {
             dir: dir.to_path_buf(),
             index,
-            dirty: false,
+            written: BTreeSet::new(),
         }
     }
 
-    /// The stored output of `ident` if its key is `key`.
-    pub fn get(&self, ident: &str, key: &str) -> Option<BlockOutput> {
-        let entry = self.index.get(ident)?;
-        if entry.get("key")?.as_str()? != key {
-            return None;
-        }
+    /// The stored output under `key`, whichever render stored it.
+    pub fn get(&self, key: &str) -> Option<BlockOutput> {
         let text = std::fs::read_to_string(self.dir.join(format!("{key}.json"))).ok()?;
         let v: Value = serde_json::from_str(&text).ok()?;
         let frame = || {
@@ -178,19 +220,31 @@ impl Cache {
             ident.to_string(),
             json!({ "key": key, "body": blake3::hash(body.as_bytes()).to_hex().to_string(), "inputs": inputs }),
         );
-        self.dirty = true;
+        self.written.insert(ident.to_string());
         Ok(())
     }
 
-    /// Writes the index back.
+    /// Writes this render's index entries into the index file, keeping the
+    /// entries other renders wrote since this one opened it.
     pub fn save(&self) -> std::io::Result<()> {
-        if !self.dirty {
+        if self.written.is_empty() {
             return Ok(());
         }
-        let text = serde_json::to_string_pretty(&self.index).unwrap_or_default();
-        crate::fsio::write_atomic(&self.dir.join("index.json"), |w| {
-            w.write_all(text.as_bytes())
-        })
+        let _one_at_a_time = SAVING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let path = self.dir.join("index.json");
+        let mut index: BTreeMap<String, Value> = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default();
+        for ident in &self.written {
+            if let Some(entry) = self.index.get(ident) {
+                index.insert(ident.clone(), entry.clone());
+            }
+        }
+        let text = serde_json::to_string_pretty(&index).unwrap_or_default();
+        crate::fsio::write_atomic(&path, |w| w.write_all(text.as_bytes()))
     }
 }
 

@@ -33,6 +33,7 @@ struct Driver<'a> {
     ctx: Context<'a>,
     env: Environment<'static>,
     cache: Option<&'a mut cache::Cache>,
+    memo: Option<&'a cache::Memo>,
     labels: Labels,
     problems: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
@@ -69,6 +70,7 @@ impl<'a> Driver<'a> {
             env: prose::environment(inputs.survey),
             ctx,
             cache: inputs.cache,
+            memo: inputs.memo,
             labels,
             problems,
             warnings: Vec::new(),
@@ -236,9 +238,14 @@ impl<'a> Driver<'a> {
         let mut inputs = self.input_keys(engine, &block, &body);
         inputs.extend(engine.state(&block, &body, &self.ctx));
         let key = cache::block_key(&block, &body, &inputs, self.ctx.min_base);
-        let ident = block
-            .result_name()
-            .unwrap_or_else(|| format!("block{}", block.index + 1));
+        // the cache index remembers each template's blocks apart
+        let ident = format!(
+            "{}#{}",
+            self.doc.path.display(),
+            block
+                .result_name()
+                .unwrap_or_else(|| format!("block{}", block.index + 1))
+        );
         Some(Prepared {
             block,
             body,
@@ -273,10 +280,11 @@ impl<'a> Driver<'a> {
         keys
     }
 
-    /// The block's output from the cache, or from running it (then cached).
+    /// The block's output from the cache, from another render of the batch,
+    /// or from running it (then cached).
     fn output(&mut self, engine: &dyn Engine, p: &Prepared) -> Option<BlockOutput> {
         let use_cache = p.block.option_bool("cache", true);
-        if use_cache && let Some(out) = self.cache.as_ref().and_then(|c| c.get(&p.ident, &p.key)) {
+        if use_cache && let Some(out) = self.cache.as_ref().and_then(|c| c.get(&p.key)) {
             self.log.push(format!("{}: cached", p.block.describe()));
             return Some(out);
         }
@@ -285,19 +293,32 @@ impl<'a> Driver<'a> {
             (Some(_), false) => "cache: false".to_string(),
             (None, _) => "cache off".to_string(),
         };
-        self.log
-            .push(format!("{}: ran ({reason})", p.block.describe()));
-        let run = engine.run(&p.block, &p.body, &self.ctx).and_then(|w| {
-            Ok(Warned {
-                output: suppress(w.output, &p.block, self.ctx.min_base)?,
-                warnings: w.warnings,
+        let run = || {
+            engine.run(&p.block, &p.body, &self.ctx).and_then(|w| {
+                Ok(Warned {
+                    output: suppress(w.output, &p.block, self.ctx.min_base)?,
+                    warnings: w.warnings,
+                })
             })
+        };
+        // code cells share a session with the cells before them: never shared
+        let (run, here) = match self.memo {
+            Some(memo) if use_cache && !engine.runs_code() => memo.get_or_run(&p.key, run),
+            _ => (run(), true),
+        };
+        self.log.push(if here {
+            format!("{}: ran ({reason})", p.block.describe())
+        } else {
+            format!(
+                "{}: shared (computed for another output of this run)",
+                p.block.describe()
+            )
         });
         match run {
             Ok(Warned { output, warnings }) => {
                 // a result with warnings is not cached, so that its warnings
                 // are reported on every render, cached or not
-                self.store(p, &output, use_cache && warnings.is_empty());
+                self.store(p, &output, here && use_cache && warnings.is_empty());
                 for w in warnings {
                     let w = w.locate(&self.doc.path, &self.doc.source, p.block.engine_offset);
                     self.warnings.push(Diagnostic {

@@ -524,6 +524,8 @@ pub struct Inputs<'a> {
     pub params: BTreeMap<String, Value>,
     /// Block cache, if used.
     pub cache: Option<&'a mut cache::Cache>,
+    /// Results shared with the other renders of a batch, if any.
+    pub memo: Option<&'a cache::Memo>,
     /// Whether code cells may run (`--no-exec` says no).
     pub exec: bool,
 }

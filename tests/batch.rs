@@ -1,0 +1,292 @@
+//! Parameter matrices through the binary: `--each` (repeated), `--params
+//! FILE.csv`, `--shard I/N`, `--jobs`; a failing output fails alone.
+//! What backs the checks: each output's own JSON says which parameters it
+//! was rendered with (its provenance), and the file sets are compared with
+//! the product of the codebook's areas and themes, read from the codebook.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use assert_cmd::Command;
+
+const TEMPLATE: &str = r#"---
+title: "Batch {{ params.area }} / {{ params.theme }}"
+params:
+  area: { type: area, default: Bristol }
+  theme: { type: theme, default: environment }
+  measure: { type: string, default: individual, choices: [individual, collective, nonsense] }
+---
+
+```{stats}
+#| name: levels
+levels:
+  measures: [individual, collective]
+  by: [area]
+```
+
+```{stats}
+#| name: chosen
+levels:
+  measures: [{{ params.measure }}]
+  by: [area]
+```
+
+```{sql}
+#| name: here
+SELECT area, variable, estimate, n FROM chosen WHERE area = {{ params.area }}
+```
+
+```{table}
+#| label: tbl-here
+#| caption: "The chosen measure in {{ params.area }}"
+data: here
+columns: [area, variable, { name: estimate, format: pct }, n]
+```
+
+This page is about {{ params.area }} and the theme {{ params.theme }}.
+"#;
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.md"), TEMPLATE).unwrap();
+    dir
+}
+
+/// `coweave render t.md --to json --out OUT EXTRA…` in `dir`: success and stderr.
+fn render(dir: &Path, out: &str, extra: &[&str]) -> (bool, String) {
+    let o = Command::cargo_bin("coweave")
+        .unwrap()
+        .current_dir(dir)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .args(["render", "t.md", "--to", "json", "--out", out])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stderr).to_string(),
+    )
+}
+
+/// Every output file in `dir` with its bytes.
+fn outputs(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().to_string(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The parameters an output's JSON says it was rendered with.
+fn params_of(json: &[u8]) -> BTreeMap<String, String> {
+    let v: serde_json::Value = serde_json::from_slice(json).unwrap();
+    let params = v
+        .pointer("/provenance/params")
+        .unwrap_or_else(|| panic!("no provenance.params in {v}"));
+    params
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect()
+}
+
+/// The codebook's area names and theme ids, read from the TOML itself.
+fn areas_and_themes() -> (Vec<String>, Vec<String>) {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/codebook.toml"))
+            .unwrap();
+    let v: toml::Value = toml::from_str(&text).unwrap();
+    let names = |key: &str, field: &str| -> Vec<String> {
+        let mut seen = Vec::new();
+        for t in v[key].as_array().unwrap() {
+            let s = t[field].as_str().unwrap().to_string();
+            if !seen.contains(&s) {
+                seen.push(s);
+            }
+        }
+        seen
+    };
+    (names("areas", "name"), names("themes", "id"))
+}
+
+#[test]
+fn each_twice_renders_the_product_with_distinct_named_outputs() {
+    let dir = project();
+    let (ok, err) = render(
+        dir.path(),
+        "out",
+        &["--each", "area", "--each", "theme", "--jobs", "2"],
+    );
+    assert!(ok, "{err}");
+    let files = outputs(&dir.path().join("out"));
+    let (areas, themes) = areas_and_themes();
+    assert_eq!(
+        files.len(),
+        areas.len() * themes.len(),
+        "{:?}",
+        files.keys()
+    );
+    // each file is the combination its name says, and each combination is there once
+    let mut seen = BTreeSet::new();
+    for (name, bytes) in &files {
+        let p = params_of(bytes);
+        let slug = |s: &str| s.to_lowercase().replace([' ', '_'], "-");
+        assert_eq!(
+            name,
+            &format!("t--{}-{}.json", slug(&p["area"]), slug(&p["theme"])),
+        );
+        let v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+        assert_eq!(v["title"], format!("Batch {} / {}", p["area"], p["theme"]));
+        assert!(seen.insert((p["area"].clone(), p["theme"].clone())));
+    }
+    let expected: BTreeSet<(String, String)> = areas
+        .iter()
+        .flat_map(|a| themes.iter().map(move |t| (a.clone(), t.clone())))
+        .collect();
+    assert_eq!(seen, expected);
+    // distinct content: no two outputs are the same bytes
+    let distinct: BTreeSet<&Vec<u8>> = files.values().collect();
+    assert_eq!(distinct.len(), files.len());
+    // the block no parameter touches ran once, not once per output
+    let (ok, err) = render(
+        dir.path(),
+        "again",
+        &["--each", "area", "--no-cache", "-v", "--jobs", "1"],
+    );
+    assert!(ok, "{err}");
+    let ran = err
+        .lines()
+        .filter(|l| l.contains("`levels`") && l.contains(": ran"))
+        .count();
+    let shared = err
+        .lines()
+        .filter(|l| l.contains("`levels`") && l.contains(": shared"))
+        .count();
+    assert_eq!((ran, shared), (1, areas.len() - 1), "{err}");
+}
+
+#[test]
+fn parallel_and_serial_runs_write_the_same_bytes() {
+    let dir = project();
+    let (ok, err) = render(
+        dir.path(),
+        "one",
+        &["--each", "area", "--jobs", "1", "--no-cache"],
+    );
+    assert!(ok, "{err}");
+    let (ok, err) = render(dir.path(), "two", &["--each", "area", "--jobs", "2"]);
+    assert!(ok, "{err}");
+    let (one, two) = (
+        outputs(&dir.path().join("one")),
+        outputs(&dir.path().join("two")),
+    );
+    assert_eq!(one.len(), areas_and_themes().0.len());
+    assert_eq!(one, two);
+}
+
+#[test]
+fn shards_partition_the_matrix_exactly() {
+    let dir = project();
+    let (ok, err) = render(dir.path(), "all", &["--each", "area", "--each", "theme"]);
+    assert!(ok, "{err}");
+    let all = outputs(&dir.path().join("all"));
+    let mut union = BTreeMap::new();
+    let mut sizes = Vec::new();
+    for i in 1..=3 {
+        let out = format!("shard{i}");
+        let (ok, err) = render(
+            dir.path(),
+            &out,
+            &[
+                "--each",
+                "area",
+                "--each",
+                "theme",
+                "--shard",
+                &format!("{i}/3"),
+            ],
+        );
+        assert!(ok, "{err}");
+        assert!(err.contains(&format!("shard {i}/3:")), "{err}");
+        let part = outputs(&dir.path().join(&out));
+        sizes.push(part.len());
+        for (name, bytes) in part {
+            assert!(
+                union.insert(name.clone(), bytes).is_none(),
+                "{name} in two shards"
+            );
+        }
+    }
+    // equal slices (sizes differ by at most one), together exactly the whole
+    assert!(
+        sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1,
+        "{sizes:?}"
+    );
+    assert_eq!(union, all);
+    // a shard outside 1..=N is refused before anything renders
+    let (ok, err) = render(dir.path(), "bad", &["--each", "area", "--shard", "4/3"]);
+    assert!(!ok);
+    assert!(err.contains("--shard"), "{err}");
+    assert!(!dir.path().join("bad").exists());
+}
+
+#[test]
+fn one_failing_output_fails_alone_and_sets_the_exit_code() {
+    let dir = project();
+    let (ok, err) = render(dir.path(), "out", &["--each", "measure"]);
+    assert!(!ok, "the run must say that one output failed");
+    // the failure names its parameters; the others were written
+    assert!(err.contains("failed: t.md (measure=nonsense)"), "{err}");
+    assert!(err.contains("nonsense"), "{err}");
+    assert!(err.contains("2 of 3 outputs rendered"), "{err}");
+    let files = outputs(&dir.path().join("out"));
+    let names: Vec<&String> = files.keys().collect();
+    assert_eq!(names, ["t--collective.json", "t--individual.json"]);
+    assert_eq!(
+        params_of(&files["t--collective.json"])["measure"],
+        "collective"
+    );
+}
+
+#[test]
+fn a_params_file_renders_one_output_per_row() {
+    let dir = project();
+    std::fs::write(
+        dir.path().join("rows.csv"),
+        "area,measure\nBarnet,collective\nSwansea,\n",
+    )
+    .unwrap();
+    let (ok, err) = render(dir.path(), "out", &["--params", "rows.csv"]);
+    assert!(ok, "{err}");
+    let files = outputs(&dir.path().join("out"));
+    assert_eq!(files.len(), 2, "{:?}", files.keys());
+    let barnet = params_of(&files["t--barnet-collective.json"]);
+    assert_eq!(barnet["area"], "Barnet");
+    assert_eq!(barnet["measure"], "collective");
+    // an empty cell leaves the parameter at its default
+    let swansea = params_of(&files["t--swansea.json"]);
+    assert_eq!(swansea["measure"], "individual");
+
+    // rows that name the same output twice are refused before any render
+    std::fs::write(dir.path().join("twice.csv"), "area\nBarnet\nbarnet\n").unwrap();
+    let (ok, err) = render(dir.path(), "twice", &["--params", "twice.csv"]);
+    assert!(!ok);
+    assert!(
+        err.contains("two outputs would both be written to"),
+        "{err}"
+    );
+    assert!(!dir.path().join("twice").exists());
+
+    // a malformed file names its line
+    std::fs::write(dir.path().join("bad.csv"), "area,measure\nBarnet\n").unwrap();
+    let (ok, err) = render(dir.path(), "bad", &["--params", "bad.csv"]);
+    assert!(!ok);
+    assert!(err.contains("bad.csv:2"), "{err}");
+}
