@@ -111,12 +111,12 @@ fn matrix(
         let declared = pipeline::declared_params(template);
         let declared = match declared {
             Ok(d) => d,
-            // a template that does not parse renders once, to report why
-            Err(_) if !named => {
+            // a template that does not parse renders once, which reports
+            // every problem it has
+            Err(_) => {
                 jobs.push((template.clone(), args.params.clone()));
                 continue;
             }
-            Err(d) => return Err(d),
         };
         let mut axes: Vec<(String, Vec<String>)> = Vec::new();
         for param in &args.each {
