@@ -224,6 +224,10 @@ pub struct Evaluation {
     pub inputs: Vec<PathBuf>,
 }
 
+/// Held by a batch render whose template has code cells, for its whole
+/// evaluation: their sessions would share one build folder.
+static CODE_RENDERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A survey as loaded and validated, with its SHA-256, or why it could not be.
 type Loaded = Result<(Survey, String), Diagnostics>;
 
@@ -486,6 +490,17 @@ fn evaluate_shared(req: &Request, memo: Option<&Memo>) -> Result<Evaluation, Dia
         params: params.clone(),
         date: crate::clock::today(),
     };
+    // code cells build in the one per-process evcxr folder (kernel.rs), so
+    // the renders of a batch that run code cells take turns
+    let runs_code = doc.nodes.iter().any(|n| {
+        matches!(n, document::Node::Block(b)
+            if engine::engine_for(&b.engine).is_some_and(|e| e.runs_code()))
+    });
+    let _code_turn = (runs_code && memo.is_some()).then(|| {
+        CODE_RENDERS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    });
     // a template with problems is still executed (without the cache), so
     // that every independent problem is reported in one run
     let broken = problems.iter().any(Diagnostic::is_error);

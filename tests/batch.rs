@@ -290,3 +290,43 @@ fn a_params_file_renders_one_output_per_row() {
     assert!(!ok);
     assert!(err.contains("bad.csv:2"), "{err}");
 }
+
+#[test]
+fn misspelt_or_repeated_parameters_are_refused() {
+    let dir = project();
+    let (ok, err) = render(dir.path(), "out", &["--each", "area", "--each", "area"]);
+    assert!(!ok);
+    assert!(err.contains("--each area is given twice"), "{err}");
+    // a CSV column also given to --each: --each's value is the one rendered and named
+    std::fs::write(dir.path().join("rows.csv"), "area\nBarnet\n").unwrap();
+    let (ok, err) = render(
+        dir.path(),
+        "out",
+        &["--params", "rows.csv", "--each", "area", "--shard", "1/5"],
+    );
+    assert!(ok, "{err}");
+    let files = outputs(&dir.path().join("out"));
+    let (name, bytes) = files.iter().next().unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(
+        name,
+        &format!("t--{}.json", params_of(bytes)["area"].to_lowercase())
+    );
+    // with no template named (every one in reports/), a parameter no template has
+    std::fs::create_dir(dir.path().join("reports")).unwrap();
+    std::fs::write(dir.path().join("reports/t.md"), TEMPLATE).unwrap();
+    let o = Command::cargo_bin("coweave")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["render", "--each", "aera", "--out", "typo"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("no template in reports/ has a parameter `aera`"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `area`?"), "{err}");
+    assert!(!dir.path().join("typo").exists());
+}

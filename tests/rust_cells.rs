@@ -368,3 +368,41 @@ fn a_file_that_is_not_a_notebook_is_named_with_its_line() {
     );
     assert!(err.contains("x.ipynb:3:5"), "{err}");
 }
+
+#[test]
+fn a_parallel_batch_gives_each_output_its_own_session() {
+    // the sessions of one process build in one folder: parallel renders of
+    // code cells must not load each other's code
+    let dir = tempfile::tempdir().unwrap();
+    let t = write(dir.path(), "cells.md", CELLS);
+    let rows = write(dir.path(), "rows.csv", "area\nBarnet\nSwansea\nBristol\n");
+    let out = dir.path().join("out");
+    let run = coweave()
+        .args(["render", "--to", "html", "--jobs", "2", "--params"])
+        .arg(&rows)
+        .arg("--out")
+        .arg(&out)
+        .arg(&t)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    for area in ["Barnet", "Swansea", "Bristol"] {
+        let html =
+            std::fs::read_to_string(out.join(format!("cells--{}.html", area.to_lowercase())))
+                .unwrap();
+        assert!(
+            html.contains(&format!("area {area}, twice the gap")),
+            "{area}"
+        );
+        for other in ["Barnet", "Swansea", "Bristol"]
+            .iter()
+            .filter(|o| **o != area)
+        {
+            assert!(
+                !html.contains(&format!("area {other},")),
+                "{area} shows {other}"
+            );
+        }
+    }
+}

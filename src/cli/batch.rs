@@ -106,7 +106,14 @@ fn matrix(
         Some(path) => read_params_file(path)?,
         None => vec![Vec::new()],
     };
-    let mut jobs = Vec::new();
+    for (i, param) in args.each.iter().enumerate() {
+        if args.each[..i].contains(param) {
+            return Err(Diagnostic::error(format!("--each {param} is given twice")).into());
+        }
+    }
+    let mut jobs: Vec<Job> = Vec::new();
+    // what some template declares, to catch a misspelt parameter
+    let mut known: Vec<String> = Vec::new();
     for template in templates {
         let declared = pipeline::declared_params(template);
         let declared = match declared {
@@ -118,6 +125,7 @@ fn matrix(
                 continue;
             }
         };
+        known.extend(declared.iter().cloned());
         let mut axes: Vec<(String, Vec<String>)> = Vec::new();
         for param in &args.each {
             if !named && !declared.contains(param) {
@@ -141,7 +149,38 @@ fn matrix(
                     .cloned()
                     .collect();
                 params.extend(varying);
-                jobs.push((template.clone(), params));
+                // a parameter set twice (a CSV column also given to --each)
+                // keeps its last value, which is the one the render takes
+                let mut kept: Vec<(String, String)> = Vec::new();
+                for (k, v) in params.into_iter().rev() {
+                    if !kept.iter().any(|(seen, _)| *seen == k) {
+                        kept.push((k, v));
+                    }
+                }
+                kept.reverse();
+                let job = (template.clone(), kept);
+                // rows that differ only in what this template does not declare
+                if !jobs.contains(&job) {
+                    jobs.push(job);
+                }
+            }
+        }
+    }
+    if !named {
+        known.sort();
+        known.dedup();
+        let names: Vec<&str> = known.iter().map(String::as_str).collect();
+        let csv_columns = rows.iter().flatten().map(|(k, _)| k);
+        for param in args.each.iter().chain(csv_columns) {
+            if !known.contains(param) {
+                return Err(Diagnostic::error(format!(
+                    "no template in reports/ has a parameter `{param}`"
+                ))
+                .hint(match crate::diag::closest(param, &names) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => format!("parameters: {}", known.join(", ")),
+                })
+                .into());
             }
         }
     }

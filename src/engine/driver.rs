@@ -303,7 +303,11 @@ impl<'a> Driver<'a> {
         };
         // code cells share a session with the cells before them: never shared
         let (run, here) = match self.memo {
-            Some(memo) if use_cache && !engine.runs_code() => memo.get_or_run(&p.key, run),
+            Some(memo) if use_cache && !engine.runs_code() => match memo.get_or_run(&p.key, run) {
+                // an error points into the template that met it: met here, anew
+                (Err(_), false) => (run(), true),
+                shared => shared,
+            },
             _ => (run(), true),
         };
         self.log.push(if here {
