@@ -27,6 +27,16 @@ use std::process::Command;
 
 use common::*;
 
+/// `coweave render ARGS… --out OUT`, run from the repository root.
+fn render_cmd(root: &std::path::Path, args: &[&str], out: &std::path::Path) -> Command {
+    let mut c = coweave();
+    c.current_dir(root)
+        .arg("render")
+        .args(args)
+        .args(["--out", &s(out)]);
+    c
+}
+
 fn main() {
     let reps = env_or("COWEAVE_BENCH_REPS", 5).max(1);
     let big_scale = env_or("COWEAVE_BENCH_BIG", 100);
@@ -55,18 +65,18 @@ fn main() {
     let briefing = |to: &'static str, data: Option<std::path::PathBuf>| -> Make {
         let (root, w) = (root.clone(), w.to_path_buf());
         Box::new(move |i| {
-            let mut c = coweave();
-            c.current_dir(&root).args([
-                "render",
-                "reports/council-briefing.md",
-                "-p",
-                "area=Bristol",
-                "--to",
-                to,
-                "--no-cache",
-                "--out",
-                &s(&w.join(format!("b{i}"))),
-            ]);
+            let mut c = render_cmd(
+                &root,
+                &[
+                    "reports/council-briefing.md",
+                    "-p",
+                    "area=Bristol",
+                    "--to",
+                    to,
+                    "--no-cache",
+                ],
+                &w.join(format!("b{i}")),
+            );
             if let Some(d) = &data {
                 c.args(["--data", &s(d)]);
             }
@@ -80,17 +90,16 @@ fn main() {
         scenarios.push((
             "appendix-html-json-pdf",
             Box::new(move |i| {
-                let mut c = coweave();
-                c.current_dir(&root).args([
-                    "render",
-                    "reports/replication-appendix.md",
-                    "--to",
-                    "html,json,pdf",
-                    "--no-cache",
-                    "--out",
-                    &s(&w.join(format!("app{i}"))),
-                ]);
-                c
+                render_cmd(
+                    &root,
+                    &[
+                        "reports/replication-appendix.md",
+                        "--to",
+                        "html,json,pdf",
+                        "--no-cache",
+                    ],
+                    &w.join(format!("app{i}")),
+                )
             }),
             None,
         ));
@@ -101,18 +110,11 @@ fn main() {
         scenarios.push((
             "all",
             Box::new(move |i| {
-                let mut c = coweave();
-                c.current_dir(&root).args([
-                    "render",
-                    "--each",
-                    "area",
-                    "--to",
-                    "html,pdf,json",
-                    "--no-cache",
-                    "--out",
-                    &s(&w.join(format!("all{i}"))),
-                ]);
-                c
+                render_cmd(
+                    &root,
+                    &["--each", "area", "--to", "html,pdf,json", "--no-cache"],
+                    &w.join(format!("all{i}")),
+                )
             }),
             None,
         ));
@@ -120,19 +122,7 @@ fn main() {
     let cached_out = w.join("cached");
     let all_cached = {
         let (root, out) = (root.clone(), cached_out.clone());
-        move |_: usize| {
-            let mut c = coweave();
-            c.current_dir(&root).args([
-                "render",
-                "--each",
-                "area",
-                "--to",
-                "html,pdf,json",
-                "--out",
-                &s(&out),
-            ]);
-            c
-        }
+        move |_: usize| render_cmd(&root, &["--each", "area", "--to", "html,pdf,json"], &out)
     };
     run(&mut all_cached(0)); // prime the cache
     scenarios.push(("all-cached", Box::new(all_cached), None));

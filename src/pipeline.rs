@@ -132,8 +132,9 @@ fn load_codebook(
     }
 }
 
-/// The parameters a template declares in its front matter.
-pub fn declared_params(template: &Path) -> Result<Vec<String>, Diagnostics> {
+/// A template read and parsed, or its problems: what `--each` and
+/// `--params` look into before anything renders.
+pub fn parse_template(template: &Path) -> Result<document::Document, Diagnostics> {
     let source = std::fs::read_to_string(template).map_err(|e| {
         Diagnostic::error(format!("cannot read template: {e}")).at(template, None, None)
     })?;
@@ -141,7 +142,7 @@ pub fn declared_params(template: &Path) -> Result<Vec<String>, Diagnostics> {
     if problems.iter().any(Diagnostic::is_error) {
         return Err(Diagnostics(problems));
     }
-    Ok(doc.front.params.keys().cloned().collect())
+    Ok(doc)
 }
 
 /// Every value a template's parameter allows, for `--each`: its `choices`,
@@ -151,13 +152,16 @@ pub fn each_values(
     param: &str,
     data: &document::DataSpec,
 ) -> Result<Vec<String>, Diagnostics> {
-    let source = std::fs::read_to_string(template).map_err(|e| {
-        Diagnostic::error(format!("cannot read template: {e}")).at(template, None, None)
-    })?;
-    let (doc, problems) = engine::parse(template, &source);
-    if problems.iter().any(Diagnostic::is_error) {
-        return Err(Diagnostics(problems));
-    }
+    each_values_of(&parse_template(template)?, param, data)
+}
+
+/// [`each_values`] of a parsed template.
+pub fn each_values_of(
+    doc: &document::Document,
+    param: &str,
+    data: &document::DataSpec,
+) -> Result<Vec<String>, Diagnostics> {
+    let template = &doc.path;
     let Some(spec) = doc.front.params.get(param) else {
         let declared: Vec<&str> = doc.front.params.keys().map(String::as_str).collect();
         return Err(Diagnostic::error(format!(
@@ -171,7 +175,7 @@ pub fn each_values(
         })
         .into());
     };
-    match param_values(&doc, spec, data) {
+    match param_values(doc, spec, data) {
         Some(values) => values,
         None => Err(Diagnostic::error(format!(
             "--each {param}: a {:?} parameter has no list of values",

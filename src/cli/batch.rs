@@ -115,9 +115,8 @@ fn matrix(
     // what some template declares, to catch a misspelt parameter
     let mut known: Vec<String> = Vec::new();
     for template in templates {
-        let declared = pipeline::declared_params(template);
-        let declared = match declared {
-            Ok(d) => d,
+        let doc = match pipeline::parse_template(template) {
+            Ok(doc) => doc,
             // a template that does not parse renders once, which reports
             // every problem it has
             Err(_) => {
@@ -125,13 +124,14 @@ fn matrix(
                 continue;
             }
         };
+        let declared: Vec<String> = doc.front.params.keys().cloned().collect();
         known.extend(declared.iter().cloned());
         let mut axes: Vec<(String, Vec<String>)> = Vec::new();
         for param in &args.each {
             if !named && !declared.contains(param) {
                 continue;
             }
-            axes.push((param.clone(), pipeline::each_values(template, param, data)?));
+            axes.push((param.clone(), pipeline::each_values_of(&doc, param, data)?));
         }
         for row in &rows {
             let row: Vec<&(String, String)> = row
