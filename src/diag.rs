@@ -315,6 +315,18 @@ impl From<Diagnostic> for Diagnostics {
     }
 }
 
+/// A duration for `-v` logs: "840 µs", "12.3 ms", "1.25 s".
+pub fn took(d: std::time::Duration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 1.0 {
+        format!("{s:.2} s")
+    } else if s >= 0.001 {
+        format!("{:.1} ms", s * 1e3)
+    } else {
+        format!("{:.0} µs", s * 1e6)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

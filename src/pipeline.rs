@@ -443,7 +443,9 @@ fn evaluate_shared(req: &Request, memo: Option<&Memo>) -> Result<Evaluation, Dia
             return Err(Diagnostics(problems));
         }
     };
+    let survey_started = std::time::Instant::now();
     let survey_res = load_survey(data, base, &codebook, &codebook_sha);
+    let survey_time = survey_started.elapsed();
     let (survey, data_name, data_sha) = match survey_res {
         Ok(s) => s,
         Err(d) => {
@@ -531,6 +533,23 @@ fn evaluate_shared(req: &Request, memo: Option<&Memo>) -> Result<Evaluation, Dia
             return Err(Diagnostics(problems));
         }
     };
+    if survey.loaded {
+        // where the time went, for `-v` (a survey shared with another render
+        // of the batch shows the steps of its one load)
+        let steps: Vec<String> = survey
+            .load_times
+            .iter()
+            .map(|(what, d)| format!("{what} {}", crate::diag::took(*d)))
+            .collect();
+        evaluated.log.insert(
+            0,
+            format!(
+                "survey: {} ({})",
+                crate::diag::took(survey_time),
+                steps.join(", ")
+            ),
+        );
+    }
     // the data's own warnings (columns not in the codebook, ...) come first
     let mut warnings = survey.warnings.clone();
     warnings.append(&mut evaluated.warnings);
@@ -575,7 +594,9 @@ fn render_shared(req: &Request, memo: Option<&Memo>) -> Result<Rendered, Diagnos
         inputs,
     } = evaluate_shared(req, memo)?;
     let mut outputs = Vec::new();
+    let mut log = evaluated.log.clone();
     for (f, renderer) in &renderers {
+        let started = std::time::Instant::now();
         let bytes = renderer.render(&evaluated).map_err(|mut ds| {
             // a place in the template gets its line as snippet
             for d in &mut ds.0 {
@@ -585,6 +606,11 @@ fn render_shared(req: &Request, memo: Option<&Memo>) -> Result<Rendered, Diagnos
             }
             ds
         })?;
+        log.push(format!(
+            "{}: rendered in {}",
+            renderer.name(),
+            crate::diag::took(started.elapsed())
+        ));
         outputs.push((*f, output_path(req, *f), bytes));
     }
     let mut warnings = evaluated.warnings.clone();
@@ -614,7 +640,7 @@ fn render_shared(req: &Request, memo: Option<&Memo>) -> Result<Rendered, Diagnos
     Ok(Rendered {
         outputs,
         params: evaluated.provenance.params.clone(),
-        log: evaluated.log,
+        log,
         warnings,
         inputs,
     })

@@ -301,6 +301,7 @@ impl<'a> Driver<'a> {
                 })
             })
         };
+        let started = std::time::Instant::now();
         // code cells share a session with the cells before them: never shared
         let (run, here) = match self.memo {
             Some(memo) if use_cache && !engine.runs_code() => match memo.get_or_run(&p.key, run) {
@@ -311,7 +312,11 @@ impl<'a> Driver<'a> {
             _ => (run(), true),
         };
         self.log.push(if here {
-            format!("{}: ran ({reason})", p.block.describe())
+            format!(
+                "{}: ran ({reason}) in {}",
+                p.block.describe(),
+                crate::diag::took(started.elapsed())
+            )
         } else {
             format!(
                 "{}: shared (computed for another output of this run)",

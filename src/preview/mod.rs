@@ -535,12 +535,10 @@ fn render_loop(
                     .find(|(f, _, _)| *f == Format::Html)
                     .map(|(_, _, bytes)| String::from_utf8_lossy(&bytes).into_owned())
                     .unwrap_or_default();
-                let ran = rendered
-                    .log
-                    .iter()
-                    .filter(|l| !l.ends_with(": cached"))
-                    .count();
-                let cached = rendered.log.len() - ran;
+                // the log also times the survey load and each renderer
+                let blocks = rendered.log.iter().filter(|l| l.starts_with("block "));
+                let cached = blocks.clone().filter(|l| l.ends_with(": cached")).count();
+                let ran = blocks.count() - cached;
                 for w in &rendered.warnings {
                     eprint!("{w}");
                 }

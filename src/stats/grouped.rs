@@ -71,16 +71,62 @@ pub type Key = Vec<Option<String>>;
 /// (`None`, sorted first), as R's `group_by` and SPSS's split files do, so
 /// no respondent silently leaves an analysis.
 pub fn group_rows(df: &DataFrame, by: &[&str]) -> Result<BTreeMap<Key, Vec<usize>>> {
-    let cols: Vec<Vec<Option<String>>> = by
+    // each key column as text once; each row's value as a small code into
+    // that column's distinct values (no text copied per row)
+    let texts: Vec<Column> = by
         .iter()
-        .map(|b| str_values(df, b))
+        .map(|b| Ok(column(df, b)?.cast(&DataType::String)?))
         .collect::<Result<_>>()?;
-    let mut out: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
-    for i in 0..df.height() {
-        let key: Key = cols.iter().map(|c| c[i].clone()).collect();
-        out.entry(key).or_default().push(i);
+    let mut distinct: Vec<Vec<Option<&str>>> = vec![Vec::new(); by.len()];
+    let mut codes: Vec<Vec<u32>> = Vec::with_capacity(by.len());
+    for (k, c) in texts.iter().enumerate() {
+        let mut seen: std::collections::HashMap<Option<&str>, u32> =
+            std::collections::HashMap::new();
+        let mut col = Vec::with_capacity(df.height());
+        // survey frames hold keys in runs: a repeat needs no lookup
+        let mut last: Option<(Option<&str>, u32)> = None;
+        for v in c.str()?.iter() {
+            let code = match last {
+                Some((prev, code)) if prev == v => code,
+                _ => {
+                    let next = seen.len() as u32;
+                    let code = *seen.entry(v).or_insert_with(|| {
+                        distinct[k].push(v);
+                        next
+                    });
+                    last = Some((v, code));
+                    code
+                }
+            };
+            col.push(code);
+        }
+        codes.push(col);
     }
-    Ok(out)
+    let mut groups: std::collections::HashMap<Vec<u32>, Vec<usize>> =
+        std::collections::HashMap::new();
+    let mut key = vec![0u32; by.len()];
+    for i in 0..df.height() {
+        for (k, c) in codes.iter().enumerate() {
+            key[k] = c[i];
+        }
+        match groups.get_mut(&key) {
+            Some(rows) => rows.push(i),
+            None => {
+                groups.insert(key.clone(), vec![i]);
+            }
+        }
+    }
+    Ok(groups
+        .into_iter()
+        .map(|(key, rows)| {
+            let key: Key = key
+                .iter()
+                .enumerate()
+                .map(|(k, &c)| distinct[k][c as usize].map(str::to_string))
+                .collect();
+            (key, rows)
+        })
+        .collect())
 }
 
 /// Accumulates output rows.

@@ -9,7 +9,7 @@
 
 use polars::prelude::*;
 
-use super::codebook::{Codebook, Denominator, Role};
+use super::codebook::{Codebook, Denominator, Role, ValueSet};
 use super::validate::Checked;
 
 /// A measure column of the long frame: a role, over all its items or one sub-item.
@@ -74,16 +74,26 @@ pub fn long_frame(codebook: &Codebook, checked: &Checked) -> PolarsResult<DataFr
         .collect();
     let arm_idx = codebook.variables.iter().position(|v| v.role == Role::Arm);
 
-    let mut id = Vec::new();
-    let mut area = Vec::new();
-    let mut theme = Vec::new();
+    // text cells borrow from the checked table and the codebook: no text
+    // is copied per row before polars stores it
+    let mut id: Vec<&str> = Vec::new();
+    let mut area: Vec<&str> = Vec::new();
+    let mut theme: Vec<&str> = Vec::new();
     let mut weight = Vec::new();
-    let mut arm: Vec<Option<String>> = Vec::new();
+    let mut arm: Vec<Option<&str>> = Vec::new();
     let mut demo: Vec<Vec<Option<f64>>> = vec![Vec::new(); demo_roles.len()];
     // the years each respondent's age (band) covers
     let mut age_from: Vec<Option<f64>> = Vec::new();
     let mut age_to: Vec<Option<f64>> = Vec::new();
     let age_set = demo_idx[0].and_then(|vi| codebook.values_of(&codebook.variables[vi]));
+    // the years of each age (band) code, worked out once per code
+    let mut age_ranges: std::collections::HashMap<u64, (Option<f64>, Option<f64>)> =
+        std::collections::HashMap::new();
+    let sets: Vec<Option<&ValueSet>> = codebook
+        .variables
+        .iter()
+        .map(|v| codebook.values_of(v))
+        .collect();
     let mut values: Vec<Vec<Option<f64>>> = vec![Vec::new(); columns.len()];
 
     for t in &codebook.themes {
@@ -117,9 +127,9 @@ pub fn long_frame(codebook: &Codebook, checked: &Checked) -> PolarsResult<DataFr
             if !area_def.themes.contains(&t.id) {
                 continue;
             }
-            id.push(checked.ids[row].clone());
-            area.push(area_def.name.clone());
-            theme.push(t.id.clone());
+            id.push(checked.ids[row].as_str());
+            area.push(area_def.name.as_str());
+            theme.push(t.id.as_str());
             weight.push(checked.weight[row]);
             arm.push(arm_idx.and_then(|vi| {
                 let var = &codebook.variables[vi];
@@ -127,16 +137,15 @@ pub fn long_frame(codebook: &Codebook, checked: &Checked) -> PolarsResult<DataFr
                 if code.is_nan() || !var.areas.contains(&area_def.name) {
                     return None;
                 }
-                codebook
-                    .values_of(var)?
-                    .name(code as i64)
-                    .map(str::to_string)
+                codebook.values_of(var)?.name(code as i64)
             }));
             for (k, vi) in demo_idx.iter().enumerate() {
-                demo[k].push(vi.and_then(|vi| score(codebook, vi, checked.codes[vi][row])));
+                demo[k].push(vi.and_then(|vi| score(&sets, vi, checked.codes[vi][row])));
             }
             let (from, to) = match (age_set, demo[0].last().copied().flatten()) {
-                (Some(set), Some(age)) => set.value_range(age),
+                (Some(set), Some(age)) => *age_ranges
+                    .entry(age.to_bits())
+                    .or_insert_with(|| set.value_range(age)),
                 _ => (None, None),
             };
             age_from.push(from);
@@ -146,9 +155,9 @@ pub fn long_frame(codebook: &Codebook, checked: &Checked) -> PolarsResult<DataFr
                 values[k].push(if vars.is_empty() {
                     None
                 } else if col.role.is_binary_measure() {
-                    share_positive(codebook, vars, checked, row, col.role)
+                    share_positive(codebook, &sets, vars, checked, row, col.role)
                 } else {
-                    mean_score(codebook, vars, checked, row)
+                    mean_score(&sets, vars, checked, row)
                 });
             }
         }
@@ -177,17 +186,19 @@ pub fn long_frame(codebook: &Codebook, checked: &Checked) -> PolarsResult<DataFr
     DataFrame::new(height, cols)
 }
 
-fn score(codebook: &Codebook, vi: usize, code: f64) -> Option<f64> {
+/// Each variable's value set, looked up once rather than per row.
+type Sets<'a> = [Option<&'a ValueSet>];
+
+fn score(sets: &Sets, vi: usize, code: f64) -> Option<f64> {
     if code.is_nan() {
         return None;
     }
-    codebook
-        .values_of(&codebook.variables[vi])?
-        .score_value(code)
+    sets[vi]?.score_value(code)
 }
 
 fn share_positive(
     codebook: &Codebook,
+    sets: &Sets,
     vars: &[usize],
     checked: &Checked,
     row: usize,
@@ -197,7 +208,7 @@ fn share_positive(
     let mut answered = 0usize;
     for &vi in vars {
         let code = checked.codes[vi][row];
-        let set = codebook.values_of(&codebook.variables[vi])?;
+        let set = sets[vi]?;
         if code.is_nan() {
             continue;
         }
@@ -223,13 +234,20 @@ fn share_positive(
     Some(positive as f64 / denominator as f64)
 }
 
-fn mean_score(codebook: &Codebook, vars: &[usize], checked: &Checked, row: usize) -> Option<f64> {
-    let scores: Vec<f64> = vars
+fn mean_score(sets: &Sets, vars: &[usize], checked: &Checked, row: usize) -> Option<f64> {
+    let (mut sum, mut n) = (0.0, 0usize);
+    for s in vars
         .iter()
-        .filter_map(|&vi| score(codebook, vi, checked.codes[vi][row]))
-        .collect();
-    (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64)
+        .filter_map(|&vi| score(sets, vi, checked.codes[vi][row]))
+    {
+        sum += s;
+        n += 1;
+    }
+    (n > 0).then(|| sum / n as f64)
 }
+
+/// Codes below this have their names in a table (above, a map lookup).
+const SMALL_CODES: i64 = 1024;
 
 /// The respondent-level frame: `id`, `area`, `weight`, `arm`, then every
 /// other codebook variable as its raw code (Float64, null when blank),
@@ -243,13 +261,13 @@ pub fn respondent_frame(codebook: &Codebook, checked: &Checked) -> PolarsResult<
         Column::new(
             "id".into(),
             keep.iter()
-                .map(|r| checked.ids[*r].clone())
+                .map(|r| checked.ids[*r].as_str())
                 .collect::<Vec<_>>(),
         ),
         Column::new(
             "area".into(),
             keep.iter()
-                .map(|r| checked.area[*r].map(|a| codebook.areas[a].name.clone()))
+                .map(|r| checked.area[*r].map(|a| codebook.areas[a].name.as_str()))
                 .collect::<Vec<_>>(),
         ),
         Column::new(
@@ -263,13 +281,15 @@ pub fn respondent_frame(codebook: &Codebook, checked: &Checked) -> PolarsResult<
         {
             continue;
         }
-        let vals: Vec<Option<f64>> = keep
-            .iter()
-            .map(|r| {
-                let v = checked.codes[vi][*r];
-                (!v.is_nan()).then_some(v)
-            })
-            .collect();
+        let codes = &checked.codes[vi];
+        let present = |r: &usize| {
+            let v = codes[*r];
+            (!v.is_nan()).then_some(v)
+        };
+        // built straight from the codes: one allocation per column
+        let vals =
+            Float64Chunked::from_iter_options(var.name.as_str().into(), keep.iter().map(present));
+        cols.push(vals.into_column());
         // the answer's label beside its code (`occupation_label`), so SQL
         // can group and show answers as words; not for plain numbers
         let label_name = format!("{}_label", var.name);
@@ -278,18 +298,21 @@ pub fn respondent_frame(codebook: &Codebook, checked: &Checked) -> PolarsResult<
             .filter(|set| !set.is_number())
             .filter(|_| codebook.variable(&label_name).is_none());
         if let Some(set) = labelled {
-            let labels: Vec<Option<String>> = vals
-                .iter()
-                .map(|v| {
-                    v.filter(|x| x.fract() == 0.0)
-                        .and_then(|x| set.name(x as i64))
-                        .map(str::to_string)
-                })
-                .collect();
-            cols.push(Column::new(var.name.as_str().into(), vals));
-            cols.push(Column::new(label_name.into(), labels));
-        } else {
-            cols.push(Column::new(var.name.as_str().into(), vals));
+            // small codes' names looked up once, not per respondent
+            let small: Vec<Option<&str>> = (0..SMALL_CODES).map(|c| set.name(c)).collect();
+            let labels = StringChunked::from_iter_options(
+                label_name.as_str().into(),
+                keep.iter().map(|r| {
+                    present(r).filter(|x| x.fract() == 0.0).and_then(|x| {
+                        let code = x as i64;
+                        match usize::try_from(code) {
+                            Ok(i) if i < small.len() => small[i],
+                            _ => set.name(code),
+                        }
+                    })
+                }),
+            );
+            cols.push(labels.into_column());
         }
     }
     DataFrame::new(keep.len(), cols)

@@ -38,6 +38,8 @@ pub struct Survey {
     /// Whether there is a survey at all (a template may read only its own
     /// `data.frames`).
     pub loaded: bool,
+    /// How long each step of loading took (read, check, frames), for `-v`.
+    pub load_times: Vec<(&'static str, std::time::Duration)>,
 }
 
 impl Survey {
@@ -55,6 +57,7 @@ impl Survey {
             },
             warnings: Vec::new(),
             loaded: false,
+            load_times: Vec::new(),
         }
     }
 
@@ -99,13 +102,17 @@ impl Survey {
         codebook: Codebook,
         read: impl FnOnce(&load::Columns) -> Result<load::RawTable, Diagnostics>,
     ) -> Result<Survey, Diagnostics> {
+        let started = std::time::Instant::now();
         let (id, numeric, text) = read_plan(&codebook);
         let table = read(&load::Columns {
             id: &id,
             numeric: &numeric,
             text: &text,
         })?;
-        Survey::from_table(data, table, codebook)
+        let read_time = started.elapsed();
+        let mut survey = Survey::from_table(data, table, codebook)?;
+        survey.load_times.insert(0, ("read", read_time));
+        Ok(survey)
     }
 
     fn from_table(
@@ -113,7 +120,15 @@ impl Survey {
         table: load::RawTable,
         codebook: Codebook,
     ) -> Result<Survey, Diagnostics> {
+        let mut clock = std::time::Instant::now();
+        let mut load_times = Vec::new();
+        let mut lap = |what: &'static str| {
+            load_times.push((what, clock.elapsed()));
+            clock = std::time::Instant::now();
+        };
         let (checked, problems) = validate::check(&codebook, &table);
+        drop(table);
+        lap("checked");
         let (errors, mut warnings): (Vec<_>, Vec<_>) =
             problems.into_iter().partition(|d| d.is_error());
         warnings.splice(0..0, codebook.warnings.iter().cloned());
@@ -129,8 +144,11 @@ impl Survey {
             )
         };
         let long = measures::long_frame(&codebook, &checked).map_err(frame_error)?;
+        lap("long frame");
         let respondents = measures::respondent_frame(&codebook, &checked).map_err(frame_error)?;
+        lap("respondent frame");
         let summary = validate::summarize(&codebook, &checked);
+        lap("summary");
         Ok(Survey {
             codebook,
             data_path: data.to_path_buf(),
@@ -139,6 +157,7 @@ impl Survey {
             summary,
             warnings,
             loaded: true,
+            load_times,
         })
     }
 }
