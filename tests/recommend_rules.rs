@@ -116,6 +116,7 @@ fn fired_for(survey: &Survey, case: &toml::Table) -> Vec<String> {
         chart_style: Default::default(),
         exec: false,
         rust: Default::default(),
+        prose_frames: Default::default(),
     };
     let path = root().join("reports/recommendations.toml");
     let text = std::fs::read_to_string(&path).unwrap();

@@ -133,13 +133,15 @@ pub(super) fn draw(chart: &BarChart, style: &Style) -> Result<String, ChartError
         }
         for (ci, text) in &chart.annotations {
             if *ci < n {
-                ctx.draw_series(std::iter::once(Text::new(
-                    text.clone(),
-                    (x1, (n - ci) as f64 - 0.5),
-                    TextStyle::from((fam.as_str(), 12).into_font())
-                        .pos(Pos::new(HPos::Right, VPos::Center)),
-                )))
-                .map_err(draw_err)?;
+                let at = ctx.backend_coord(&(x1, (n - ci) as f64 - 0.5));
+                super::draw_note(
+                    &root,
+                    (at.0 - 6, at.1),
+                    text,
+                    &fam,
+                    HPos::Right,
+                    VPos::Center,
+                )?;
             }
         }
         draw_legend(&root, &legend, &fam)?;

@@ -268,13 +268,8 @@ pub fn bar(chart: &BarChart, style: &Style) -> Result<String, ChartError> {
         }
         for (ci, text) in &chart.annotations {
             if *ci < n {
-                ctx.draw_series(std::iter::once(Text::new(
-                    text.clone(),
-                    (*ci as f64 + 0.5, y1 - (y1 - y0) * 0.03),
-                    TextStyle::from((fam.as_str(), 12).into_font())
-                        .pos(Pos::new(HPos::Center, VPos::Top)),
-                )))
-                .map_err(draw_err)?;
+                let at = ctx.backend_coord(&(*ci as f64 + 0.5, y1 - (y1 - y0) * 0.03));
+                draw_note(&root, at, text, &fam, HPos::Center, VPos::Top)?;
             }
         }
         draw_legend(&root, &legend, &fam)?;
@@ -282,6 +277,47 @@ pub fn bar(chart: &BarChart, style: &Style) -> Result<String, ChartError> {
         root.present().map_err(draw_err)?;
     }
     Ok(svg)
+}
+
+/// An annotation: its text on a white label, so that it reads (at well over
+/// 4.5:1) over whatever bar it lands on.
+pub(crate) fn draw_note(
+    root: &DrawingArea<SVGBackend, plotters::coord::Shift>,
+    (x, y): (i32, i32),
+    text: &str,
+    fam: &str,
+    h: HPos,
+    v: VPos,
+) -> Result<(), ChartError> {
+    let style = TextStyle::from((fam, 12).into_font());
+    let (w, ht) = root.estimate_text_size(text, &style).map_err(draw_err)?;
+    let (w, ht) = (w as i32, ht as i32);
+    let left = match h {
+        HPos::Left => x,
+        HPos::Center => x - w / 2,
+        HPos::Right => x - w,
+    };
+    let top = match v {
+        VPos::Top => y,
+        VPos::Center => y - ht / 2,
+        VPos::Bottom => y - ht,
+    };
+    root.draw(&Rectangle::new(
+        [(left - 4, top - 2), (left + w + 4, top + ht + 2)],
+        WHITE.filled(),
+    ))
+    .map_err(draw_err)?;
+    root.draw(&Rectangle::new(
+        [(left - 4, top - 2), (left + w + 4, top + ht + 2)],
+        RGBColor(120, 120, 120).stroke_width(1),
+    ))
+    .map_err(draw_err)?;
+    root.draw(&Text::new(
+        text.to_string(),
+        (x, y),
+        style.pos(Pos::new(h, v)),
+    ))
+    .map_err(draw_err)
 }
 
 /// A tick on the value axis: whole percentages, or two decimals.

@@ -37,6 +37,35 @@ fn diverging(v: f64, max: f64, accent: RGBColor) -> RGBColor {
     RGBColor(mix(c.0), mix(c.1), mix(c.2))
 }
 
+/// The WCAG relative luminance of a colour.
+fn luminance(c: RGBColor) -> f64 {
+    let lin = |v: u8| {
+        let v = f64::from(v) / 255.0;
+        if v <= 0.039_28 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * lin(c.0) + 0.7152 * lin(c.1) + 0.0722 * lin(c.2)
+}
+
+/// The WCAG contrast ratio of two colours (1 to 21).
+fn contrast(a: RGBColor, b: RGBColor) -> f64 {
+    let (x, y) = (luminance(a), luminance(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
+/// Black or white, whichever reads better on `fill`: a heat map's values
+/// stay readable on its darkest cells.
+fn ink_on(fill: RGBColor) -> RGBColor {
+    if contrast(BLACK, fill) >= contrast(WHITE, fill) {
+        BLACK
+    } else {
+        WHITE
+    }
+}
+
 /// Draws a heat map as SVG.
 pub fn heatmap(h: &HeatMap, style: &Style) -> Result<String, ChartError> {
     let fam = style.family();
@@ -161,7 +190,9 @@ pub fn heatmap(h: &HeatMap, style: &Style) -> Result<String, ChartError> {
                     root.draw(&Text::new(
                         text,
                         (x + cell_w as i32 / 2 - 1, y + cell_h as i32 / 2 - 1),
-                        font(&fam, 12).pos(Pos::new(HPos::Center, VPos::Center)),
+                        font(&fam, 12)
+                            .color(&ink_on(fill))
+                            .pos(Pos::new(HPos::Center, VPos::Center)),
                     ))
                     .map_err(draw_err)?;
                 }
@@ -655,4 +686,39 @@ pub fn scatter(
         root.present().map_err(draw_err)?;
     }
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ratio follows WCAG 2.1's definition: the published pairs (black
+    /// on white 21:1; #777777 on white 4.48:1, the grey that just fails AA).
+    #[test]
+    fn contrast_matches_wcag() {
+        assert!((contrast(BLACK, WHITE) - 21.0).abs() < 1e-9);
+        let grey = RGBColor(0x77, 0x77, 0x77);
+        assert!((contrast(grey, WHITE) - 4.48).abs() < 0.005);
+        assert!((contrast(WHITE, grey) - contrast(grey, WHITE)).abs() < 1e-12);
+    }
+
+    /// Every heat-map cell's value reads at 4.5:1 or better, whatever the
+    /// value and whichever accent a style picks.
+    #[test]
+    fn heat_map_values_keep_aa_contrast_on_every_cell() {
+        let accents = [
+            RGBColor(0, 114, 178),
+            RGBColor(0x0b, 0x3d, 0x91),
+            RGBColor(0xAA, 0x33, 0x77),
+            RGBColor(0, 0, 0),
+            RGBColor(240, 228, 66),
+        ];
+        for accent in accents {
+            for i in -100..=100 {
+                let fill = diverging(f64::from(i) / 100.0, 1.0, accent);
+                let r = contrast(ink_on(fill), fill);
+                assert!(r >= 4.5, "{r:.2}:1 on {fill:?} (accent {accent:?})");
+            }
+        }
+    }
 }

@@ -203,6 +203,18 @@ impl<'a> Driver<'a> {
     /// Parameters filled into captions, alt text and code; the cache key.
     fn prepare(&mut self, engine: &dyn Engine, original: &Block) -> Option<Prepared> {
         let mut block = original.clone();
+        // a chart with empty alt text is a picture a screen reader cannot
+        // describe (and a PDF that fails PDF/UA-1)
+        if let Some(opt) = block.options.get("alt")
+            && opt.value.as_str().is_some_and(|t| t.trim().is_empty())
+        {
+            let at = opt.offset;
+            self.error_at(
+                "`alt` is empty: describe the chart in words, or leave `alt` out for the description coweave writes from the data".into(),
+                at,
+            );
+            return None;
+        }
         for key in ["caption", "alt"] {
             if let Some(opt) = block.options.get_mut(key)
                 && let Some(text) = opt.value.as_str()
@@ -570,6 +582,7 @@ fn context<'a>(doc: &Document, inputs: &Inputs<'a>, problems: &mut Vec<Diagnosti
         chart_style: crate::chart::Style::default(),
         exec: inputs.exec,
         rust: Default::default(),
+        prose_frames: Default::default(),
         base_dir: doc
             .path
             .parent()

@@ -64,6 +64,9 @@ pub struct Context<'a> {
     pub exec: bool,
     /// The session of the `{rust}` cells.
     pub rust: std::cell::RefCell<rust::Kernel>,
+    /// Each frame as prose sees it, by name and content key: converted at
+    /// most once per render, and only when prose looks at it.
+    pub prose_frames: std::cell::RefCell<BTreeMap<String, minijinja::Value>>,
 }
 
 impl Context<'_> {

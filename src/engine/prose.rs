@@ -264,6 +264,7 @@ fn plural(v: Value, one: String, many: Option<String>) -> Result<String, Error> 
 /// columns when it has them, else a list of rows), and `meta`.
 pub fn values(ctx: &Context, doc: &Document) -> Value {
     let mut map: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    let mut lazy: BTreeMap<String, Value> = BTreeMap::new();
     for (name, named) in &ctx.frames {
         if matches!(name.as_str(), "long" | "respondents") {
             continue;
@@ -272,15 +273,27 @@ pub fn values(ctx: &Context, doc: &Document) -> Value {
             map.insert(name.clone(), frames::single_value(&named.frame));
             continue;
         }
-        let mut v = if named.keys.is_empty() {
-            serde_json::Value::Array(frames::rows(&named.frame))
-        } else {
-            frames::nested(&named.frame, &named.keys)
-        };
-        if named.frame.column(super::disclosure::COLUMN).is_ok() {
-            mark_withheld(&mut v, &withheld_phrase(ctx.min_base));
-        }
-        map.insert(name.clone(), v);
+        // a frame is converted when prose first looks at it, once a render:
+        // a long intermediate frame nobody quotes costs nothing
+        let cache_key = format!("{name}\u{0}{}", named.key);
+        let v = ctx
+            .prose_frames
+            .borrow_mut()
+            .entry(cache_key)
+            .or_insert_with(|| {
+                Value::from_object(LazyFrame {
+                    frame: named.frame.clone(),
+                    keys: named.keys.clone(),
+                    withheld: named
+                        .frame
+                        .column(super::disclosure::COLUMN)
+                        .is_ok()
+                        .then(|| withheld_phrase(ctx.min_base)),
+                    value: std::sync::OnceLock::new(),
+                })
+            })
+            .clone();
+        lazy.insert(name.clone(), v);
     }
     map.insert(
         "params".into(),
@@ -313,7 +326,73 @@ pub fn values(ctx: &Context, doc: &Document) -> Value {
                 .map(|v| v.label.clone()),
         }),
     );
-    Value::from(minijinja::value::Serde(&map))
+    let mut all: BTreeMap<String, Value> = map
+        .into_iter()
+        .map(|(k, v)| (k, Value::from(minijinja::value::Serde(&v))))
+        .collect();
+    all.extend(lazy);
+    Value::from(all)
+}
+
+/// A result frame as prose sees it: rows (or nested by its key columns),
+/// withheld values as the phrase; built on first use.
+#[derive(Debug)]
+struct LazyFrame {
+    frame: polars::prelude::DataFrame,
+    keys: Vec<String>,
+    withheld: Option<String>,
+    value: std::sync::OnceLock<Value>,
+}
+
+impl LazyFrame {
+    fn value(&self) -> &Value {
+        self.value.get_or_init(|| {
+            let mut v = if self.keys.is_empty() {
+                serde_json::Value::Array(frames::rows(&self.frame))
+            } else {
+                frames::nested(&self.frame, &self.keys)
+            };
+            if let Some(phrase) = &self.withheld {
+                mark_withheld(&mut v, phrase);
+            }
+            Value::from(minijinja::value::Serde(&v))
+        })
+    }
+}
+
+impl minijinja::value::Object for LazyFrame {
+    fn repr(self: &std::sync::Arc<Self>) -> minijinja::value::ObjectRepr {
+        if self.keys.is_empty() {
+            minijinja::value::ObjectRepr::Seq
+        } else {
+            minijinja::value::ObjectRepr::Map
+        }
+    }
+
+    fn get_value(self: &std::sync::Arc<Self>, key: &Value) -> Option<Value> {
+        self.value()
+            .get_item(key)
+            .ok()
+            .filter(|v| !v.is_undefined())
+    }
+
+    fn enumerate(self: &std::sync::Arc<Self>) -> minijinja::value::Enumerator {
+        match self.value().try_iter() {
+            Ok(items) => minijinja::value::Enumerator::Values(items.collect()),
+            Err(_) => minijinja::value::Enumerator::Empty,
+        }
+    }
+
+    fn enumerator_len(self: &std::sync::Arc<Self>) -> Option<usize> {
+        self.value().len()
+    }
+
+    fn render(self: &std::sync::Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result
+    where
+        Self: Sized + 'static,
+    {
+        std::fmt::Display::fmt(self.value(), f)
+    }
 }
 
 /// In every suppressed row, the withheld values become the phrase, so that

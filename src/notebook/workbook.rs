@@ -219,6 +219,7 @@ impl Workbook {
             chart_style: crate::chart::Style::default(),
             exec: false,
             rust: Default::default(),
+            prose_frames: Default::default(),
         };
         let env = crate::engine::prose::environment(&self.survey);
         let body = e

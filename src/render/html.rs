@@ -134,8 +134,34 @@ fn markdown(
         }
         i += 1;
     }
+    // a code block scrolls sideways on a narrow screen: the keyboard
+    // reaches it and a screen reader hears what it is
+    let events = events.into_iter().map(|e| match e {
+        Event::Start(Tag::CodeBlock(kind)) => {
+            let lang = match &kind {
+                pulldown_cmark::CodeBlockKind::Fenced(l) => {
+                    l.split_whitespace().next().unwrap_or("").to_string()
+                }
+                pulldown_cmark::CodeBlockKind::Indented => String::new(),
+            };
+            let (label, class) = if lang.is_empty() {
+                ("Code".to_string(), String::new())
+            } else {
+                (
+                    format!("{lang} code"),
+                    format!(" class=\"language-{}\"", escape(&lang)),
+                )
+            };
+            Event::Html(CowStr::from(format!(
+                "<pre tabindex=\"0\" role=\"region\" aria-label=\"{}\"><code{class}>",
+                escape(&label)
+            )))
+        }
+        Event::End(TagEnd::CodeBlock) => Event::Html(CowStr::from("</code></pre>\n")),
+        e => e,
+    });
     let mut html = String::new();
-    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    pulldown_cmark::html::push_html(&mut html, events);
     html
 }
 
@@ -168,6 +194,11 @@ fn cell_html(tag: &str, scope: Option<&str>, rows: usize, c: &Cell) -> String {
     } else {
         text
     };
+    // a header cell with no text names nothing: a screen reader would
+    // announce it as a blank heading, so it is a plain cell
+    if tag == "th" && text.trim().is_empty() {
+        return format!("<td{class}></td>");
+    }
     format!("<{tag}{scope}{class}>{text}</{tag}>")
 }
 
@@ -178,10 +209,6 @@ pub(crate) fn table_fragment(t: &TableOut) -> String {
 
 fn table_html(t: &TableOut, index: usize) -> String {
     let id = t.label.clone().unwrap_or_else(|| format!("table-{index}"));
-    let mut h = format!(
-        "<figure class=\"table\" id=\"{}\">\n<div class=\"scroll\"><table>\n",
-        escape(&id)
-    );
     let caption = match (&t.number, &t.caption) {
         (Some(n), Some(c)) => Some(format!(
             "<span class=\"num-label\">Table {n}:</span> {}",
@@ -191,6 +218,18 @@ fn table_html(t: &TableOut, index: usize) -> String {
         (None, Some(c)) => Some(escape(c)),
         (None, None) => None,
     };
+    // the table scrolls sideways on a narrow screen: a keyboard reaches
+    // the scrolling region, and a screen reader hears what it holds
+    let region = match (&t.number, &t.caption) {
+        (Some(n), _) => format!("Table {n}"),
+        (None, Some(c)) => c.clone(),
+        (None, None) => "Table".into(),
+    };
+    let mut h = format!(
+        "<figure class=\"table\" id=\"{}\">\n<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"{}\"><table>\n",
+        escape(&id),
+        escape(&region)
+    );
     if let Some(c) = caption {
         let _ = writeln!(h, "<caption>{c}</caption>");
     }
@@ -210,6 +249,16 @@ fn table_html(t: &TableOut, index: usize) -> String {
                 " scope=\"col\"".into()
             };
             column += span;
+            if text.trim().is_empty() {
+                // the corner over the row headings: no heading to announce
+                let span_attr = if *span > 1 {
+                    format!(" colspan=\"{span}\"")
+                } else {
+                    String::new()
+                };
+                let _ = write!(h, "<td{span_attr}></td>");
+                continue;
+            }
             let _ = write!(h, "<th{span_attr}>{}</th>", escape(text));
         }
         h.push_str("</tr>\n");
@@ -273,10 +322,24 @@ fn csv_table(csv: &str) -> String {
 
 fn figure_html(f: &FigureOut, index: usize) -> String {
     let id = f.label.clone().unwrap_or_else(|| format!("figure-{index}"));
-    let mut h = format!("<figure class=\"chart\" id=\"{}\">\n", escape(&id));
+    // the figure is named by its caption, as a table is by its own
+    let named = if f.number.is_some() || f.caption.is_some() {
+        format!(" aria-labelledby=\"{}-caption\"", escape(&id))
+    } else {
+        String::new()
+    };
+    let mut h = format!("<figure class=\"chart\" id=\"{}\"{named}>\n", escape(&id));
+    // on a narrow screen the chart keeps a legible width and scrolls: the
+    // scrolling region is focusable and named, the image inside has its alt
+    let region = match (&f.number, &f.caption) {
+        (Some(n), _) => format!("Figure {n}"),
+        (None, Some(c)) => c.clone(),
+        (None, None) => "Figure".into(),
+    };
     let _ = writeln!(
         h,
-        "<div class=\"svg\" role=\"img\" aria-label=\"{}\">{}</div>",
+        "<div class=\"svg\" tabindex=\"0\" role=\"region\" aria-label=\"{}\"><div role=\"img\" aria-label=\"{}\">{}</div></div>",
+        escape(&region),
         escape(&f.alt),
         sanitize_svg(&f.svg)
     );
@@ -286,7 +349,11 @@ fn figure_html(f: &FigureOut, index: usize) -> String {
         (None, Some(c)) => escape(c),
         (None, None) => String::new(),
     };
-    let _ = writeln!(h, "<figcaption>{caption}</figcaption>");
+    let _ = writeln!(
+        h,
+        "<figcaption id=\"{}-caption\">{caption}</figcaption>",
+        escape(&id)
+    );
     // an image a code cell drew has no data behind it that coweave knows
     if !f.csv.is_empty() {
         let _ = writeln!(
@@ -367,6 +434,7 @@ figure.chart .svg{overflow-x:auto}
 td.num{white-space:nowrap}
 figure.chart .svg svg{max-width:100%;height:auto;display:block}
 @media (max-width:640px){figure.chart .svg svg{max-width:none;width:600px}figure.chart .svg{border-right:3px solid var(--rule)}}
+[tabindex="0"]:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 details.chart-data{font-size:.85rem;margin-top:.4rem}
 details.chart-data table{margin:.5rem 0}
 a.download{display:inline-block;margin-left:.3rem}
@@ -392,7 +460,8 @@ pub fn render(doc: &Evaluated) -> String {
             OutNode::Code { engine, source } => {
                 let _ = writeln!(
                     body,
-                    "<pre><code class=\"language-{}\">{}</code></pre>",
+                    "<pre tabindex=\"0\" role=\"region\" aria-label=\"{} code\"><code class=\"language-{}\">{}</code></pre>",
+                    escape(engine),
                     escape(engine),
                     escape(source)
                 );
@@ -400,7 +469,7 @@ pub fn render(doc: &Evaluated) -> String {
             OutNode::Output { text } => {
                 let _ = writeln!(
                     body,
-                    "<pre class=\"output\" tabindex=\"0\" aria-label=\"Output\"><samp>{}</samp></pre>",
+                    "<pre class=\"output\" tabindex=\"0\" role=\"region\" aria-label=\"Output\"><samp>{}</samp></pre>",
                     escape(text)
                 );
             }

@@ -123,41 +123,46 @@ pub fn render(doc: &Evaluated, style: &super::PdfStyle) -> Result<Vec<u8>, Box<D
         logo,
     };
     let warned = typst::compile::<PagedDocument>(&world);
-    let document = warned.output.map_err(|errors| {
+    // an error traced to the template content that produced it
+    let failed = |what: &str, errors: &[typst::diag::SourceDiagnostic]| {
         let first: Vec<String> = errors
             .iter()
             .take(3)
-            .map(|e| e.message.to_string())
+            .map(|e| {
+                let mut m = e.message.to_string();
+                for hint in e.hints.iter().take(1) {
+                    m.push_str(&format!(" (hint: {})", hint.v));
+                }
+                m
+            })
             .collect();
-        // trace the first error to the template content that produced it
         let origin = errors
-            .first()
-            .and_then(|e| world.range(e.span))
-            .and_then(|r| ranges.iter().position(|n| n.contains(&r.start)))
+            .iter()
+            .filter_map(|e| world.range(e.span))
+            .find_map(|r| ranges.iter().position(|n| n.contains(&r.start)))
             .and_then(|i| doc.origins.get(i));
-        let d = Diagnostic::error(format!("PDF typesetting failed: {}", first.join("; ")));
+        let d = Diagnostic::error(format!("{what}: {}", first.join("; ")));
         Box::new(match origin {
             Some((line, col)) => d.at(template, Some(*line), Some(*col)),
             None => d.at(template, None, None),
         })
-    })?;
+    };
+    let document = warned
+        .output
+        .map_err(|errors| failed("PDF typesetting failed", &errors))?;
     let today = date_of(doc);
+    // PDF/UA-1: typst checks as it exports that every figure has alt text,
+    // every table its header cells, headings nest and the title is set
+    let standards = typst_pdf::PdfStandards::new(&[typst_pdf::PdfStandard::Ua_1])
+        .map_err(|e| Box::new(Diagnostic::error(format!("PDF/UA-1: {}", e.message()))))?;
     let options = typst_pdf::PdfOptions {
         ident: Smart::Custom(format!("coweave:{}", doc.provenance.template)),
         timestamp: today.map(typst_pdf::Timestamp::new_utc),
+        standards,
         ..typst_pdf::PdfOptions::default()
     };
-    typst_pdf::pdf(&document, &options).map_err(|errors| {
-        let first: Vec<String> = errors
-            .iter()
-            .take(3)
-            .map(|e| e.message.to_string())
-            .collect();
-        Box::new(
-            Diagnostic::error(format!("PDF export failed: {}", first.join("; ")))
-                .at(template, None, None),
-        )
-    })
+    typst_pdf::pdf(&document, &options)
+        .map_err(|errors| failed("PDF export (PDF/UA-1) failed", &errors))
 }
 
 #[cfg(test)]
@@ -216,6 +221,36 @@ mod tests {
             (Some("t.md"), Some(7), Some(5)),
             "{err}"
         );
+    }
+
+    /// PDF/UA-1 holds: a figure a reader cannot be told about stops the
+    /// export, at the template block that made it.
+    #[test]
+    fn a_figure_without_alt_text_fails_the_export_at_its_block() {
+        let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"40\" height=\"20\"><rect width=\"40\" height=\"20\"/></svg>";
+        let figure = |alt: &str| FigureOut {
+            label: None,
+            number: None,
+            caption: Some("Bars".into()),
+            data: None,
+            alt: alt.into(),
+            svg: svg.into(),
+            csv: String::new(),
+        };
+        let doc = |alt: &str| {
+            doc_with(
+                vec![prose("# A\n\nFine."), OutNode::Figure(figure(alt))],
+                vec![(3, 1), (12, 1)],
+            )
+        };
+        let style = super::super::PdfStyle::default();
+        let pdf = render(&doc("Two bars of equal height."), &style).expect("with alt text");
+        assert!(pdf.starts_with(b"%PDF-"));
+        let err = render(&doc(""), &style).unwrap_err();
+        assert!(err.message.contains("PDF/UA-1"), "{err}");
+        assert!(err.message.to_lowercase().contains("alt"), "{err}");
+        let at = err.location.clone().expect("a place");
+        assert_eq!((at.line, at.column), (Some(12), Some(1)), "{err}");
     }
 
     #[test]

@@ -468,7 +468,10 @@ fn svg_for_pdf(svg: &str) -> String {
         .replace(", sans-serif\"", ", DejaVu Sans\"")
 }
 
-fn figure(f: &FigureOut) -> String {
+/// A chart as a typst figure: it floats to the top or foot of a page,
+/// except right under a heading (no prose between), where it stays so that
+/// the heading stays with it.
+fn figure(f: &FigureOut, under_heading: bool) -> String {
     let caption = match (&f.number, &f.caption) {
         (Some(n), Some(c)) => format!("#strong[{}] {}", text(&format!("Figure {n}:")), text(c)),
         (Some(n), None) => format!("#strong[{}]", text(&format!("Figure {n}"))),
@@ -487,7 +490,8 @@ fn figure(f: &FigureOut) -> String {
         _ => "width: 100%".to_string(),
     };
     let mut s = format!(
-        "#figure(kind: image, supplement: none, numbering: none, placement: auto, caption: [{caption}],\n image(bytes({}), format: \"svg\", {size}, alt: {}))",
+        "#figure(kind: image, supplement: none, numbering: none, placement: {}, caption: [{caption}],\n image(bytes({}), format: \"svg\", {size}, alt: {}))",
+        if under_heading { "none" } else { "auto" },
         lit(&svg_for_pdf(&f.svg)),
         lit(&f.alt)
     );
@@ -573,10 +577,16 @@ pub fn source_with_ranges(
     let accent = style.accent.clone().unwrap_or_else(|| "#0072B2".into());
     let _ = writeln!(s, "#show link: set text(fill: rgb({}))\n", lit(&accent));
     if let Some((ext, _)) = &style.logo {
+        // PDF/UA-1: every image is described, the logo too
+        let alt = match &style.council {
+            Some(c) => format!("{c} logo"),
+            None => "Logo".into(),
+        };
         let _ = writeln!(
             s,
-            "#place(top + right, dy: -1.8cm, image({}, height: 1.4cm))",
-            lit(&format!("/logo.{ext}"))
+            "#place(top + right, dy: -1.8cm, image({}, height: 1.4cm, alt: {}))",
+            lit(&format!("/logo.{ext}")),
+            lit(&alt)
         );
     }
     if let Some(council) = &style.council {
@@ -640,7 +650,14 @@ pub fn source_with_ranges(
                 );
             }
             OutNode::Table(t) => s.push_str(&table(t)),
-            OutNode::Figure(f) => s.push_str(&figure(f)),
+            OutNode::Figure(f) => {
+                let under_heading = s
+                    .trim_end()
+                    .lines()
+                    .next_back()
+                    .is_some_and(|l| l.starts_with("#heading("));
+                s.push_str(&figure(f, under_heading));
+            }
             OutNode::Output { text } => {
                 let _ = writeln!(s, "#raw(block: true, {})\n", lit(text.trim_end()));
             }
