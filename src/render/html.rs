@@ -374,20 +374,28 @@ fn sanitize_svg(svg: &str) -> String {
     let start = svg.find("<svg").unwrap_or(0);
     let svg = &svg[start..];
     let lower = svg.to_ascii_lowercase();
-    // plotters escapes every text it writes; this is defence in depth
-    let handler = lower.match_indices("on").any(|(i, _)| {
-        let before = lower[..i].chars().next_back();
-        let after: String = lower[i + 2..]
+    // plotters escapes every text it writes; this is defence in depth. An
+    // event handler is an attribute: looked for inside tags only, so that a
+    // label that says "onerror=" is text, not a reason to withhold a chart
+    let tags: String = lower
+        .split('<')
+        .skip(1)
+        .filter_map(|t| t.split('>').next())
+        .map(|t| format!(" {t} "))
+        .collect();
+    let handler = tags.match_indices("on").any(|(i, _)| {
+        let before = tags[..i].chars().next_back();
+        let after: String = tags[i + 2..]
             .chars()
             .take_while(char::is_ascii_alphabetic)
             .collect();
         before.is_some_and(char::is_whitespace)
             && !after.is_empty()
-            && lower[i + 2 + after.len()..].trim_start().starts_with('=')
+            && tags[i + 2 + after.len()..].trim_start().starts_with('=')
     });
     if lower.contains("<script")
         || lower.contains("<foreignobject")
-        || lower.contains("javascript:")
+        || tags.contains("javascript:")
         || handler
     {
         return "<p>(chart withheld: unsafe content)</p>".into();
@@ -448,6 +456,11 @@ footer.provenance dd{margin:0;word-break:break-all}
 @media print{html{font-size:11pt}main{max-width:none;padding:0}nav.toc,a.download,details.chart-data{display:none}figure{break-inside:avoid}h2,h3{break-after:avoid}a{color:inherit;text-decoration:none}td.sig-neg{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 "#;
 
+/// The page's Content-Security-Policy: no script at all, no remote load of
+/// any kind (styles inline, images and fonts only as `data:`), no forms, no
+/// `<base>`.
+pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; base-uri 'none'; form-action 'none'";
+
 /// Renders the page.
 pub fn render(doc: &Evaluated) -> String {
     let mut ids: HashMap<String, usize> = HashMap::new();
@@ -488,6 +501,12 @@ pub fn render(doc: &Evaluated) -> String {
         page,
         "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">",
         escape(&doc.lang)
+    );
+    // nothing runs and nothing loads from elsewhere, whatever a label holds:
+    // the page is inline styles, inline SVG and data: images and downloads
+    let _ = writeln!(
+        page,
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">"
     );
     page.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     let _ = writeln!(
@@ -591,4 +610,30 @@ pub fn render(doc: &Evaluated) -> String {
         warnings_note(&doc.warnings)
     );
     page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize_svg;
+
+    /// A handler or a script in the chart's markup withholds the chart; the
+    /// same words in its (escaped) text do not.
+    #[test]
+    fn handlers_are_found_in_tags_not_in_text() {
+        let withheld = "<p>(chart withheld: unsafe content)</p>";
+        for bad in [
+            "<svg><rect onload=\"x()\"/></svg>",
+            "<svg><rect\nONERROR = 'x'/></svg>",
+            "<svg><script>x()</script></svg>",
+            "<svg><a href=\"javascript:x()\"><text>a</text></a></svg>",
+            "<svg><foreignObject/></svg>",
+        ] {
+            assert_eq!(sanitize_svg(bad), withheld, "{bad}");
+        }
+        let label =
+            "<svg><text>a label that says onerror=&quot;x&quot; and javascript:</text></svg>";
+        assert!(sanitize_svg(label).contains("onerror=&quot;x&quot;"));
+        let plain = "<svg width=\"10\"><text font-family=\"sans\">Bonny = 3</text></svg>";
+        assert!(sanitize_svg(plain).starts_with("<svg aria-hidden=\"true\""));
+    }
 }

@@ -21,6 +21,9 @@ pub fn lit(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => {}
             '\t' => out.push_str("\\t"),
+            // a control character has no glyph (PDF/UA-1 refuses it) and is
+            // not allowed in SVG's XML: it is left out
+            c if c.is_control() => {}
             c => out.push(c),
         }
     }
