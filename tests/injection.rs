@@ -12,7 +12,6 @@
 #[path = "common/browser.rs"]
 mod browser;
 #[path = "common/pdf.rs"]
-#[allow(dead_code)]
 mod pdf;
 
 use std::path::PathBuf;
