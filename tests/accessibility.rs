@@ -233,11 +233,7 @@ fn the_live_preview_page_meets_wcag_2_1_aa() {
 /// header cell without text are found, in a page that is otherwise clean.
 #[test]
 fn the_audit_finds_a_chart_without_alt_text_and_an_empty_header_cell() {
-    let out = tempfile::tempdir().unwrap();
-    let t = out.path().join("t.md");
-    std::fs::write(&t, preview::template("Words.")).unwrap();
-    let (ok, err) = render_one(&t, out.path());
-    assert!(ok, "{err}");
+    let out = render_test_template();
     let html = std::fs::read_to_string(out.path().join("t.html")).unwrap();
     let mut b = Browser::launch();
     b.call("Page.enable", json!({}));
@@ -302,6 +298,17 @@ fn the_audit_finds_a_chart_without_alt_text_and_an_empty_header_cell() {
     );
 }
 
+/// The preview tests' template (a chart and a table) rendered to HTML and
+/// PDF in a folder of its own.
+fn render_test_template() -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let t = out.path().join("t.md");
+    std::fs::write(&t, preview::template("Words.")).unwrap();
+    let (ok, err) = render_one(&t, out.path());
+    assert!(ok, "{err}");
+    out
+}
+
 fn render_one(template: &Path, out: &Path) -> (bool, String) {
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_coweave"))
         .env("SOURCE_DATE_EPOCH", "1700000000")
@@ -322,11 +329,7 @@ fn render_one(template: &Path, out: &Path) -> (bool, String) {
 /// figures with their alt text and the tables with header cells.
 #[test]
 fn the_pdf_is_tagged_and_declares_pdf_ua_1() {
-    let out = tempfile::tempdir().unwrap();
-    let t = out.path().join("t.md");
-    std::fs::write(&t, preview::template("Words.")).unwrap();
-    let (ok, err) = render_one(&t, out.path());
-    assert!(ok, "{err}");
+    let out = render_test_template();
     let bytes = std::fs::read(out.path().join("t.pdf")).unwrap();
     let doc = lopdf::Document::load_mem(&bytes).unwrap();
     let catalog = doc.catalog().unwrap();

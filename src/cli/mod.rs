@@ -30,7 +30,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Write the calibrated synthetic survey.
     Simulate(SimulateArgs),
-    /// Render templates to HTML and JSON.
+    /// Render templates to HTML, PDF, JSON and notebooks.
     Render(RenderArgs),
     /// Serve a template's HTML on 127.0.0.1 and re-render it, reloading the
     /// page, whenever the template or its data change.

@@ -316,6 +316,23 @@ pub fn read_csv_from(
             s.trim().to_string()
         })
         .collect();
+    // one column whose name holds the delimiters of another convention:
+    // Excel in many European locales writes `;`, some tools tabs
+    if let [only] = names.as_slice()
+        && let Some((sep, what)) = [(';', "semicolons"), ('\t', "tabs"), ('|', "bars")]
+            .into_iter()
+            .find(|(c, _)| only.contains(*c))
+    {
+        let shown: String = only.chars().take(60).collect();
+        return Err(Diagnostic::error(format!(
+            "the header is one column, `{}{}`: the file is separated by {what} ({sep:?}), not commas",
+            shown.replace('\t', "\\t"),
+            if only.chars().count() > 60 { "…" } else { "" }
+        ))
+        .at(path, Some(1), None)
+        .hint("export it as comma-separated CSV (in Excel: Save As \"CSV UTF-8 (Comma delimited)\")")
+        .into());
+    }
     if names.iter().all(String::is_empty) {
         return Err(Diagnostic::error("the data file is empty: no header row")
             .at(path, Some(1), None)
@@ -336,6 +353,9 @@ pub fn read_csv_from(
     };
     let mut bad = BadCells::default();
     let mut ragged = 0usize;
+    // cells that are not UTF-8: (line, column) of the first, and how many
+    let mut not_utf8: Option<(u64, usize, u8)> = None;
+    let mut not_utf8_count = 0usize;
     let mut record = csv::ByteRecord::new();
     loop {
         match reader.read_byte_record(&mut record) {
@@ -345,6 +365,12 @@ pub fn read_csv_from(
                 let line = record.position().map_or(0, |p| p.line());
                 table.lines.as_mut().expect("csv has lines").push(line);
                 for (col, cell) in record.iter().enumerate() {
+                    if let Err(e) = std::str::from_utf8(cell) {
+                        not_utf8_count += 1;
+                        if not_utf8.is_none() {
+                            not_utf8 = Some((line, col, cell[e.valid_up_to()]));
+                        }
+                    }
                     let text = String::from_utf8_lossy(cell);
                     let value = match reading.get(col).unwrap_or(&Reading::Skip) {
                         Reading::Id => {
@@ -389,6 +415,20 @@ pub fn read_csv_from(
                 }
             }
         }
+    }
+    if let Some((line, col, byte)) = not_utf8 {
+        let more = match not_utf8_count {
+            1 => String::new(),
+            n => format!(" ({} more cells like it)", n - 1),
+        };
+        table.problems.push(
+            Diagnostic::error(format!(
+                "the file is not UTF-8 text: column `{}` has byte 0x{byte:02X}{more}; it looks like Latin-1 or Windows-1252",
+                table.names.get(col).map_or("?", String::as_str)
+            ))
+            .at(path, usize::try_from(line).ok(), None)
+            .hint("save it as UTF-8 (in Excel: Save As \"CSV UTF-8\"), or convert it: iconv -f WINDOWS-1252 -t UTF-8 data.csv > data-utf8.csv"),
+        );
     }
     if ragged > 10 {
         table.problems.push(
