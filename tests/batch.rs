@@ -330,3 +330,67 @@ fn misspelt_or_repeated_parameters_are_refused() {
     assert!(err.contains("did you mean `area`?"), "{err}");
     assert!(!dir.path().join("typo").exists());
 }
+
+/// Every report in `reports/`, every area, in every format (the README's
+/// command), with one job and without the cache, then with four jobs and
+/// the cache; then the templates that take an area listed by hand in
+/// reverse order: the same files, byte for byte.
+#[test]
+fn every_format_is_byte_identical_whatever_the_jobs_and_the_order() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = tempfile::tempdir().unwrap();
+    let run = |name: &str, templates: &[String], extra: &[&str]| {
+        let o = Command::cargo_bin("coweave")
+            .unwrap()
+            .current_dir(root)
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .arg("render")
+            .args(templates)
+            .args(["--each", "area", "--to", "html,pdf,json,ipynb", "--out"])
+            .arg(out.path().join(name))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        outputs(&out.path().join(name))
+    };
+    let one = run("one", &[], &["--jobs", "1", "--no-cache"]);
+    let four = run("four", &[], &["--jobs", "4"]);
+    for ext in ["html", "pdf", "json", "ipynb"] {
+        assert!(
+            one.keys().any(|k| k.ends_with(&format!(".{ext}"))),
+            "no .{ext} among {:?}",
+            one.keys()
+        );
+    }
+    assert_eq!(
+        one.keys().collect::<Vec<_>>(),
+        four.keys().collect::<Vec<_>>()
+    );
+    for (name, bytes) in &one {
+        assert!(four[name] == *bytes, "{name} differs between -j 1 and -j 4");
+    }
+    // the templates with an `area` parameter, named in reverse order
+    let mut by_area: Vec<String> = std::fs::read_dir(root.join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .filter(|p| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .split("\n---")
+                .next()
+                .is_some_and(|front| front.contains("\n  area:"))
+        })
+        // named as the README's command names them, relative to the root
+        .map(|p| format!("reports/{}", p.file_name().unwrap().to_string_lossy()))
+        .collect();
+    by_area.sort();
+    by_area.reverse();
+    assert!(by_area.len() >= 2, "{by_area:?}");
+    let reversed = run("reversed", &by_area, &["--jobs", "4", "--no-cache"]);
+    assert!(reversed.len() >= 10, "{:?}", reversed.keys());
+    for (name, bytes) in &reversed {
+        assert!(one[name] == *bytes, "{name} differs when listed in reverse");
+    }
+}
