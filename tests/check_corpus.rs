@@ -87,3 +87,25 @@ fn strict_turns_warnings_into_errors() {
         String::from_utf8_lossy(&out.stderr).contains("column `timestamp` is not in the codebook")
     );
 }
+
+/// 1 GB on one line (a sparse file: no disk is used): refused after the
+/// first MiB with one message at line 1, not read whole into memory.
+#[test]
+fn a_gigabyte_on_one_line_is_refused_at_line_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = std::fs::File::create(dir.path().join("data.csv")).unwrap();
+    data.set_len(1 << 30).unwrap();
+    drop(data);
+    let codebook =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/broken/codebook.toml");
+    let out = Command::cargo_bin("coweave")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["check", "--data", "data.csv", "--codebook"])
+        .arg(&codebook)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    insta::assert_snapshot!("one_gigabyte_line", stderr);
+}

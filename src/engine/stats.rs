@@ -862,10 +862,16 @@ fn regress(s: Regress, ctx: &Context, block: &Block) -> Result<Tidy, Diagnostic>
         }
     }
     if rows.is_empty() {
-        return Err(Diagnostic::error(format!(
-            "regression not computable: {}",
-            failures.join("; ")
-        )));
+        let all = failures.join("; ");
+        let mut d = Diagnostic::error(format!("regression not computable: {all}"));
+        // what to do, in the terms of the failure
+        if all.contains("aliased") {
+            d = d.hint("a predictor that is the same for everyone (or a sum of others) cannot be estimated: drop it from `x`, or use data where it varies");
+        }
+        if all.contains("degrees of freedom") || all.contains("at least") {
+            d = d.hint("a regression needs more respondents than it has parameters: widen the data or fit fewer predictors");
+        }
+        return Err(d);
     }
     let mut cols: Vec<Vec<Option<String>>> = vec![Vec::new(); by.len()];
     let (mut term, mut est, mut se, mut t, mut p, mut lo, mut hi, mut n, mut r2, mut stars) = (

@@ -290,9 +290,28 @@ fn read_csv(path: &Path, columns: &Columns) -> Result<RawTable, Diagnostics> {
 /// Reads CSV from any reader; `path` names it in messages.
 pub fn read_csv_from(
     path: &Path,
-    input: impl std::io::Read,
+    mut input: impl std::io::Read,
     columns: &Columns,
 ) -> Result<RawTable, Diagnostics> {
+    // a header is a line of column names: one longer than this is not a
+    // CSV export (a binary file, a dump with no line breaks), and reading
+    // it whole could take all the memory there is
+    const HEADER_LIMIT: u64 = 1 << 20;
+    let mut head = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(&mut input, HEADER_LIMIT),
+        &mut head,
+    )
+    .map_err(|e| io_error(path, e))?;
+    if head.len() as u64 == HEADER_LIMIT && !head.contains(&b'\n') {
+        return Err(Diagnostic::error(
+            "the first line is longer than 1 MiB: this is not a CSV export with a header row",
+        )
+        .at(path, Some(1), None)
+        .hint("a survey export starts with one line of column names, then one line per respondent; check that this is the right file and that it is text, not a spreadsheet or archive")
+        .into());
+    }
+    let input = std::io::Read::chain(std::io::Cursor::new(head), input);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
