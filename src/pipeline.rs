@@ -495,6 +495,7 @@ fn evaluate_shared(req: &Request, memo: Option<&Memo>) -> Result<Evaluation, Dia
         frames: frames.iter().map(|(_, s)| s.clone()).collect(),
         params: params.clone(),
         date: crate::clock::today(),
+        min_base: doc.front.disclosure.min_base,
     };
     // code cells build in the one per-process evcxr folder (kernel.rs), so
     // the renders of a batch that run code cells take turns

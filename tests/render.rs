@@ -260,6 +260,16 @@ fn small_bases_are_suppressed_unless_turned_off() {
         .unwrap();
     assert!(!bristol.contains("suppressed"), "{bristol}");
     assert!(html.contains("Suppressed: fewer than 500 respondents."));
+    // the footer says what was withheld, counted from the table's own cells
+    let withheld = html.matches(" suppressed\">").count();
+    assert!(withheld >= 2, "{withheld}");
+    assert!(
+        html.contains(&format!(
+            "<dt>Disclosure</dt><dd>values resting on fewer than 500 respondents are withheld: {withheld} values in Table 1</dd>"
+        )),
+        "{}",
+        &html[html.find("<footer").unwrap()..]
+    );
     // min_base 0 turns suppression off
     std::fs::write(
         &template,
@@ -269,6 +279,10 @@ fn small_bases_are_suppressed_unless_turned_off() {
     assert!(render(&template, &out, &["--no-cache", "--to", "html"]).0);
     let html = std::fs::read_to_string(out.join("small.html")).unwrap();
     assert!(!html.contains("class=\"num suppressed\""));
+    // turning it off is the template's explicit choice, and the footer says so
+    assert!(html.contains(
+        "<dt>Disclosure</dt><dd>off: no value is withheld (the template sets disclosure.min_base: 0)</dd>"
+    ));
 }
 
 #[test]

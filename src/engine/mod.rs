@@ -432,9 +432,40 @@ pub struct Provenance {
     pub params: BTreeMap<String, Value>,
     /// Render date (YYYY-MM-DD, from SOURCE_DATE_EPOCH when set).
     pub date: String,
+    /// The disclosure threshold the outputs were made with
+    /// (`disclosure.min_base`; 0 is the template turning it off).
+    pub min_base: u32,
 }
 
 impl Provenance {
+    /// What disclosure control did, for the footer: the rule, and how many
+    /// values each numbered table withheld (`tables`: (number, withheld)).
+    pub fn disclosure_note(&self, tables: &[(Option<String>, usize)]) -> String {
+        if self.min_base == 0 {
+            return "off: no value is withheld (the template sets disclosure.min_base: 0)".into();
+        }
+        let rule = format!(
+            "values resting on fewer than {} respondents are withheld",
+            self.min_base
+        );
+        let withheld: Vec<String> = tables
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(num, n)| {
+                let what = if *n == 1 { "value" } else { "values" };
+                match num {
+                    Some(t) => format!("{n} {what} in Table {t}"),
+                    None => format!("{n} {what} in an unnumbered table"),
+                }
+            })
+            .collect();
+        if withheld.is_empty() {
+            format!("{rule} (none in this report)")
+        } else {
+            format!("{rule}: {}", withheld.join(", "))
+        }
+    }
+
     /// The data a report was computed from, for its footer: (what, file,
     /// SHA-256): the survey data and codebook when a survey was loaded,
     /// then every `data.frames` file.

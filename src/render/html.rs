@@ -461,6 +461,21 @@ footer.provenance dd{margin:0;word-break:break-all}
 /// `<base>`.
 pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; base-uri 'none'; form-action 'none'";
 
+/// Each table's number and how many of its values disclosure control
+/// withheld, in document order.
+pub(crate) fn withheld_by_table(doc: &Evaluated) -> Vec<(Option<String>, usize)> {
+    doc.nodes
+        .iter()
+        .filter_map(|n| match n {
+            OutNode::Table(t) => Some((
+                t.number.clone(),
+                t.rows.iter().flatten().filter(|c| c.suppressed).count(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Renders the page.
 pub fn render(doc: &Evaluated) -> String {
     let mut ids: HashMap<String, usize> = HashMap::new();
@@ -591,6 +606,7 @@ pub fn render(doc: &Evaluated) -> String {
 <dt>Template</dt><dd>{}</dd>\
 <dt>Parameters</dt><dd>{}</dd>\
 {}\
+<dt>Disclosure</dt><dd>{}</dd>\
 <dt>Rendered</dt><dd>{}</dd>\
 <dt>Warnings</dt><dd>{}</dd>\
 </dl></footer>\n</main>\n</body>\n</html>\n",
@@ -606,6 +622,7 @@ pub fn render(doc: &Evaluated) -> String {
                 escape(sha)
             ))
             .collect::<String>(),
+        escape(&p.disclosure_note(&withheld_by_table(doc))),
         escape(&p.date),
         warnings_note(&doc.warnings)
     );

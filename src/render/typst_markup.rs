@@ -554,8 +554,11 @@ pub fn source_with_ranges(
         .map(|(what, file, sha)| format!(" · {} {file} (SHA-256 {sha})", what.to_lowercase()))
         .collect();
     let provenance = format!(
-        "Made with coweave {} from {}{inputs} · rendered {}",
-        p.coweave, p.template, p.date
+        "Made with coweave {} from {}{inputs} · disclosure: {} · rendered {}",
+        p.coweave,
+        p.template,
+        p.disclosure_note(&super::html::withheld_by_table(doc)),
+        p.date
     );
     let _ = writeln!(
         s,
