@@ -414,7 +414,7 @@ fn demographic_groups_are_compared_as_categories() {
     let template = dir.path().join("g.md");
     std::fs::write(
         &template,
-        "---\ntitle: G\n---\n\n```{stats}\n#| name: groups\ncompare: { groups: [age, gender, ethnicity], y: [collective], by: [area, theme] }\n```\n\n```{stats}\n#| name: by_gender\nlevels: { measures: [collective], by: [area, theme, gender] }\n```\n\n```{sql}\n#| name: wolverhampton\nSELECT * FROM long WHERE area = 'Wolverhampton' AND theme = 'community_safety'\n```\n\n```{stats}\n#| name: table\ncrosstab: { data: wolverhampton, row: gender, col: collective }\n```\n",
+        "---\ntitle: G\n---\n\n```{stats}\n#| name: groups\ncompare: { groups: [age, gender, ethnicity], y: [collective], by: [area, theme] }\n```\n\n```{stats}\n#| name: by_gender\nlevels: { measures: [collective], by: [area, theme, gender] }\n```\n\n```{sql}\n#| name: wolverhampton\n#| include: false\nSELECT * FROM long WHERE area = 'Wolverhampton' AND theme = 'community_safety'\n```\n\n```{stats}\n#| name: table\ncrosstab: { data: wolverhampton, row: gender, col: collective }\n```\n",
     )
     .unwrap();
     let (ok, err) = render(&template, &dir.path().join("out"), &["--to", "json"]);

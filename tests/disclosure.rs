@@ -232,7 +232,7 @@ fn crosstab_complements_a_lone_small_cell() {
     let t = dir.path().join("xt.md");
     std::fs::write(
         &t,
-        "---\ntitle: Crosstab\ndata: { survey: data.csv, codebook: codebook.toml }\n---\n\n```{sql}\n#| name: answers\nSELECT area, CASE WHEN collective > 0 THEN 'yes' ELSE 'no' END AS takes_part FROM long WHERE collective IS NOT NULL\n```\n\n```{stats}\n#| name: xt\ncrosstab: { data: answers, row: takes_part, col: area, by: [] }\n```\n",
+        "---\ntitle: Crosstab\ndata: { survey: data.csv, codebook: codebook.toml }\n---\n\n```{sql}\n#| name: answers\n#| include: false\nSELECT area, CASE WHEN collective > 0 THEN 'yes' ELSE 'no' END AS takes_part FROM long WHERE collective IS NOT NULL\n```\n\n```{stats}\n#| name: xt\ncrosstab: { data: answers, row: takes_part, col: area, by: [] }\n```\n",
     )
     .unwrap();
     let out = dir.path().join("out");

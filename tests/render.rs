@@ -464,7 +464,7 @@ fn rows_a_chart_leaves_out_are_a_warning_cached_or_not() {
     let template = dir.path().join("s.md");
     std::fs::write(
         &template,
-        "---\ntitle: S\n---\n\n```{sql}\n#| name: pairs\nSELECT id, individual, collective FROM long WHERE area = 'Wolverhampton' AND theme = 'community_safety' ORDER BY id LIMIT 60\n```\n\n```{chart}\n#| label: fig-s\nkind: scatter\ndata: pairs\nx: individual\ny: collective\n```\n",
+        "---\ntitle: S\ndisclosure: { rows: respondent-level }\n---\n\n```{sql}\n#| name: pairs\nSELECT id, individual, collective FROM long WHERE area = 'Wolverhampton' AND theme = 'community_safety' ORDER BY id LIMIT 60\n```\n\n```{chart}\n#| label: fig-s\nkind: scatter\ndata: pairs\nx: individual\ny: collective\n```\n",
     )
     .unwrap();
     let out = dir.path().join("out");
@@ -499,4 +499,33 @@ fn rows_a_chart_leaves_out_are_a_warning_cached_or_not() {
         seen.push(warnings.len());
     }
     assert_eq!(seen[0], seen[1], "cached render reports the same warnings");
+}
+
+/// A result with a row per respondent is refused at its block unless the
+/// front matter allows it; allowed, the rows reach the JSON.
+#[test]
+fn respondent_rows_need_the_template_to_allow_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("rows.md");
+    let body = "```{sql}\n#| name: ids\nSELECT id, area FROM respondents WHERE area = 'Bristol' ORDER BY id LIMIT 20\n```\n";
+    std::fs::write(&template, format!("---\ntitle: Rows\n---\n\n{body}")).unwrap();
+    let out = dir.path().join("out");
+    let (ok, err) = render(&template, &out, &["--no-cache", "--to", "json"]);
+    assert!(!ok);
+    assert!(err.contains("rows.md:5:1"), "{err}");
+    assert!(
+        err.contains("row per respondent (it carries the respondent id)"),
+        "{err}"
+    );
+    assert!(!out.join("rows.json").exists());
+    std::fs::write(
+        &template,
+        format!("---\ntitle: Rows\ndisclosure: {{ rows: respondent-level }}\n---\n\n{body}"),
+    )
+    .unwrap();
+    let (ok, err) = render(&template, &out, &["--no-cache", "--to", "json"]);
+    assert!(ok, "{err}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("rows.json")).unwrap()).unwrap();
+    assert_eq!(json["results"]["ids"].as_array().unwrap().len(), 20);
 }

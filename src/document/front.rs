@@ -81,11 +81,30 @@ pub struct Disclosure {
     /// Cells based on fewer respondents are suppressed (0 turns it off).
     #[serde(default = "ten")]
     pub min_base: u32,
+    /// Whether outputs may hold one row per respondent (never by default).
+    #[serde(default)]
+    pub rows: Rows,
+}
+
+/// What a row of a published output may stand for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub enum Rows {
+    /// Groups of respondents only: a result with a row per respondent is
+    /// an error.
+    #[default]
+    #[serde(rename = "aggregate")]
+    Aggregate,
+    /// The template publishes respondent-level rows on purpose.
+    #[serde(rename = "respondent-level")]
+    RespondentLevel,
 }
 
 impl Default for Disclosure {
     fn default() -> Self {
-        Disclosure { min_base: 10 }
+        Disclosure {
+            min_base: 10,
+            rows: Rows::Aggregate,
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub use crate::diag::closest;
-pub use front::{DataSpec, FrontMatter, ParamSpec, ParamType};
+pub use front::{DataSpec, FrontMatter, ParamSpec, ParamType, Rows};
 pub use parse::{parse, yaml_message};
 
 /// A parsed template.

@@ -377,6 +377,91 @@ impl<'a> Driver<'a> {
 
     /// A frame joins the context (and the JSON results); tables, figures and
     /// Markdown join the document, numbered by their labels.
+    /// A published output with a row per respondent, unless the template
+    /// allows it: `rows` rows, `has_id` when it carries the id column.
+    fn respondent_level(&mut self, p: &Prepared, rows: usize, has_id: bool) -> bool {
+        if self.doc.front.disclosure.rows == crate::document::Rows::RespondentLevel {
+            return false;
+        }
+        let respondents = self
+            .ctx
+            .frames
+            .get("respondents")
+            .map_or(0, |n| n.frame.height());
+        // without a survey (a template of its own data files) there are no
+        // respondents to protect, and an `id` column means something else
+        if respondents == 0 {
+            return false;
+        }
+        // aggregates are far smaller than the survey: a result with half as
+        // many rows as there are respondents stands for individuals
+        let many = rows >= (respondents / 2).max(50);
+        if !(many || (has_id && rows > 0)) {
+            return false;
+        }
+        let why = if has_id {
+            "it carries the respondent id".to_string()
+        } else {
+            format!("it has {rows} rows for {respondents} respondents")
+        };
+        let d = Diagnostic::error(format!(
+            "{}: this output has a row per respondent ({why}); respondent-level rows are not published unless the template says so",
+            p.block.describe()
+        ))
+        .at_offset(&self.doc.path, &self.doc.source, p.block.offset)
+        .hint("aggregate it (GROUP BY), keep it out of the outputs with `#| include: false`, or, where the data may be published row by row, set `disclosure: { rows: respondent-level }` in the front matter");
+        self.problems.push(d);
+        true
+    }
+
+    /// Whether `frame` has a column of respondent ids: one named `id` (as
+    /// in the survey frames) or as the codebook names it, whose values are
+    /// all respondents' ids (a recommendation's `id` is not).
+    fn carries_respondent_ids(&self, frame: &DataFrame) -> bool {
+        let Some(known) = self.ctx.frames.get("respondents") else {
+            return false;
+        };
+        let Ok(known) = known
+            .frame
+            .column("id")
+            .and_then(|c| c.cast(&polars::prelude::DataType::String))
+        else {
+            return false;
+        };
+        let Ok(known) = known.str().map(|s| {
+            s.iter()
+                .flatten()
+                .map(str::to_string)
+                .collect::<std::collections::HashSet<String>>()
+        }) else {
+            return false;
+        };
+        ["id".to_string(), self.id_name()].iter().any(|name| {
+            let Ok(col) = frame
+                .column(name)
+                .and_then(|c| c.cast(&polars::prelude::DataType::String))
+            else {
+                return false;
+            };
+            let Ok(values) = col.str() else { return false };
+            let mut any = false;
+            let all = values.iter().flatten().all(|v| {
+                any = true;
+                known.contains(v)
+            });
+            any && all
+        })
+    }
+
+    /// The codebook's respondent id column.
+    fn id_name(&self) -> String {
+        self.ctx
+            .survey
+            .codebook
+            .role_variable(crate::survey::Role::Id)
+            .map_or_else(|| "id".to_string(), |v| v.name.clone())
+    }
+
     fn place(&mut self, p: &Prepared, output: BlockOutput) {
         let number = |label: &Option<String>, labels: &Labels| {
             label
@@ -388,10 +473,18 @@ impl<'a> Driver<'a> {
                 (frame, keys, p.block.option_bool("include", true))
             }
             BlockOutput::Table(mut t) => {
+                if self.respondent_level(p, t.rows.len(), false) {
+                    return;
+                }
                 t.number = number(&t.label, &self.labels);
                 return self.push_node(OutNode::Table(t), p.block.offset);
             }
             BlockOutput::Figure(mut f) => {
+                // the data behind a chart is published with it
+                let rows = f.csv.lines().count().saturating_sub(1);
+                if self.respondent_level(p, rows, false) {
+                    return;
+                }
                 f.number = number(&f.label, &self.labels);
                 return self.push_node(OutNode::Figure(f), p.block.offset);
             }
@@ -402,6 +495,13 @@ impl<'a> Driver<'a> {
                 (frame, vec![], true)
             }
             BlockOutput::Cell(cell) => return self.place_cell(p, cell),
+        };
+        // a respondent-level result is an error; it stays usable by later
+        // blocks (so that their own problems are still found) but is not
+        // published
+        let shown = shown && {
+            let has_id = self.carries_respondent_ids(&frame);
+            !self.respondent_level(p, frame.height(), has_id)
         };
         if let Some(name) = p.block.result_name() {
             // `include: false` keeps an intermediate frame out of the outputs
