@@ -12,6 +12,7 @@
 
 #[path = "common/browser.rs"]
 mod browser;
+mod common;
 #[path = "common/preview.rs"]
 mod preview;
 
@@ -304,24 +305,9 @@ fn render_test_template() -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
     let t = out.path().join("t.md");
     std::fs::write(&t, preview::template("Words.")).unwrap();
-    let (ok, err) = render_one(&t, out.path());
+    let (ok, err) = common::render(&t, out.path(), &["--to", "html,pdf", "--no-cache"]);
     assert!(ok, "{err}");
     out
-}
-
-fn render_one(template: &Path, out: &Path) -> (bool, String) {
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_coweave"))
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .arg("render")
-        .arg(template)
-        .args(["--to", "html,pdf", "--no-cache", "--out"])
-        .arg(out)
-        .output()
-        .unwrap();
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
 }
 
 /// The PDF is tagged and says it conforms to PDF/UA-1, in its XMP metadata

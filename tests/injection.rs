@@ -11,6 +11,7 @@
 
 #[path = "common/browser.rs"]
 mod browser;
+mod common;
 #[path = "common/pdf.rs"]
 mod pdf;
 
@@ -28,16 +29,10 @@ fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/templates/inject/report.md")
 }
 
+/// The fixture rendered to HTML, PDF and JSON in `out`.
 fn render(out: &std::path::Path) {
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_coweave"))
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .arg("render")
-        .arg(fixture())
-        .args(["--to", "html,pdf,json", "--no-cache", "--out"])
-        .arg(out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (ok, err) = common::render(&fixture(), out, &["--to", "html,pdf,json", "--no-cache"]);
+    assert!(ok, "{err}");
 }
 
 #[test]

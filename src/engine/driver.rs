@@ -375,8 +375,6 @@ impl<'a> Driver<'a> {
         }
     }
 
-    /// A frame joins the context (and the JSON results); tables, figures and
-    /// Markdown join the document, numbered by their labels.
     /// A published output with a row per respondent, unless the template
     /// allows it: `rows` rows, `has_id` when it carries the id column.
     fn respondent_level(&mut self, p: &Prepared, rows: usize, has_id: bool) -> bool {
@@ -396,7 +394,7 @@ impl<'a> Driver<'a> {
         // aggregates are far smaller than the survey: a result with half as
         // many rows as there are respondents stands for individuals
         let many = rows >= (respondents / 2).max(50);
-        if !(many || (has_id && rows > 0)) {
+        if !(many || has_id) {
             return false;
         }
         let why = if has_id {
@@ -418,38 +416,36 @@ impl<'a> Driver<'a> {
     /// in the survey frames) or as the codebook names it, whose values are
     /// all respondents' ids (a recommendation's `id` is not).
     fn carries_respondent_ids(&self, frame: &DataFrame) -> bool {
-        let Some(known) = self.ctx.frames.get("respondents") else {
-            return false;
+        let as_text = |df: &DataFrame, name: &str| {
+            df.column(name)
+                .and_then(|c| c.cast(&DataType::String))
+                .ok()
+                .filter(|c| c.null_count() < c.len())
         };
-        let Ok(known) = known
-            .frame
-            .column("id")
-            .and_then(|c| c.cast(&polars::prelude::DataType::String))
+        // most results have no id column: then nothing is looked up
+        let id_name = self.id_name();
+        let columns: Vec<Column> = ["id", id_name.as_str()]
+            .iter()
+            .filter_map(|name| as_text(frame, name))
+            .collect();
+        if columns.is_empty() {
+            return false;
+        }
+        let Some(known) = self
+            .ctx
+            .frames
+            .get("respondents")
+            .and_then(|n| as_text(&n.frame, "id"))
         else {
             return false;
         };
-        let Ok(known) = known.str().map(|s| {
-            s.iter()
-                .flatten()
-                .map(str::to_string)
-                .collect::<std::collections::HashSet<String>>()
-        }) else {
+        let Ok(known) = known.str() else {
             return false;
         };
-        ["id".to_string(), self.id_name()].iter().any(|name| {
-            let Ok(col) = frame
-                .column(name)
-                .and_then(|c| c.cast(&polars::prelude::DataType::String))
-            else {
-                return false;
-            };
-            let Ok(values) = col.str() else { return false };
-            let mut any = false;
-            let all = values.iter().flatten().all(|v| {
-                any = true;
-                known.contains(v)
-            });
-            any && all
+        let known: std::collections::HashSet<&str> = known.iter().flatten().collect();
+        columns.iter().any(|c| {
+            c.str()
+                .is_ok_and(|values| values.iter().flatten().all(|v| known.contains(v)))
         })
     }
 
@@ -462,6 +458,8 @@ impl<'a> Driver<'a> {
             .map_or_else(|| "id".to_string(), |v| v.name.clone())
     }
 
+    /// A frame joins the context (and the JSON results); tables, figures and
+    /// Markdown join the document, numbered by their labels.
     fn place(&mut self, p: &Prepared, output: BlockOutput) {
         let number = |label: &Option<String>, labels: &Labels| {
             label

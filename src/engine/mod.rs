@@ -438,34 +438,6 @@ pub struct Provenance {
 }
 
 impl Provenance {
-    /// What disclosure control did, for the footer: the rule, and how many
-    /// values each numbered table withheld (`tables`: (number, withheld)).
-    pub fn disclosure_note(&self, tables: &[(Option<String>, usize)]) -> String {
-        if self.min_base == 0 {
-            return "off: no value is withheld (the template sets disclosure.min_base: 0)".into();
-        }
-        let rule = format!(
-            "values resting on fewer than {} respondents are withheld",
-            self.min_base
-        );
-        let withheld: Vec<String> = tables
-            .iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(num, n)| {
-                let what = if *n == 1 { "value" } else { "values" };
-                match num {
-                    Some(t) => format!("{n} {what} in Table {t}"),
-                    None => format!("{n} {what} in an unnumbered table"),
-                }
-            })
-            .collect();
-        if withheld.is_empty() {
-            format!("{rule} (none in this report)")
-        } else {
-            format!("{rule}: {}", withheld.join(", "))
-        }
-    }
-
     /// The data a report was computed from, for its footer: (what, file,
     /// SHA-256): the survey data and codebook when a survey was loaded,
     /// then every `data.frames` file.
@@ -542,6 +514,42 @@ pub struct Evaluated {
     /// SQL): with the template and the data, what a preview watches.
     #[serde(skip)]
     pub inputs: Vec<std::path::PathBuf>,
+}
+
+impl Evaluated {
+    /// What disclosure control did, for the footers: the rule, and how
+    /// many values each table withheld.
+    pub fn disclosure_note(&self) -> String {
+        let min_base = self.provenance.min_base;
+        if min_base == 0 {
+            return "off: no value is withheld (the template sets disclosure.min_base: 0)".into();
+        }
+        let rule = format!("values resting on fewer than {min_base} respondents are withheld");
+        let withheld: Vec<String> = self
+            .nodes
+            .iter()
+            .filter_map(|n| match n {
+                OutNode::Table(t) => Some((
+                    &t.number,
+                    t.rows.iter().flatten().filter(|c| c.suppressed).count(),
+                )),
+                _ => None,
+            })
+            .filter(|(_, n)| *n > 0)
+            .map(|(num, n)| {
+                let what = if n == 1 { "value" } else { "values" };
+                match num {
+                    Some(t) => format!("{n} {what} in Table {t}"),
+                    None => format!("{n} {what} in an unnumbered table"),
+                }
+            })
+            .collect();
+        if withheld.is_empty() {
+            format!("{rule} (none in this report)")
+        } else {
+            format!("{rule}: {}", withheld.join(", "))
+        }
+    }
 }
 
 /// Inputs of an evaluation besides the document.

@@ -220,11 +220,7 @@ fn table_html(t: &TableOut, index: usize) -> String {
     };
     // the table scrolls sideways on a narrow screen: a keyboard reaches
     // the scrolling region, and a screen reader hears what it holds
-    let region = match (&t.number, &t.caption) {
-        (Some(n), _) => format!("Table {n}"),
-        (None, Some(c)) => c.clone(),
-        (None, None) => "Table".into(),
-    };
+    let region = region_name("Table", &t.number, &t.caption);
     let mut h = format!(
         "<figure class=\"table\" id=\"{}\">\n<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"{}\"><table>\n",
         escape(&id),
@@ -320,6 +316,16 @@ fn csv_table(csv: &str) -> String {
     h
 }
 
+/// The name a screen reader gives a table's or chart's scrolling region:
+/// "Table 2", else its caption, else the kind.
+fn region_name(kind: &str, number: &Option<String>, caption: &Option<String>) -> String {
+    match (number, caption) {
+        (Some(n), _) => format!("{kind} {n}"),
+        (None, Some(c)) => c.clone(),
+        (None, None) => kind.to_string(),
+    }
+}
+
 fn figure_html(f: &FigureOut, index: usize) -> String {
     let id = f.label.clone().unwrap_or_else(|| format!("figure-{index}"));
     // the figure is named by its caption, as a table is by its own
@@ -331,11 +337,7 @@ fn figure_html(f: &FigureOut, index: usize) -> String {
     let mut h = format!("<figure class=\"chart\" id=\"{}\"{named}>\n", escape(&id));
     // on a narrow screen the chart keeps a legible width and scrolls: the
     // scrolling region is focusable and named, the image inside has its alt
-    let region = match (&f.number, &f.caption) {
-        (Some(n), _) => format!("Figure {n}"),
-        (None, Some(c)) => c.clone(),
-        (None, None) => "Figure".into(),
-    };
+    let region = region_name("Figure", &f.number, &f.caption);
     let _ = writeln!(
         h,
         "<div class=\"svg\" tabindex=\"0\" role=\"region\" aria-label=\"{}\"><div role=\"img\" aria-label=\"{}\">{}</div></div>",
@@ -460,21 +462,6 @@ footer.provenance dd{margin:0;word-break:break-all}
 /// any kind (styles inline, images and fonts only as `data:`), no forms, no
 /// `<base>`.
 pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; base-uri 'none'; form-action 'none'";
-
-/// Each table's number and how many of its values disclosure control
-/// withheld, in document order.
-pub(crate) fn withheld_by_table(doc: &Evaluated) -> Vec<(Option<String>, usize)> {
-    doc.nodes
-        .iter()
-        .filter_map(|n| match n {
-            OutNode::Table(t) => Some((
-                t.number.clone(),
-                t.rows.iter().flatten().filter(|c| c.suppressed).count(),
-            )),
-            _ => None,
-        })
-        .collect()
-}
 
 /// Renders the page.
 pub fn render(doc: &Evaluated) -> String {
@@ -622,7 +609,7 @@ pub fn render(doc: &Evaluated) -> String {
                 escape(sha)
             ))
             .collect::<String>(),
-        escape(&p.disclosure_note(&withheld_by_table(doc))),
+        escape(&doc.disclosure_note()),
         escape(&p.date),
         warnings_note(&doc.warnings)
     );

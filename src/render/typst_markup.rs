@@ -557,7 +557,7 @@ pub fn source_with_ranges(
         "Made with coweave {} from {}{inputs} · disclosure: {} · rendered {}",
         p.coweave,
         p.template,
-        p.disclosure_note(&super::html::withheld_by_table(doc)),
+        doc.disclosure_note(),
         p.date
     );
     let _ = writeln!(

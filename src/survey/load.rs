@@ -384,13 +384,17 @@ pub fn read_csv_from(
                 let line = record.position().map_or(0, |p| p.line());
                 table.lines.as_mut().expect("csv has lines").push(line);
                 for (col, cell) in record.iter().enumerate() {
-                    if let Err(e) = std::str::from_utf8(cell) {
-                        not_utf8_count += 1;
-                        if not_utf8.is_none() {
-                            not_utf8 = Some((line, col, cell[e.valid_up_to()]));
+                    // checked once: a valid cell is borrowed as it is
+                    let text = match std::str::from_utf8(cell) {
+                        Ok(t) => std::borrow::Cow::Borrowed(t),
+                        Err(e) => {
+                            not_utf8_count += 1;
+                            if not_utf8.is_none() {
+                                not_utf8 = Some((line, col, cell[e.valid_up_to()]));
+                            }
+                            String::from_utf8_lossy(cell)
                         }
-                    }
-                    let text = String::from_utf8_lossy(cell);
+                    };
                     let value = match reading.get(col).unwrap_or(&Reading::Skip) {
                         Reading::Id => {
                             table.ids.push(text.trim().to_string());
