@@ -143,6 +143,13 @@ fn audit(b: &mut Browser, url: &str, page: &str) -> Vec<String> {
     problems
 }
 
+/// A changed copy of a page, written beside it as NAME.html and audited.
+fn audit_variant(b: &mut Browser, dir: &Path, name: &str, html: &str) -> Vec<String> {
+    let page = dir.join(format!("{name}.html"));
+    std::fs::write(&page, html).unwrap();
+    audit(b, &format!("file://{}", page.display()), name)
+}
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -255,9 +262,7 @@ fn the_audit_finds_a_chart_without_alt_text_and_an_empty_header_cell() {
         &html[..at],
         &html[end..]
     );
-    let broken = out.path().join("no-alt.html");
-    std::fs::write(&broken, no_alt).unwrap();
-    let found = audit(&mut b, &format!("file://{}", broken.display()), "no-alt");
+    let found = audit_variant(&mut b, out.path(), "no-alt", &no_alt);
     assert!(
         found.iter().any(|p| p.contains("role-img-alt")),
         "axe: {found:#?}"
@@ -272,9 +277,7 @@ fn the_audit_finds_a_chart_without_alt_text_and_an_empty_header_cell() {
     let open = at + html[at..].find('>').unwrap() + 1;
     let close = open + html[open..].find("</th>").unwrap();
     let no_header = format!("{}{}", &html[..open], &html[close..]);
-    let broken = out.path().join("no-header.html");
-    std::fs::write(&broken, no_header).unwrap();
-    let found = audit(&mut b, &format!("file://{}", broken.display()), "no-header");
+    let found = audit_variant(&mut b, out.path(), "no-header", &no_header);
     assert!(
         found
             .iter()
@@ -288,9 +291,7 @@ fn the_audit_finds_a_chart_without_alt_text_and_an_empty_header_cell() {
         "<div class=\"scroll\" style=\"max-width:120px\"",
         1,
     );
-    let broken = out.path().join("no-tab.html");
-    std::fs::write(&broken, unreachable).unwrap();
-    let found = audit(&mut b, &format!("file://{}", broken.display()), "no-tab");
+    let found = audit_variant(&mut b, out.path(), "no-tab", &unreachable);
     assert!(
         found
             .iter()
