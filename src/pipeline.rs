@@ -619,11 +619,23 @@ fn render_shared(req: &Request, memo: Option<&Memo>) -> Result<Rendered, Diagnos
         .nodes
         .iter()
         .any(|n| matches!(n, engine::OutNode::Table(_) | engine::OutNode::Figure(_)));
-    if req.formats.contains(&Format::Pdf) && has_data {
+    let paged: Vec<&str> = [
+        (Format::Pdf, "the PDF"),
+        (Format::Docx, "the Word document"),
+    ]
+    .into_iter()
+    .filter(|(f, _)| req.formats.contains(f))
+    .map(|(_, name)| name)
+    .collect();
+    if !paged.is_empty() && has_data {
         warnings.push(
-            Diagnostic::warning("the PDF leaves out the HTML page's CSV download links and the data tables behind charts")
-                .at(&req.template, None, None)
-                .hint("the HTML page and the JSON output (--to json) have every number"),
+            Diagnostic::warning(format!(
+                "{} {} out the HTML page's CSV download links and the data tables behind charts",
+                paged.join(" and "),
+                if paged.len() > 1 { "leave" } else { "leaves" }
+            ))
+            .at(&req.template, None, None)
+            .hint("the HTML page and the JSON output (--to json) have every number"),
         );
     }
     if let Some(c) = &cache

@@ -13,6 +13,8 @@
 #[path = "common/browser.rs"]
 mod browser;
 mod common;
+#[path = "common/install.rs"]
+mod install;
 #[path = "common/preview.rs"]
 mod preview;
 

@@ -346,7 +346,13 @@ fn every_format_is_byte_identical_whatever_the_jobs_and_the_order() {
             .env("SOURCE_DATE_EPOCH", "1700000000")
             .arg("render")
             .args(templates)
-            .args(["--each", "area", "--to", "html,pdf,json,ipynb", "--out"])
+            .args([
+                "--each",
+                "area",
+                "--to",
+                "html,pdf,json,ipynb,docx",
+                "--out",
+            ])
             .arg(out.path().join(name))
             .args(extra)
             .output()
@@ -356,7 +362,7 @@ fn every_format_is_byte_identical_whatever_the_jobs_and_the_order() {
     };
     let one = run("one", &[], &["--jobs", "1", "--no-cache"]);
     let four = run("four", &[], &["--jobs", "4"]);
-    for ext in ["html", "pdf", "json", "ipynb"] {
+    for ext in ["html", "pdf", "json", "ipynb", "docx"] {
         assert!(
             one.keys().any(|k| k.ends_with(&format!(".{ext}"))),
             "no .{ext} among {:?}",

@@ -12,6 +12,8 @@
 #[path = "common/browser.rs"]
 mod browser;
 mod common;
+#[path = "common/install.rs"]
+mod install;
 #[path = "common/pdf.rs"]
 mod pdf;
 

@@ -13,6 +13,8 @@ mod preview;
 
 #[path = "common/browser.rs"]
 mod browser;
+#[path = "common/install.rs"]
+mod install;
 
 use browser::Browser;
 use preview::{Preview, template};

@@ -222,7 +222,7 @@ pub(super) fn run_render(args: &RenderArgs) -> Result<ExitCode, Diagnostics> {
             None => {
                 return Err(
                     Diagnostic::error(format!("unknown output format `{}`", f.trim()))
-                        .hint("formats: html, json, pdf, typ, ipynb")
+                        .hint("formats: html, json, pdf, typ, ipynb, docx")
                         .into(),
                 );
             }

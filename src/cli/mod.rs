@@ -133,7 +133,7 @@ pub struct RenderArgs {
     /// A parameter, `KEY=VALUE` (repeatable).
     #[arg(long = "param", short = 'p', value_parser = parse_param)]
     params: Vec<(String, String)>,
-    /// Output formats, comma-separated: html, json, pdf, typ, ipynb.
+    /// Output formats, comma-separated: html, json, pdf, typ, ipynb, docx.
     #[arg(long, default_value = "html,json")]
     to: String,
     /// Output directory.

@@ -46,6 +46,36 @@ impl Document {
         }
         None
     }
+
+    /// The byte offset of `key` nested under `parent` in the front matter
+    /// (`reference` in `format: { docx: { reference: … } }` as block YAML),
+    /// else of `parent`, else of the front matter, for messages about a
+    /// setting.
+    pub fn front_offset_of(&self, parent: &str, key: &str) -> usize {
+        let Some(start) = self.front_line_of(parent) else {
+            return self.front_offset;
+        };
+        let line_start = self.source[..start].rfind('\n').map_or(0, |i| i + 1);
+        let indent = start - line_start;
+        let front = &self.source[start..];
+        let end = front.find("\n---").unwrap_or(front.len());
+        let mut offset = start;
+        for (i, line) in front[..end].split_inclusive('\n').enumerate() {
+            let t = line.trim_start();
+            let own = line.len() - t.len();
+            if i > 0 && !t.is_empty() && own <= indent {
+                break;
+            }
+            if i > 0
+                && t.strip_prefix(key)
+                    .is_some_and(|r| r.trim_start().starts_with(':'))
+            {
+                return offset + own;
+            }
+            offset += line.len();
+        }
+        start
+    }
 }
 
 /// A piece of the template body.

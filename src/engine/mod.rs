@@ -517,6 +517,33 @@ pub struct Evaluated {
 }
 
 impl Evaluated {
+    /// The provenance as (what, value) rows, as every format's footer
+    /// shows it: coweave's version, the template, the parameters, the data
+    /// read (with SHA-256), what disclosure control did, the render date.
+    pub fn provenance_rows(&self) -> Vec<(String, String)> {
+        let p = &self.provenance;
+        let params = if p.params.is_empty() {
+            "none".to_string()
+        } else {
+            p.params
+                .iter()
+                .map(|(k, v)| format!("{k} = {}", v.as_str().map_or(v.to_string(), str::to_string)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut rows = vec![
+            ("Made with".to_string(), format!("coweave {}", p.coweave)),
+            ("Template".into(), p.template.clone()),
+            ("Parameters".into(), params),
+        ];
+        for (what, file, sha) in p.data_inputs() {
+            rows.push((what, format!("{file} (SHA-256 {sha})")));
+        }
+        rows.push(("Disclosure".into(), self.disclosure_note()));
+        rows.push(("Rendered".into(), p.date.clone()));
+        rows
+    }
+
     /// What disclosure control did, for the footers: the rule, and how
     /// many values each table withheld.
     pub fn disclosure_note(&self) -> String {

@@ -372,7 +372,7 @@ fn figure_html(f: &FigureOut, index: usize) -> String {
 
 /// Drops anything in chart SVG that could run or fetch: the SVG comes from
 /// our own chart code, but labels come from data.
-fn sanitize_svg(svg: &str) -> String {
+pub(crate) fn sanitize_svg(svg: &str) -> String {
     let start = svg.find("<svg").unwrap_or(0);
     let svg = &svg[start..];
     let lower = svg.to_ascii_lowercase();
@@ -576,41 +576,18 @@ pub fn render(doc: &Evaluated) -> String {
         page.push_str("</ol></nav>\n");
     }
     page.push_str(&body);
-    let p = &doc.provenance;
-    let params = if p.params.is_empty() {
-        "none".to_string()
-    } else {
-        p.params
-            .iter()
-            .map(|(k, v)| format!("{k} = {}", v.as_str().map_or(v.to_string(), str::to_string)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    page.push_str("<footer class=\"provenance\"><dl>");
+    for (what, value) in doc.provenance_rows() {
+        let _ = write!(
+            page,
+            "<dt>{}</dt><dd>{}</dd>",
+            escape(&what),
+            escape(&value)
+        );
+    }
     let _ = write!(
         page,
-        "<footer class=\"provenance\"><dl>\
-<dt>Made with</dt><dd>coweave {}</dd>\
-<dt>Template</dt><dd>{}</dd>\
-<dt>Parameters</dt><dd>{}</dd>\
-{}\
-<dt>Disclosure</dt><dd>{}</dd>\
-<dt>Rendered</dt><dd>{}</dd>\
-<dt>Warnings</dt><dd>{}</dd>\
-</dl></footer>\n</main>\n</body>\n</html>\n",
-        escape(&p.coweave),
-        escape(&p.template),
-        escape(&params),
-        p.data_inputs()
-            .iter()
-            .map(|(what, file, sha)| format!(
-                "<dt>{}</dt><dd>{} (SHA-256 {})</dd>",
-                escape(what),
-                escape(file),
-                escape(sha)
-            ))
-            .collect::<String>(),
-        escape(&doc.disclosure_note()),
-        escape(&p.date),
+        "<dt>Warnings</dt><dd>{}</dd></dl></footer>\n</main>\n</body>\n</html>\n",
         warnings_note(&doc.warnings)
     );
     page

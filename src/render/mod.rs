@@ -1,6 +1,8 @@
 //! Renderers: plain functions from an [`Evaluated`](crate::engine::Evaluated)
 //! document to bytes, one per output format. They run nothing.
 
+#[cfg(feature = "docx")]
+pub mod docx;
 pub mod html;
 pub mod ipynb;
 pub mod json;
@@ -10,6 +12,16 @@ pub mod style;
 pub mod typst_markup;
 
 pub use style::PdfStyle;
+
+/// The bundled fonts (DejaVu Sans), the only ones the PDF and the Word
+/// document's chart images are drawn with.
+#[cfg(any(feature = "pdf", feature = "docx"))]
+pub(crate) static FONT_FILES: [&[u8]; 4] = [
+    include_bytes!("../../fonts/DejaVuSans.ttf"),
+    include_bytes!("../../fonts/DejaVuSans-Bold.ttf"),
+    include_bytes!("../../fonts/DejaVuSans-Oblique.ttf"),
+    include_bytes!("../../fonts/DejaVuSans-BoldOblique.ttf"),
+];
 
 use crate::diag::Diagnostics;
 use crate::document::Document;
@@ -28,6 +40,8 @@ pub enum Format {
     Typ,
     /// The executed template as a Jupyter notebook.
     Ipynb,
+    /// A Word document (Office Open XML), written natively.
+    Docx,
 }
 
 impl Format {
@@ -39,6 +53,7 @@ impl Format {
             Format::Pdf => "pdf",
             Format::Typ => "typ",
             Format::Ipynb => "ipynb",
+            Format::Docx => "docx",
         }
     }
 
@@ -50,6 +65,7 @@ impl Format {
             "pdf" => Some(Format::Pdf),
             "typ" => Some(Format::Typ),
             "ipynb" => Some(Format::Ipynb),
+            "docx" | "word" => Some(Format::Docx),
             _ => None,
         }
     }
@@ -124,6 +140,20 @@ impl Renderer for Pdf {
     }
 }
 
+/// The Word document.
+#[cfg(feature = "docx")]
+pub struct Docx(pub docx::DocxStyle);
+
+#[cfg(feature = "docx")]
+impl Renderer for Docx {
+    fn name(&self) -> &'static str {
+        "docx"
+    }
+    fn render(&self, doc: &Evaluated) -> Result<Vec<u8>, Diagnostics> {
+        docx::render(doc, &self.0).map_err(|d| Diagnostics(vec![*d]))
+    }
+}
+
 impl Renderer for Typ {
     fn name(&self) -> &'static str {
         "typ"
@@ -142,6 +172,17 @@ impl Format {
             Format::Pdf => Box::new(Pdf(PdfStyle::from_front(doc).map_err(Diagnostics)?)),
             Format::Typ => Box::new(Typ(PdfStyle::from_front(doc).map_err(Diagnostics)?)),
             Format::Ipynb => Box::new(Ipynb(ipynb::Cut::of(doc))),
+            #[cfg(feature = "docx")]
+            Format::Docx => Box::new(Docx(docx::DocxStyle::from_front(doc).map_err(Diagnostics)?)),
+            #[cfg(not(feature = "docx"))]
+            Format::Docx => {
+                return Err(Diagnostics(vec![
+                    crate::diag::Diagnostic::error(
+                        "this coweave was built without Word output (the `docx` feature)",
+                    )
+                    .hint("build it with default features: `cargo install coweave`"),
+                ]));
+            }
         })
     }
 }

@@ -17,13 +17,6 @@ use typst_layout::PagedDocument;
 use super::typst_markup;
 use crate::engine::Evaluated;
 
-static FONT_FILES: [&[u8]; 4] = [
-    include_bytes!("../../fonts/DejaVuSans.ttf"),
-    include_bytes!("../../fonts/DejaVuSans-Bold.ttf"),
-    include_bytes!("../../fonts/DejaVuSans-Oblique.ttf"),
-    include_bytes!("../../fonts/DejaVuSans-BoldOblique.ttf"),
-];
-
 struct Fonts {
     book: LazyHash<FontBook>,
     fonts: Vec<Font>,
@@ -32,7 +25,7 @@ struct Fonts {
 fn fonts() -> &'static Fonts {
     static FONTS: OnceLock<Fonts> = OnceLock::new();
     FONTS.get_or_init(|| {
-        let fonts: Vec<Font> = FONT_FILES
+        let fonts: Vec<Font> = super::FONT_FILES
             .iter()
             .copied()
             .chain(typst_assets::fonts())

@@ -27,7 +27,15 @@ impl PdfStyle {
     /// Reads `format.pdf`; the logo is read relative to the template.
     pub fn from_front(doc: &Document) -> Result<PdfStyle, Vec<Diagnostic>> {
         let at_front = |msg: String| {
-            Diagnostic::error(msg).at_offset(&doc.path, &doc.source, doc.front_offset)
+            let at = doc.front_line_of("pdf").unwrap_or(doc.front_offset);
+            Diagnostic::error(msg).at_offset(&doc.path, &doc.source, at)
+        };
+        let at_key = |key: &str, msg: String| {
+            Diagnostic::error(msg).at_offset(
+                &doc.path,
+                &doc.source,
+                doc.front_offset_of("pdf", key),
+            )
         };
         let mut style = PdfStyle::default();
         let Some(pdf) = doc.front.format.get("pdf") else {
@@ -40,7 +48,7 @@ impl PdfStyle {
         };
         let mut problems = Vec::new();
         for key in map.keys().filter(|k| !KEYS.contains(&k.as_str())) {
-            let d = at_front(format!("format.pdf has no setting `{key}`"));
+            let d = at_key(key, format!("format.pdf has no setting `{key}`"));
             problems.push(d.suggest(key, &KEYS, "settings"));
         }
         let text = |key: &str| map.get(key).and_then(|v| v.as_str()).map(str::to_string);
@@ -49,24 +57,28 @@ impl PdfStyle {
             if a.len() == 7 && a.starts_with('#') && a[1..].chars().all(|c| c.is_ascii_hexdigit()) {
                 style.accent = Some(a);
             } else {
-                problems.push(at_front(format!(
-                    "format.pdf.accent `{a}` is not a colour like \"#0072B2\""
-                )));
+                problems.push(at_key(
+                    "accent",
+                    format!("format.pdf.accent `{a}` is not a colour like \"#0072B2\""),
+                ));
             }
         }
         match text("paper").as_deref() {
             None | Some("a4") => {}
             Some("letter" | "us-letter") => style.letter = true,
             Some(other) => problems.push(
-                at_front(format!("format.pdf.paper `{other}` is not a paper size"))
-                    .hint("use a4 (the default) or letter"),
+                at_key(
+                    "paper",
+                    format!("format.pdf.paper `{other}` is not a paper size"),
+                )
+                .hint("use a4 (the default) or letter"),
             ),
         }
         if let Some(logo) = text("logo") {
             let base = doc.path.parent().unwrap_or(Path::new("."));
             match read_logo(base, &logo) {
                 Ok(l) => style.logo = Some(l),
-                Err(msg) => problems.push(at_front(msg)),
+                Err(msg) => problems.push(at_key("logo", msg)),
             }
         }
         if problems.is_empty() {

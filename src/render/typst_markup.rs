@@ -430,7 +430,7 @@ const KEEP_WHOLE_ROWS: usize = 24;
 /// a row label's text, capped at 26 characters, other text at 48, so one
 /// long cell cannot take the table; a
 /// header's longest bold word, as headers wrap between words), plus padding.
-fn column_widths(t: &TableOut, cols: usize) -> Vec<usize> {
+pub(super) fn column_widths(t: &TableOut, cols: usize) -> Vec<usize> {
     let mut need = vec![3usize; cols];
     for row in &t.rows {
         for (i, c) in row.iter().enumerate().take(cols) {

@@ -10,7 +10,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -22,53 +22,18 @@ pub const PATIENCE: Duration = Duration::from_secs(180);
 /// The browser: COWEAVE_CHROMIUM, else a Chromium or Chrome on the PATH,
 /// else Debian's `chromium`, installed now when this machine allows it.
 pub fn chromium() -> PathBuf {
-    if let Ok(p) = std::env::var("COWEAVE_CHROMIUM") {
-        return PathBuf::from(p);
-    }
-    let names = [
+    crate::install::program(
+        "COWEAVE_CHROMIUM",
+        &[
+            "chromium",
+            "chromium-browser",
+            "google-chrome",
+            "google-chrome-stable",
+        ],
         "chromium",
-        "chromium-browser",
-        "google-chrome",
-        "google-chrome-stable",
-    ];
-    let find = || {
-        std::env::var_os("PATH").and_then(|path| {
-            std::env::split_paths(&path)
-                .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
-                .find(|p| p.is_file())
-        })
-    };
-    if let Some(p) = find() {
-        return p;
-    }
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
-    let apt = Path::new("/usr/bin/apt-get").exists();
-    if root && apt {
-        eprintln!("the browser tests need Chromium: installing it with apt-get");
-        let quiet = |args: &[&str]| {
-            Command::new("apt-get")
-                .args(args)
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .stdin(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if !quiet(&["install", "-y", "-q", "chromium"]) {
-            quiet(&["update", "-q"]);
-            quiet(&["install", "-y", "-q", "chromium"]);
-        }
-        if let Some(p) = find() {
-            return p;
-        }
-    }
-    panic!(
-        "the browser tests (preview, accessibility) need Chromium and found none: install it \
-         (Debian/Ubuntu: `apt-get install chromium`) or set COWEAVE_CHROMIUM \
-         to a Chromium or Chrome binary"
-    );
+        "the browser tests (preview, accessibility) need Chromium",
+        "a Chromium or Chrome binary",
+    )
 }
 
 /// Headless Chromium with a DevTools connection to one page.

@@ -1,0 +1,452 @@
+//! `--to docx`: a Word document (Office Open XML), written natively from
+//! the evaluated document, as the HTML page and the PDF are.
+//!
+//! - `body`: the document's content as WordprocessingML (headings in
+//!   Word's heading styles, tables with a repeating header row, charts as
+//!   images with alt text, captions with SEQ fields and bookmarks,
+//!   cross-references as links to them, footnotes, the provenance);
+//! - `parts`: styles, numbering, settings, footer (page numbers),
+//!   properties, content types and relationships;
+//! - `image`: charts rasterised at print resolution.
+//!
+//! `format.docx.reference` names a council's reference document, whose
+//! styles (and theme, and page size and margins) the output uses, as with
+//! pandoc and Quarto; styles it lacks come from coweave's defaults. The
+//! package's bytes depend only on the inputs: zip entries carry the render
+//! date (from `SOURCE_DATE_EPOCH`), in a fixed order.
+
+mod body;
+mod image;
+mod parts;
+
+use std::io::{Cursor, Read, Write};
+use std::path::Path;
+
+use crate::diag::Diagnostic;
+use crate::document::Document;
+use crate::engine::Evaluated;
+
+/// XML text or attribute value: escaped, and without the characters XML
+/// cannot carry (control characters other than tab and line breaks).
+pub(crate) fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c.is_control() => {}
+            '\u{FFFE}' | '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Runs for `text` with run properties `rpr`: line breaks become Word line
+/// breaks and tabs Word tabs.
+pub(crate) fn run_text(rpr: &str, text: &str) -> String {
+    if text.is_empty() {
+        return String::new();
+    }
+    let mut s = format!("<w:r>{rpr}");
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            s.push_str("<w:br/>");
+        }
+        for (j, part) in line.trim_end_matches('\r').split('\t').enumerate() {
+            if j > 0 {
+                s.push_str("<w:tab/>");
+            }
+            if !part.is_empty() {
+                s.push_str("<w:t xml:space=\"preserve\">");
+                s.push_str(&esc(part));
+                s.push_str("</w:t>");
+            }
+        }
+    }
+    s.push_str("</w:r>");
+    s
+}
+
+/// Page size and margins, twips.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    width: i64,
+    height: i64,
+    top: i64,
+    right: i64,
+    bottom: i64,
+    left: i64,
+    header: i64,
+    footer: i64,
+}
+
+impl Page {
+    fn a4() -> Page {
+        // the PDF's margins: 2 cm at the sides, 2.2 cm top, 2.6 cm bottom
+        Page {
+            width: 11906,
+            height: 16838,
+            top: 1247,
+            right: 1134,
+            bottom: 1474,
+            left: 1134,
+            header: 709,
+            footer: 709,
+        }
+    }
+
+    fn letter() -> Page {
+        Page {
+            width: 12240,
+            height: 15840,
+            ..Page::a4()
+        }
+    }
+
+    fn section(&self) -> String {
+        format!(
+            "<w:sectPr><w:footerReference w:type=\"default\" r:id=\"rIdFooter\"/><w:pgSz w:w=\"{}\" w:h=\"{}\"/><w:pgMar w:top=\"{}\" w:right=\"{}\" w:bottom=\"{}\" w:left=\"{}\" w:header=\"{}\" w:footer=\"{}\" w:gutter=\"0\"/></w:sectPr>",
+            self.width,
+            self.height,
+            self.top,
+            self.right,
+            self.bottom,
+            self.left,
+            self.header,
+            self.footer
+        )
+    }
+}
+
+/// A reference document's parts coweave takes.
+#[derive(Debug, Clone)]
+pub struct Reference {
+    /// `word/styles.xml`.
+    styles: String,
+    /// The style ids it defines.
+    ids: Vec<String>,
+    /// `word/theme/theme1.xml`, when there is one.
+    theme: Option<Vec<u8>>,
+    /// Its page size and margins, when it has them.
+    page: Option<Page>,
+}
+
+/// `format.docx` in the front matter.
+#[derive(Debug, Clone, Default)]
+pub struct DocxStyle {
+    /// `paper`: `a4` or `letter`; unset, the reference document's page or A4.
+    paper: Option<Page>,
+    /// `reference`: the document whose styles the output uses.
+    reference: Option<Reference>,
+}
+
+const KEYS: [&str; 2] = ["reference", "paper"];
+
+impl DocxStyle {
+    /// Reads `format.docx`; the reference document is read (relative to
+    /// the template) and checked now, before any block runs.
+    pub fn from_front(doc: &Document) -> Result<DocxStyle, Vec<Diagnostic>> {
+        let at_front = |msg: String| {
+            let at = doc.front_line_of("docx").unwrap_or(doc.front_offset);
+            Diagnostic::error(msg).at_offset(&doc.path, &doc.source, at)
+        };
+        let at_key = |key: &str, msg: String| {
+            Diagnostic::error(msg).at_offset(
+                &doc.path,
+                &doc.source,
+                doc.front_offset_of("docx", key),
+            )
+        };
+        let mut style = DocxStyle::default();
+        let Some(docx) = doc.front.format.get("docx") else {
+            return Ok(style);
+        };
+        let Some(map) = docx.as_object() else {
+            return Err(vec![at_front(
+                "format.docx must be a map of reference and paper".into(),
+            )]);
+        };
+        let mut problems = Vec::new();
+        for key in map.keys().filter(|k| !KEYS.contains(&k.as_str())) {
+            let d = at_key(key, format!("format.docx has no setting `{key}`"));
+            problems.push(d.suggest(key, &KEYS, "settings"));
+        }
+        let text = |key: &str| map.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        match text("paper").as_deref() {
+            None => {}
+            Some("a4") => style.paper = Some(Page::a4()),
+            Some("letter" | "us-letter") => style.paper = Some(Page::letter()),
+            Some(other) => problems.push(
+                at_key(
+                    "paper",
+                    format!("format.docx.paper `{other}` is not a paper size"),
+                )
+                .hint("use a4 (the default) or letter"),
+            ),
+        }
+        if let Some(r) = text("reference") {
+            let base = doc.path.parent().unwrap_or(Path::new("."));
+            match read_reference(&base.join(&r)) {
+                Ok(reference) => style.reference = Some(reference),
+                Err(why) => problems.push(
+                    at_key("reference", format!("format.docx.reference `{r}`: {why}")).hint(
+                        "name a Word document (.docx or .dotx) saved from Word or LibreOffice, relative to the template",
+                    ),
+                ),
+            }
+        }
+        if problems.is_empty() {
+            Ok(style)
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+/// Reads a reference document: its styles (which must parse), theme and
+/// page.
+fn read_reference(path: &Path) -> Result<Reference, String> {
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|_| {
+        "it is not a Word document (a .docx file is a zip package; this is not one)".to_string()
+    })?;
+    let mut part = |name: &str| -> Option<Vec<u8>> {
+        let mut f = zip.by_name(name).ok()?;
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf).ok()?;
+        Some(buf)
+    };
+    let styles = part("word/styles.xml")
+        .ok_or_else(|| "it has no styles (word/styles.xml): is it a Word document?".to_string())?;
+    let styles =
+        String::from_utf8(styles).map_err(|_| "its word/styles.xml is not UTF-8".to_string())?;
+    let ids = {
+        let tree = roxmltree::Document::parse(&styles)
+            .map_err(|e| format!("its word/styles.xml is not well-formed XML: {e}"))?;
+        let root = tree.root_element();
+        if root.tag_name().name() != "styles" || root.tag_name().namespace() != Some(W) {
+            return Err("its word/styles.xml is not a WordprocessingML styles part".into());
+        }
+        root.children()
+            .filter(|n| n.has_tag_name((W, "style")))
+            .filter_map(|n| n.attribute((W, "styleId")).map(str::to_string))
+            .collect()
+    };
+    let theme = part("word/theme/theme1.xml");
+    let page = part("word/document.xml").and_then(|d| page_of(&String::from_utf8_lossy(&d)));
+    Ok(Reference {
+        styles,
+        ids,
+        theme,
+        page,
+    })
+}
+
+const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+
+/// The page size and margins of a document's last section.
+fn page_of(document: &str) -> Option<Page> {
+    let tree = roxmltree::Document::parse(document).ok()?;
+    let sect = tree
+        .descendants()
+        .rfind(|n| n.has_tag_name((W, "sectPr")))?;
+    let child = |name: &str| sect.children().find(|n| n.has_tag_name((W, name)));
+    let num = |n: roxmltree::Node, a: &str| -> Option<i64> { n.attribute((W, a))?.parse().ok() };
+    let size = child("pgSz")?;
+    let mar = child("pgMar")?;
+    let page = Page {
+        width: num(size, "w")?,
+        height: num(size, "h")?,
+        top: num(mar, "top")?.abs(),
+        right: num(mar, "right")?,
+        bottom: num(mar, "bottom")?.abs(),
+        left: num(mar, "left")?,
+        header: num(mar, "header").unwrap_or(709),
+        footer: num(mar, "footer").unwrap_or(709),
+    };
+    (page.width > page.left + page.right + 1440 && page.height > 2880).then_some(page)
+}
+
+/// The reference's styles with coweave's added where it lacks them.
+fn merged_styles(reference: &Reference) -> String {
+    let mut extra = String::new();
+    for (id, xml) in parts::styles() {
+        if !reference.ids.iter().any(|i| i == id) {
+            extra.push_str(&xml);
+        }
+    }
+    match reference.styles.rfind("</w:styles>") {
+        Some(end) => format!(
+            "{}{extra}{}",
+            &reference.styles[..end],
+            &reference.styles[end..]
+        ),
+        None => reference.styles.clone(),
+    }
+}
+
+/// The Word document of `doc`.
+pub fn render(doc: &Evaluated, style: &DocxStyle) -> Result<Vec<u8>, Box<Diagnostic>> {
+    let page = style
+        .paper
+        .clone()
+        .or_else(|| style.reference.as_ref().and_then(|r| r.page.clone()))
+        .unwrap_or_else(Page::a4);
+    let geometry = body::Geometry {
+        text_width: page.width - page.left - page.right,
+    };
+    let template = Path::new(&doc.provenance.template);
+    let content = body::write(doc, &geometry, &image::chart).map_err(|(i, why)| {
+        let d = Diagnostic::error(format!(
+            "the chart could not be drawn for the Word document: {why}"
+        ));
+        Box::new(match doc.origins.get(i) {
+            Some((line, col)) => d.at(template, Some(*line), Some(*col)),
+            None => d.at(template, None, None),
+        })
+    })?;
+    let lang = if doc.lang.is_empty() {
+        "en-GB"
+    } else {
+        &doc.lang
+    };
+    let mut xml = format!("{}<w:document{}><w:body>", parts::DECL, parts::NS);
+    xml.push_str(&body::title_block(doc));
+    if doc.toc {
+        xml.push_str(&body::contents(&content.headings));
+    }
+    xml.push_str(&content.xml);
+    xml.push_str(&body::provenance(doc));
+    xml.push_str(&page.section());
+    xml.push_str("</w:body></w:document>");
+
+    let theme = style.reference.as_ref().and_then(|r| r.theme.clone());
+    let styles = match &style.reference {
+        Some(r) => merged_styles(r),
+        None => parts::default_styles(lang),
+    };
+    let mut rels: Vec<(String, &str, String, bool)> = Vec::new();
+    let mut media: Vec<(String, Vec<u8>)> = Vec::new();
+    for (i, (png_rel, svg_rel, image)) in content.images.iter().enumerate() {
+        let n = i + 1;
+        rels.push((
+            png_rel.clone(),
+            "image",
+            format!("media/chart{n}.png"),
+            false,
+        ));
+        media.push((format!("word/media/chart{n}.png"), image.png.clone()));
+        if let (Some(rel), Some(svg)) = (svg_rel, &image.svg) {
+            rels.push((rel.clone(), "image", format!("media/chart{n}.svg"), false));
+            media.push((format!("word/media/chart{n}.svg"), svg.clone().into_bytes()));
+        }
+    }
+    for (id, url) in &content.links {
+        rels.push((id.clone(), "hyperlink", url.clone(), true));
+    }
+    let author = doc.author.as_deref().unwrap_or("");
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        (
+            "[Content_Types].xml".into(),
+            parts::content_types(theme.is_some()).into_bytes(),
+        ),
+        ("_rels/.rels".into(), parts::package_rels().into_bytes()),
+        (
+            "docProps/core.xml".into(),
+            parts::core(&doc.title, author, lang, &doc.provenance.date).into_bytes(),
+        ),
+        (
+            "docProps/app.xml".into(),
+            parts::app(&doc.provenance.coweave).into_bytes(),
+        ),
+        ("word/document.xml".into(), xml.into_bytes()),
+        (
+            "word/_rels/document.xml.rels".into(),
+            parts::document_rels(theme.is_some(), &rels).into_bytes(),
+        ),
+        ("word/styles.xml".into(), styles.into_bytes()),
+        (
+            "word/settings.xml".into(),
+            parts::settings(lang).into_bytes(),
+        ),
+        (
+            "word/numbering.xml".into(),
+            parts::numbering(&content.lists).into_bytes(),
+        ),
+        (
+            "word/footnotes.xml".into(),
+            parts::footnotes(&content.footnotes).into_bytes(),
+        ),
+        ("word/footer1.xml".into(), parts::footer().into_bytes()),
+    ];
+    if let Some(t) = theme {
+        files.push(("word/theme/theme1.xml".into(), t));
+    }
+    files.extend(media);
+    package(&files, &doc.provenance.date).map_err(|e| {
+        Box::new(Diagnostic::error(format!(
+            "the Word document could not be packed: {e}"
+        )))
+    })
+}
+
+/// Zips the parts in the order given, every entry stamped with `date`
+/// (`YYYY-MM-DD`, the render date) so the bytes depend on the inputs only.
+fn package(files: &[(String, Vec<u8>)], date: &str) -> zip::result::ZipResult<Vec<u8>> {
+    let mut parts = date.split('-').map(|p| p.parse::<u16>().unwrap_or(1));
+    let (y, m, d) = (
+        parts.next().unwrap_or(1980),
+        parts.next().unwrap_or(1),
+        parts.next().unwrap_or(1),
+    );
+    let stamp = zip::DateTime::from_date_and_time(y.clamp(1980, 2107), m as u8, d as u8, 0, 0, 0)
+        .unwrap_or_default();
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(stamp)
+        .unix_permissions(0o644);
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, bytes) in files {
+        // images are compressed already
+        let options = if name.ends_with(".png") {
+            options.compression_method(zip::CompressionMethod::Stored)
+        } else {
+            options
+        };
+        zip.start_file(name.as_str(), options)?;
+        zip.write_all(bytes)?;
+    }
+    Ok(zip.finish()?.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_and_control_characters_dropped() {
+        assert_eq!(esc("a<b>&\"c'\u{7}"), "a&lt;b&gt;&amp;&quot;c&apos;");
+        let r = run_text("", "one\ntwo\tthree");
+        assert_eq!(
+            r,
+            "<w:r><w:t xml:space=\"preserve\">one</w:t><w:br/><w:t xml:space=\"preserve\">two</w:t><w:tab/><w:t xml:space=\"preserve\">three</w:t></w:r>"
+        );
+        assert_eq!(run_text("", ""), "");
+    }
+
+    #[test]
+    fn a_reference_documents_page_is_read() {
+        let doc = format!(
+            "<w:document xmlns:w=\"{W}\"><w:body><w:sectPr><w:pgSz w:w=\"12240\" w:h=\"15840\"/><w:pgMar w:top=\"1440\" w:right=\"1800\" w:bottom=\"1440\" w:left=\"1800\" w:header=\"720\" w:footer=\"720\" w:gutter=\"0\"/></w:sectPr></w:body></w:document>"
+        );
+        let p = page_of(&doc).unwrap();
+        assert_eq!((p.width, p.left, p.right, p.top), (12240, 1800, 1800, 1440));
+        assert!(page_of("<x/>").is_none());
+    }
+}
