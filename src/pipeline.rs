@@ -425,6 +425,37 @@ fn evaluate_shared(req: &Request, memo: Option<&Memo>) -> Result<Evaluation, Dia
         }
     }
     let base = req.template.parent().unwrap_or(Path::new("."));
+    // the files the front matter names stay inside the project (those
+    // given on the command line may be anywhere)
+    let front = &doc.front.data;
+    let named = [
+        ("survey", &front.survey, &req.data.survey),
+        ("codebook", &front.codebook, &req.data.codebook),
+        ("published", &front.published, &req.data.published),
+    ];
+    let outside: Vec<Diagnostic> = named
+        .iter()
+        .filter(|(_, _, over)| over.is_none())
+        .filter_map(|(key, file, _)| Some((doc.front_offset_of("data", key), (*file).as_ref()?)))
+        .chain(
+            front
+                .frames
+                .iter()
+                .map(|(name, file)| (doc.front_offset_of("frames", name), file)),
+        )
+        .filter_map(|(at, file)| {
+            let why = crate::fsio::inside_project(base, file).err()?;
+            Some(
+                Diagnostic::error(why)
+                    .at_offset(&doc.path, &doc.source, at)
+                    .hint(crate::fsio::OUTSIDE_HINT),
+            )
+        })
+        .collect();
+    if !outside.is_empty() {
+        problems.extend(outside);
+        return Err(Diagnostics(problems));
+    }
     // data: the front matter's files (relative to the template), else the bundled survey
     let data = &effective_data(&doc.front.data, &req.data);
     let mut inputs = vec![req.template.clone()];

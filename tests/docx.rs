@@ -87,13 +87,22 @@ fn text_of(node: Node) -> String {
     s
 }
 
-fn style_of(p: Node) -> Option<String> {
-    p.children()
+/// A paragraph's style, by Word's built-in name where the style has one
+/// ("heading 1" is `Heading1` whatever its id, as a Word in another
+/// language writes it), else by id.
+fn style_of(p: Node, names: &BTreeMap<String, String>) -> Option<String> {
+    let id = p
+        .children()
         .find(|n| n.has_tag_name((W, "pPr")))?
         .children()
         .find(|n| n.has_tag_name((W, "pStyle")))?
-        .attribute((W, "val"))
-        .map(str::to_string)
+        .attribute((W, "val"))?;
+    let name = names.get(id).map(|n| n.to_ascii_lowercase());
+    Some(match name.as_deref() {
+        Some("caption") => "Caption".to_string(),
+        Some(n) if n.starts_with("heading ") => format!("Heading{}", &n[8..]),
+        _ => id.to_string(),
+    })
 }
 
 type Table = (String, Option<String>, Vec<Vec<(String, usize)>>, usize);
@@ -236,6 +245,17 @@ fn check_package(bytes: &[u8], what: &str) -> Word {
         .filter(|n| n.has_tag_name((W, "style")))
         .filter_map(|n| n.attribute((W, "styleId")))
         .collect();
+    let names: BTreeMap<String, String> = styles
+        .descendants()
+        .filter(|n| n.has_tag_name((W, "style")))
+        .filter_map(|n| {
+            let name = n
+                .children()
+                .find(|c| c.has_tag_name((W, "name")))?
+                .attribute((W, "val"))?;
+            Some((n.attribute((W, "styleId"))?.to_string(), name.to_string()))
+        })
+        .collect();
     for part in [
         "word/document.xml",
         "word/footnotes.xml",
@@ -301,8 +321,25 @@ fn check_package(bytes: &[u8], what: &str) -> Word {
             target.clone()
         })
         .collect();
-    // footnotes referenced exist, and every note is referenced
+    // footnotes referenced exist, and every note is referenced; links in
+    // notes resolve in the footnotes' own relationships
     let notes_doc = Document::parse(&xml["word/footnotes.xml"]).unwrap();
+    let note_rels = if xml.contains_key("word/_rels/footnotes.xml.rels") {
+        rels_of("word/_rels/footnotes.xml.rels")
+    } else {
+        BTreeMap::new()
+    };
+    for n in notes_doc.descendants() {
+        for a in n.attributes() {
+            if a.namespace() == Some(R) {
+                assert!(
+                    note_rels.contains_key(a.value()),
+                    "{what}: a footnote refers to missing relationship {}",
+                    a.value()
+                );
+            }
+        }
+    }
     let footnotes: BTreeMap<String, String> = notes_doc
         .root_element()
         .children()
@@ -435,13 +472,13 @@ fn check_package(bytes: &[u8], what: &str) -> Word {
     let headings = paragraphs
         .iter()
         .filter_map(|p| {
-            let s = style_of(*p)?;
+            let s = style_of(*p, &names)?;
             s.starts_with("Heading").then(|| (s, text_of(*p)))
         })
         .collect();
     let captions = paragraphs
         .iter()
-        .filter(|p| style_of(**p).as_deref() == Some("Caption"))
+        .filter(|p| style_of(**p, &names).as_deref() == Some("Caption"))
         .map(|p| text_of(*p))
         .collect();
     let seq = document
@@ -582,6 +619,25 @@ fn compare(doc: &Evaluated, word: &Word, what: &str) -> usize {
         assert_eq!(rows, &expected, "{what}: {title:?} cells");
         cells += expected.iter().map(Vec::len).sum::<usize>();
     }
+    // numbers run 1, 2, 3 with no gap (a table left out takes none)
+    let prefix = |n: &str| n.trim_end_matches(|c: char| c.is_ascii_digit()).to_string();
+    for numbers in [
+        tables
+            .iter()
+            .filter_map(|t| t.number.clone())
+            .collect::<Vec<_>>(),
+        figures.iter().filter_map(|f| f.number.clone()).collect(),
+    ] {
+        let expected: Vec<String> = (1..=numbers.len())
+            .map(|i| {
+                format!(
+                    "{}{i}",
+                    numbers.first().map(|n| prefix(n)).unwrap_or_default()
+                )
+            })
+            .collect();
+        assert_eq!(numbers, expected, "{what}: numbering");
+    }
     assert_eq!(word.drawings.len(), figures.len(), "{what}: chart count");
     for (f, (descr, cx, px)) in figures.iter().zip(&word.drawings) {
         assert_eq!(descr, &f.alt, "{what}: alt text");
@@ -717,8 +773,11 @@ SELECT area, COUNT(*) AS respondents FROM respondents GROUP BY area ORDER BY are
 ## Overview
 
 As @tbl-areas shows, every area took part.[^why] See [the study](https://example.org/study?a=1&b=2).
+Again[^why], and [a café](<https://example.org/a b/café>) and [nothing]().[^self]
 
-[^why]: The panel was *recruited* by post.
+[^why]: The panel was *recruited* by post; see [the form](https://example.org/form).
+
+[^self]: A note that refers to itself[^self] and to another.[^why]
 
 3. third
 4. fourth
@@ -754,14 +813,39 @@ fn prose_becomes_word_footnotes_lists_links_and_fields() {
     let (doc, bytes) = render(&template);
     let word = check_package(&bytes, "prose");
     compare(&doc, &word, "prose");
+    // a note referred to twice is one note; a note inside a note is its
+    // text in brackets (Word has no notes in notes), which also ends a
+    // note that refers to itself
     assert_eq!(
         word.footnotes
             .values()
             .map(|t| t.trim())
             .collect::<Vec<_>>(),
-        ["The panel was recruited by post."]
+        [
+            "The panel was recruited by post; see the form.",
+            "A note that refers to itself (A note that refers to itself and to another.) and to another. (The panel was recruited by post; see the form.)"
+        ]
     );
-    assert_eq!(word.links, ["https://example.org/study?a=1&b=2"]);
+    let refs = String::from_utf8(word.parts["word/document.xml"].clone())
+        .unwrap()
+        .matches("<w:footnoteReference w:id=\"1\"/>")
+        .count();
+    assert_eq!(refs, 2, "both references to the first note");
+    // link targets are URIs: spaces and non-ASCII percent-encoded; an empty
+    // link is text
+    assert_eq!(
+        word.links,
+        [
+            "https://example.org/study?a=1&b=2",
+            "https://example.org/a%20b/caf%C3%A9"
+        ]
+    );
+    // the link in the note resolves in the footnotes' relationships
+    // (checked by check_package) and is there
+    let notes = String::from_utf8(word.parts["word/footnotes.xml"].clone()).unwrap();
+    assert!(notes.contains("<w:hyperlink r:id="), "{notes}");
+    let note_rels = String::from_utf8(word.parts["word/_rels/footnotes.xml.rels"].clone()).unwrap();
+    assert!(note_rels.contains("Target=\"https://example.org/form\""));
     // the ordered list starts at 3, decimal; the nested one is bulleted
     let decimal: Vec<_> = word.nums.values().filter(|(a, _)| a == "1").collect();
     assert_eq!(decimal, [&("1".to_string(), Some("3".to_string()))]);
@@ -800,6 +884,50 @@ fn prose_becomes_word_footnotes_lists_links_and_fields() {
         "{core}"
     );
     assert!(core.contains("<dc:creator>Tester</dc:creator>"));
+}
+
+/// A table whose `eval` is false for these parameters takes no number:
+/// the next one is Table 2, in every format; a reference to the left-out
+/// table is a warning, printed as written.
+#[test]
+fn a_table_left_out_takes_no_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("gap.md");
+    std::fs::write(
+        &template,
+        "---\ntitle: Gap\n---\n\n```{sql}\n#| name: areas\nSELECT area, COUNT(*) AS n FROM respondents GROUP BY area ORDER BY area\n```\n\n```{table}\n#| label: tbl-one\n#| caption: One\ndata: areas\n```\n\n```{table}\n#| label: tbl-skipped\n#| caption: Skipped\n#| eval: false\ndata: areas\n```\n\n```{table}\n#| label: tbl-three\n#| caption: Three\ndata: areas\n```\n\nSee @tbl-three and @tbl-skipped.\n",
+    )
+    .unwrap();
+    let (doc, bytes) = render(&template);
+    let numbers: Vec<_> = doc
+        .nodes
+        .iter()
+        .filter_map(|n| match n {
+            OutNode::Table(t) => Some((t.label.clone().unwrap(), t.number.clone().unwrap())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        numbers,
+        [
+            ("tbl-one".to_string(), "1".to_string()),
+            ("tbl-three".to_string(), "2".to_string())
+        ]
+    );
+    let warned: Vec<String> = doc.warnings.iter().map(|w| w.to_string()).collect();
+    assert!(
+        warned
+            .iter()
+            .any(|w| w.contains("`@tbl-skipped` refers to a table this render does not show")),
+        "{warned:?}"
+    );
+    let word = check_package(&bytes, "gap");
+    compare(&doc, &word, "gap");
+    assert!(
+        word.text.contains("See Table\u{a0}2 and @tbl-skipped."),
+        "{}",
+        word.text
+    );
 }
 
 /// The same inputs give the same bytes; zip entries and document
@@ -864,7 +992,13 @@ fn a_reference_documents_styles_and_page_are_used() {
     zip.start_file("word/styles.xml", opts).unwrap();
     write!(
         zip,
-        "<?xml version=\"1.0\"?><w:styles xmlns:w=\"{W}\"><w:style w:type=\"paragraph\" w:default=\"1\" w:styleId=\"Normal\"><w:name w:val=\"Normal\"/><w:rPr><w:rFonts w:ascii=\"Georgia\" w:hAnsi=\"Georgia\"/></w:rPr></w:style><w:style w:type=\"paragraph\" w:styleId=\"Heading1\"><w:name w:val=\"heading 1\"/><w:basedOn w:val=\"Normal\"/><w:pPr><w:outlineLvl w:val=\"0\"/></w:pPr><w:rPr><w:color w:val=\"AA3377\"/><w:sz w:val=\"36\"/></w:rPr></w:style></w:styles>"
+        "<?xml version=\"1.0\"?><w:styles xmlns:w=\"{W}\"><w:style w:type=\"paragraph\" w:default=\"1\" w:styleId=\"Normal\"><w:name w:val=\"Normal\"/><w:rPr><w:rFonts w:ascii=\"Georgia\" w:hAnsi=\"Georgia\"/></w:rPr></w:style><w:style w:type=\"paragraph\" w:styleId=\"Heading1\"><w:name w:val=\"heading 1\"/><w:basedOn w:val=\"Normal\"/><w:pPr><w:outlineLvl w:val=\"0\"/></w:pPr><w:rPr><w:color w:val=\"AA3377\"/><w:sz w:val=\"36\"/></w:rPr></w:style><w:style w:type=\"paragraph\" w:styleId=\"Beschriftung\"><w:name w:val=\"caption\"/><w:basedOn w:val=\"Normal\"/><w:pPr><w:numPr><w:numId w:val=\"2\"/></w:numPr></w:pPr><w:rPr><w:i/></w:rPr></w:style></w:styles>"
+    )
+    .unwrap();
+    zip.start_file("word/numbering.xml", opts).unwrap();
+    write!(
+        zip,
+        "<?xml version=\"1.0\"?><w:numbering xmlns:w=\"{W}\"><w:abstractNum w:abstractNumId=\"0\"><w:lvl w:ilvl=\"0\"><w:start w:val=\"1\"/><w:numFmt w:val=\"decimal\"/><w:lvlText w:val=\"%1.\"/></w:lvl></w:abstractNum><w:num w:numId=\"1\"><w:abstractNumId w:val=\"0\"/></w:num><w:num w:numId=\"2\"><w:abstractNumId w:val=\"0\"/></w:num></w:numbering>"
     )
     .unwrap();
     zip.start_file("word/theme/theme1.xml", opts).unwrap();
@@ -900,7 +1034,22 @@ fn a_reference_documents_styles_and_page_are_used() {
         "{styles}"
     );
     assert_eq!(style("Heading1"), 1, "the reference's Heading1 only");
-    assert_eq!(style("Caption"), 1, "coweave's Caption added");
+    // the reference's caption style (a German Word's id) is used for
+    // captions, not a second one added
+    assert_eq!(style("Caption"), 0, "a second caption style");
+    assert_eq!(style("Beschriftung"), 1);
+    let document_xml = String::from_utf8(word.parts["word/document.xml"].clone()).unwrap();
+    assert!(document_xml.contains("<w:pStyle w:val=\"Beschriftung\"/>"));
+    assert!(!document_xml.contains("<w:pStyle w:val=\"Caption\"/>"));
+    // its numbering is kept (its caption style numbers with numId 2), and
+    // coweave's lists come after it
+    let numbering = String::from_utf8(word.parts["word/numbering.xml"].clone()).unwrap();
+    assert!(numbering.contains("<w:num w:numId=\"2\"><w:abstractNumId w:val=\"0\"/></w:num>"));
+    assert!(
+        numbering.contains("w:abstractNumId=\"1\"><w:multiLevelType"),
+        "{numbering}"
+    );
+    assert!(!word.nums.is_empty());
     assert_eq!(style("TableText"), 1);
     assert!(word.parts.contains_key("word/theme/theme1.xml"));
     let document = String::from_utf8(word.parts["word/document.xml"].clone()).unwrap();

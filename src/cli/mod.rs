@@ -266,9 +266,20 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn read_text(path: &Path) -> Result<String, Diagnostics> {
-    std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         Diagnostics(vec![
             Diagnostic::error(format!("cannot read the file: {e}")).at(path, None, None),
+        ])
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        // the line and column of the first byte that is not UTF-8
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+        let column = good.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+        Diagnostics(vec![
+            Diagnostic::error("the file is not UTF-8 text")
+                .at(path, Some(line), Some(column))
+                .hint("save it as UTF-8 (Jupyter and text editors do by default)"),
         ])
     })
 }

@@ -12,7 +12,7 @@ use polars::prelude::*;
 use serde_json::Value;
 
 use super::{
-    BlockOutput, Context, Engine, Evaluated, Inputs, Labels, Markdown, Named, OutNode,
+    BlockOutput, Context, Engine, Evaluated, Inputs, Labels, Markdown, Named, OutNode, Piece,
     about_frames, cache, engine_for, frames, locate_in_body, number_labels, prose,
     published_frames, quoted_words, suppress,
 };
@@ -35,6 +35,9 @@ struct Driver<'a> {
     cache: Option<&'a mut cache::Cache>,
     memo: Option<&'a cache::Memo>,
     labels: Labels,
+    /// Labels declared on blocks that showed nothing (`eval` false, or a
+    /// block that did not run): their kind ("Table", "Figure").
+    unshown: BTreeMap<String, &'static str>,
     problems: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
     log: Vec<String>,
@@ -72,6 +75,7 @@ impl<'a> Driver<'a> {
             cache: inputs.cache,
             memo: inputs.memo,
             labels,
+            unshown: BTreeMap::new(),
             problems,
             warnings: Vec::new(),
             log: Vec::new(),
@@ -591,6 +595,17 @@ impl<'a> Driver<'a> {
             .text
             .find(&format!("@{bad}"))
             .map_or(p.offset, |i| p.offset + i);
+        if let Some(word) = self.unshown.get(bad) {
+            // a label the template has, on a block this render leaves out
+            let d = Diagnostic::warning(format!(
+                "`@{bad}` refers to a {} this render does not show (its block's `eval` is false here, or it did not run); the reference is printed as written",
+                word.to_lowercase()
+            ))
+            .at_offset(&self.doc.path, &self.doc.source, at)
+            .hint("put the sentence that refers to it under the same condition");
+            self.warnings.push(d);
+            return;
+        }
         let known: Vec<&str> = self.labels.keys().map(String::as_str).collect();
         let d = Diagnostic::error(format!("unknown cross-reference `@{bad}`")).at_offset(
             &self.doc.path,
@@ -618,7 +633,60 @@ impl<'a> Driver<'a> {
         }
     }
 
+    /// Numbers the tables and figures the document shows, in order: a
+    /// block that showed nothing (its `eval` false for these parameters)
+    /// takes no number, so the numbers a reader sees run 1, 2, 3 with no
+    /// gap, in every format; references already resolved (in generated
+    /// prose) follow.
+    fn renumber(&mut self) {
+        let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+        let mut shown = Labels::new();
+        for node in &self.nodes {
+            let label = match node {
+                OutNode::Table(t) => &t.label,
+                OutNode::Figure(f) => &f.label,
+                _ => continue,
+            };
+            if let Some(l) = label
+                && let Some((word, _)) = self.labels.get(l)
+                && !shown.contains_key(l)
+            {
+                let n = counts.entry(word).or_insert(0);
+                *n += 1;
+                let number = format!("{}{n}", self.doc.front.number_prefix);
+                shown.insert(l.clone(), (*word, number));
+            }
+        }
+        let number = |label: &Option<String>| -> Option<String> {
+            shown.get(label.as_ref()?).map(|(_, n)| n.clone())
+        };
+        for node in &mut self.nodes {
+            match node {
+                OutNode::Table(t) => t.number = number(&t.label),
+                OutNode::Figure(f) => f.number = number(&f.label),
+                OutNode::Markdown(md) => {
+                    for piece in &mut md.pieces {
+                        if let Piece::Ref(r) = piece
+                            && let Some((_, n)) = shown.get(&r.label)
+                        {
+                            r.number = n.clone();
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.unshown = self
+            .labels
+            .iter()
+            .filter(|(l, _)| !shown.contains_key(*l))
+            .map(|(l, (word, _))| (l.clone(), *word))
+            .collect();
+        self.labels = shown;
+    }
+
     fn finish(mut self, provenance: super::Provenance) -> Result<Evaluated, Vec<Diagnostic>> {
+        self.renumber();
         let values = prose::values(&self.ctx, self.doc);
         self.render_prose(&values);
         let doc = self.doc;

@@ -101,7 +101,8 @@ impl Engine for Recommend {
                 crate::document::yaml_message(&e.to_string())
             ))
         })?;
-        let path = ctx.base_dir.join(&spec.rules);
+        let path = crate::fsio::inside_project(&ctx.base_dir, &spec.rules)
+            .map_err(|why| Diagnostic::error(why).hint(crate::fsio::OUTSIDE_HINT))?;
         let text = std::fs::read_to_string(&path).map_err(|e| {
             Diagnostic::error(format!("cannot read rules file `{}`: {e}", spec.rules))
         })?;

@@ -396,6 +396,15 @@ impl Engine for Sql {
         if body.trim().is_empty() {
             return Err(Diagnostic::error("the query is empty"));
         }
+        // files the query reads stay inside the project
+        for (file, _) in file_literals(body) {
+            if let Err(why) = crate::fsio::inside_project(&ctx.base_dir, &file) {
+                let at = block.body.find(&file).unwrap_or(0);
+                return Err(Diagnostic::error(why)
+                    .with_span(block.body_offset + at..block.body_offset + at + file.len())
+                    .hint(crate::fsio::OUTSIDE_HINT));
+            }
+        }
         if let Some(at) = window_over_groups(body) {
             // the rendered body may differ from the written one (literals);
             // point at the written `OVER` where there is one

@@ -28,9 +28,14 @@ pub const KEY: &str = "coweave";
 /// anything else is an error naming the line and column or what is missing.
 pub fn parse(path: &std::path::Path, text: &str) -> Result<Value, Diagnostic> {
     let v: Value = serde_json::from_str(text).map_err(|e| {
-        Diagnostic::error(format!("not a notebook: the file is not valid JSON ({e})"))
-            .at(path, Some(e.line()), Some(e.column()))
-            .hint("a notebook (.ipynb) is JSON in nbformat 4, as Jupyter writes it")
+        // serde's message ends with the place, which the location gives
+        let msg = e.to_string();
+        let what = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+        Diagnostic::error(format!(
+            "not a notebook: the file is not valid JSON ({what})"
+        ))
+        .at(path, Some(e.line()), Some(e.column().max(1)))
+        .hint("a notebook (.ipynb) is JSON in nbformat 4, as Jupyter writes it")
     })?;
     let major = v.get("nbformat").and_then(Value::as_u64);
     if major != Some(4) {
@@ -43,12 +48,43 @@ pub fn parse(path: &std::path::Path, text: &str) -> Result<Value, Diagnostic> {
         .at(path, None, None)
         .hint("open and save it in a current Jupyter, which writes nbformat 4"));
     }
-    if !v.get("cells").is_some_and(Value::is_array) {
+    let Some(cells) = v.get("cells").and_then(Value::as_array) else {
         return Err(
             Diagnostic::error("not a notebook: it has no list of `cells`").at(path, None, None),
         );
+    };
+    // every cell is markdown, code or raw, with text as its source: a cell
+    // coweave cannot read is an error, never silently dropped or emptied
+    for (i, cell) in cells.iter().enumerate() {
+        let kind = cell.get("cell_type").and_then(Value::as_str);
+        let problem = match (kind, cell.get("source")) {
+            (None, _) => Some("has no `cell_type`".to_string()),
+            (Some(k), _) if !matches!(k, "markdown" | "code" | "raw") => Some(format!(
+                "has `cell_type` `{k}`; a notebook cell is markdown, code or raw"
+            )),
+            (_, Some(Value::String(_))) => None,
+            (_, Some(Value::Array(lines))) if lines.iter().all(Value::is_string) => None,
+            (_, None) => Some("has no `source`".to_string()),
+            (_, Some(_)) => {
+                Some("has a `source` that is neither text nor a list of lines".to_string())
+            }
+        };
+        if let Some(problem) = problem {
+            return Err(
+                Diagnostic::error(format!("not a notebook: cell {} {problem}", i + 1))
+                    .at(path, kind.and_then(|_| cell_line(text, i)), None)
+                    .hint("a notebook (.ipynb) is JSON in nbformat 4, as Jupyter writes it"),
+            );
+        }
     }
     Ok(v)
+}
+
+/// The line of the `i`-th cell (0-based) in the notebook's text, found as
+/// the line of its `"cell_type"` key (only cells have one).
+fn cell_line(text: &str, i: usize) -> Option<usize> {
+    let at = text.match_indices("\"cell_type\"").nth(i)?.0;
+    Some(text[..at].matches('\n').count() + 1)
 }
 
 /// A cell's source, which nbformat allows as a string or a list of lines.

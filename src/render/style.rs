@@ -90,7 +90,8 @@ impl PdfStyle {
 }
 
 fn read_logo(base: &Path, logo: &str) -> Result<(String, Vec<u8>), String> {
-    let path = base.join(logo);
+    let path =
+        crate::fsio::inside_project(base, logo).map_err(|why| format!("format.pdf.logo: {why}"))?;
     let ext = path
         .extension()
         .and_then(|e| e.to_str())

@@ -66,7 +66,10 @@ impl RawTable {
     /// "row 12 (line 13)" for messages.
     pub fn place(&self, row: usize) -> String {
         match &self.lines {
-            Some(lines) => format!("row {} (line {})", row + 1, lines[row]),
+            Some(lines) => match lines.get(row) {
+                Some(line) => format!("row {} (line {line})", row + 1),
+                None => format!("row {}", row + 1),
+            },
             None => format!("row {}", row + 1),
         }
     }
@@ -119,7 +122,11 @@ impl BadCells {
                     String::new()
                 };
                 let first = examples[0].0;
-                let line = table.lines.as_ref().map(|l| l[first] as usize);
+                let line = table
+                    .lines
+                    .as_ref()
+                    .and_then(|l| l.get(first))
+                    .map(|l| *l as usize);
                 let s = if count == 1 { "" } else { "s" };
                 match self.text.get(&col) {
                     Some(t) => Diagnostic::error(format!(
@@ -380,9 +387,10 @@ pub fn read_csv_from(
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let row = table.ids.len();
+                let lines = table.lines.as_mut().expect("csv has lines");
+                let row = lines.len();
                 let line = record.position().map_or(0, |p| p.line());
-                table.lines.as_mut().expect("csv has lines").push(line);
+                lines.push(line);
                 for (col, cell) in record.iter().enumerate() {
                     // checked once: a valid cell is borrowed as it is
                     let text = match std::str::from_utf8(cell) {
@@ -396,10 +404,13 @@ pub fn read_csv_from(
                         }
                     };
                     let value = match reading.get(col).unwrap_or(&Reading::Skip) {
-                        Reading::Id => {
+                        // the first column of the id's name is the id (a
+                        // second one is reported as a duplicate column)
+                        Reading::Id if Some(col) == id_column => {
                             table.ids.push(text.trim().to_string());
                             Ok(f64::NAN)
                         }
+                        Reading::Id => Ok(f64::NAN),
                         Reading::Skip => Ok(f64::NAN),
                         Reading::Number => {
                             parse_cell(&text).inspect_err(|()| bad.add(col, row, &text))

@@ -36,6 +36,12 @@ pub struct Body {
     pub headings: Vec<(u8, String, String)>,
     /// Bookmark names of the table and figure labels.
     marks: BTreeMap<String, String>,
+    /// Footnote ids by name: a note referred to twice is one note.
+    note_ids: HashMap<String, usize>,
+    /// Numbering ids below this belong to a reference document.
+    pub num_offset: usize,
+    /// Captions numbered so far, by kind (for the SEQ fields).
+    seq: HashMap<String, usize>,
     next_bookmark: u32,
     next_drawing: u32,
 }
@@ -73,10 +79,12 @@ fn bookmark_names<'a>(labels: impl Iterator<Item = &'a String>) -> BTreeMap<Stri
     out
 }
 
-/// Page geometry the body needs: the text width in twips.
+/// Page geometry the body needs, twips.
 pub struct Geometry {
-    /// Text width (page width less the margins), twips.
+    /// Text width (page width less the margins).
     pub text_width: i64,
+    /// Text height (page height less the margins).
+    pub text_height: i64,
 }
 
 /// Writes the body of `doc`. `chart` draws a chart (SVG) to an image for
@@ -84,9 +92,11 @@ pub struct Geometry {
 pub fn write(
     doc: &Evaluated,
     geometry: &Geometry,
+    num_offset: usize,
     chart: &dyn Fn(&str, f64) -> Result<ChartImage, String>,
 ) -> Result<Body, (usize, String)> {
     let mut body = Body {
+        num_offset,
         marks: bookmark_names(doc.nodes.iter().filter_map(|n| match n {
             OutNode::Table(t) => t.label.as_ref(),
             OutNode::Figure(f) => f.label.as_ref(),
@@ -150,6 +160,23 @@ fn collect_notes(pieces: &[Piece], notes: &mut HashMap<String, Vec<Piece>>) {
     }
 }
 
+/// A link target as a URI reference: characters a URI cannot hold
+/// (spaces, non-ASCII, `|{}"<>\\^`) percent-encoded, `%` kept as written.
+fn uri(url: &str) -> String {
+    let mut out = String::with_capacity(url.len());
+    for c in url.trim().chars() {
+        if c.is_ascii_graphic() && !"|{}\"<>\\^`".contains(c) {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
 /// A code block or a cell's output: one paragraph, lines broken.
 fn code(text: &str) -> String {
     format!(
@@ -191,7 +218,14 @@ fn caption(
         if !prefix.is_empty() {
             s.push_str(&run_text(bold, prefix));
         }
-        if !count.is_empty() && count.chars().all(|c| c.is_ascii_digit()) {
+        // a SEQ field only where Word's count gives the same number (a
+        // number skipped by the document would be renumbered on update)
+        let next = body.seq.get(kind).copied().unwrap_or(0) + 1;
+        let counted = count.parse::<usize>().ok() == Some(next);
+        if counted {
+            body.seq.insert(kind.to_string(), next);
+        }
+        if counted {
             let _ = write!(
                 s,
                 "<w:fldSimple w:instr=\" SEQ {kind} \\* ARABIC \">{}</w:fldSimple>",
@@ -409,7 +443,8 @@ fn figure(
     // in the PDF: at most 21/17 of the text width
     let mut cx = geometry.text_width * EMU_PER_TWIP;
     let mut cy = (cx as f64 / image.aspect).round() as i64;
-    let max_h = cx * 21 / 17;
+    // and never taller than the page leaves room for, with its caption
+    let max_h = (cx * 21 / 17).min(geometry.text_height * EMU_PER_TWIP * 4 / 5);
     if cy > max_h {
         cx = (cx as f64 * max_h as f64 / cy as f64).round() as i64;
         cy = max_h;
@@ -714,20 +749,42 @@ impl<'a> Prose<'a> {
             self.text(&format!("[^{name}]"), "");
             return;
         };
-        let id = self.body.footnotes.len() + 1;
-        // a placeholder keeps the number while the note's own notes are written
-        self.body.footnotes.push(String::new());
-        let mut w = Prose::new(self.body, self.notes);
-        w.place = Place::Footnote;
-        w.text_width = self.text_width;
-        w.lead = Some("<w:r><w:rPr><w:rStyle w:val=\"FootnoteReference\"/></w:rPr><w:footnoteRef/></w:r><w:r><w:t xml:space=\"preserve\"> </w:t></w:r>".into());
-        w.convert(pieces);
-        if w.lead.is_some() {
-            // an empty note still shows its number
-            w.open();
+        if self.place == Place::Footnote {
+            // Word has no note inside a note: its text goes in brackets
+            // (and a note that refers to itself cannot recurse)
+            let text: String = pieces
+                .iter()
+                .filter_map(|p| match p {
+                    Piece::Md(Event::Text(t) | Event::Code(t)) => Some(t.to_string()),
+                    Piece::Md(Event::SoftBreak) => Some(" ".into()),
+                    Piece::Ref(r) => Some(r.text()),
+                    _ => None,
+                })
+                .collect();
+            self.text(&format!(" ({})", text.trim()), "");
+            return;
         }
-        let xml = w.finish();
-        self.body.footnotes[id - 1] = xml;
+        let id = match self.body.note_ids.get(name) {
+            Some(id) => *id,
+            None => {
+                let id = self.body.footnotes.len() + 1;
+                self.body.note_ids.insert(name.to_string(), id);
+                // the number is taken before the note is written
+                self.body.footnotes.push(String::new());
+                let mut w = Prose::new(self.body, self.notes);
+                w.place = Place::Footnote;
+                w.text_width = self.text_width;
+                w.lead = Some("<w:r><w:rPr><w:rStyle w:val=\"FootnoteReference\"/></w:rPr><w:footnoteRef/></w:r><w:r><w:t xml:space=\"preserve\"> </w:t></w:r>".into());
+                w.convert(pieces);
+                if w.lead.is_some() {
+                    // an empty note still shows its number
+                    w.open();
+                }
+                let xml = w.finish();
+                self.body.footnotes[id - 1] = xml;
+                id
+            }
+        };
         let run = format!(
             "<w:r><w:rPr><w:rStyle w:val=\"FootnoteReference\"/></w:rPr><w:footnoteReference w:id=\"{id}\"/></w:r>"
         );
@@ -765,9 +822,10 @@ impl<'a> Prose<'a> {
                         .marks
                         .get(label)
                         .map(|m| format!("<w:hyperlink w:anchor=\"{m}\" w:history=\"1\">")),
+                    None if dest_url.trim().is_empty() => None,
                     None => {
                         let id = format!("rIdLink{}", self.body.links.len() + 1);
-                        self.body.links.push((id.clone(), dest_url.to_string()));
+                        self.body.links.push((id.clone(), uri(dest_url)));
                         Some(format!("<w:hyperlink r:id=\"{id}\" w:history=\"1\">"))
                     }
                 };
@@ -781,7 +839,8 @@ impl<'a> Prose<'a> {
                 self.body
                     .lists
                     .push((start.is_some(), self.lists.len(), start.unwrap_or(1)));
-                self.lists.push(self.body.lists.len());
+                self.lists
+                    .push(self.body.num_offset + self.body.lists.len());
             }
             Tag::Item => {
                 self.close();

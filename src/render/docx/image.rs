@@ -34,6 +34,44 @@ fn fontdb() -> Arc<usvg::fontdb::Database> {
     .clone()
 }
 
+/// The PNG with its resolution (a `pHYs` chunk after the header): 300 dpi,
+/// so Word's "reset size" gives the printed size, not a poster.
+fn with_resolution(png: Vec<u8>) -> Vec<u8> {
+    // signature (8 bytes), then the IHDR chunk (4 + 4 + 13 + 4)
+    const AFTER_IHDR: usize = 33;
+    if png.len() < AFTER_IHDR || &png[12..16] != b"IHDR" {
+        return png;
+    }
+    let per_metre = (PRINT_DPI / 0.0254).round() as u32;
+    let mut chunk = b"pHYs".to_vec();
+    chunk.extend_from_slice(&per_metre.to_be_bytes());
+    chunk.extend_from_slice(&per_metre.to_be_bytes());
+    chunk.push(1); // the unit is the metre
+    let mut out = Vec::with_capacity(png.len() + 21);
+    out.extend_from_slice(&png[..AFTER_IHDR]);
+    out.extend_from_slice(&9u32.to_be_bytes());
+    out.extend_from_slice(&chunk);
+    out.extend_from_slice(&crc32(&chunk).to_be_bytes());
+    out.extend_from_slice(&png[AFTER_IHDR..]);
+    out
+}
+
+/// CRC-32 (ISO-HDLC, as PNG chunks use).
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for b in bytes {
+        crc ^= u32::from(*b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
 /// The chart's SVG without anything before `<svg`.
 fn svg_only(svg: &str) -> &str {
     &svg[svg.find("<svg").unwrap_or(0)..]
@@ -65,7 +103,7 @@ pub fn chart(svg: &str, width_inches: f64) -> Result<ChartImage, String> {
         tiny_skia::Transform::from_scale(scale as f32, scale as f32),
         &mut pixmap.as_mut(),
     );
-    let png = pixmap.encode_png().map_err(|e| e.to_string())?;
+    let png = with_resolution(pixmap.encode_png().map_err(|e| e.to_string())?);
     // the SVG goes into the package only when the HTML page would show it
     // (nothing in it can run or fetch)
     let safe = crate::render::html::sanitize_svg(svg).starts_with("<svg");
@@ -89,6 +127,11 @@ mod tests {
         let img = chart(svg, 2.0).unwrap();
         assert!((img.aspect - 2.0).abs() < 1e-9);
         assert!(img.png.starts_with(b"\x89PNG\r\n\x1a\n"));
+        // the resolution chunk: 11811 pixels per metre is 300 dpi
+        assert_eq!(&img.png[37..41], b"pHYs");
+        assert_eq!(&img.png[41..45], &11811u32.to_be_bytes());
+        // the CRC-32 check value of "123456789"
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
         let pixmap = tiny_skia::Pixmap::decode_png(&img.png).unwrap();
         assert_eq!((pixmap.width(), pixmap.height()), (600, 300));
         let dark = pixmap

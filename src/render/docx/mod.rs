@@ -110,9 +110,14 @@ impl Page {
 
     fn section(&self) -> String {
         format!(
-            "<w:sectPr><w:footerReference w:type=\"default\" r:id=\"rIdFooter\"/><w:pgSz w:w=\"{}\" w:h=\"{}\"/><w:pgMar w:top=\"{}\" w:right=\"{}\" w:bottom=\"{}\" w:left=\"{}\" w:header=\"{}\" w:footer=\"{}\" w:gutter=\"0\"/></w:sectPr>",
+            "<w:sectPr><w:footerReference w:type=\"default\" r:id=\"rIdFooter\"/><w:pgSz w:w=\"{}\" w:h=\"{}\"{}/><w:pgMar w:top=\"{}\" w:right=\"{}\" w:bottom=\"{}\" w:left=\"{}\" w:header=\"{}\" w:footer=\"{}\" w:gutter=\"0\"/></w:sectPr>",
             self.width,
             self.height,
+            if self.width > self.height {
+                " w:orient=\"landscape\""
+            } else {
+                ""
+            },
             self.top,
             self.right,
             self.bottom,
@@ -128,12 +133,49 @@ impl Page {
 pub struct Reference {
     /// `word/styles.xml`.
     styles: String,
-    /// The style ids it defines.
-    ids: Vec<String>,
+    /// The styles it defines: (id, name).
+    ids: Vec<(String, String)>,
+    /// Its list definitions (`w:abstractNum`) and instances (`w:num`),
+    /// as written, with the highest ids of each.
+    numbering: Option<Numbering>,
     /// `word/theme/theme1.xml`, when there is one.
     theme: Option<Vec<u8>>,
     /// Its page size and margins, when it has them.
     page: Option<Page>,
+}
+
+/// A reference document's numbering part, kept for its styles' lists.
+#[derive(Debug, Clone, Default)]
+pub struct Numbering {
+    /// The `w:abstractNum` elements.
+    pub abstracts: String,
+    /// The `w:num` elements.
+    pub nums: String,
+    /// The highest `w:abstractNumId`.
+    pub max_abstract: usize,
+    /// The highest `w:numId`.
+    pub max_num: usize,
+}
+
+/// The list definitions of a `word/numbering.xml`.
+fn numbering_of(xml: &str) -> Option<Numbering> {
+    let tree = roxmltree::Document::parse(xml).ok()?;
+    let mut n = Numbering::default();
+    for node in tree.root_element().children() {
+        let id = |a: &str| -> usize {
+            node.attribute((W, a))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        if node.has_tag_name((W, "abstractNum")) {
+            n.abstracts.push_str(&xml[node.range()]);
+            n.max_abstract = n.max_abstract.max(id("abstractNumId"));
+        } else if node.has_tag_name((W, "num")) {
+            n.nums.push_str(&xml[node.range()]);
+            n.max_num = n.max_num.max(id("numId"));
+        }
+    }
+    Some(n)
 }
 
 /// `format.docx` in the front matter.
@@ -191,7 +233,8 @@ impl DocxStyle {
         }
         if let Some(r) = text("reference") {
             let base = doc.path.parent().unwrap_or(Path::new("."));
-            match read_reference(&base.join(&r)) {
+            let path = crate::fsio::inside_project(base, &r);
+            match path.and_then(|p| read_reference(&p)) {
                 Ok(reference) => style.reference = Some(reference),
                 Err(why) => problems.push(
                     at_key("reference", format!("format.docx.reference `{r}`: {why}")).hint(
@@ -235,14 +278,26 @@ fn read_reference(path: &Path) -> Result<Reference, String> {
         }
         root.children()
             .filter(|n| n.has_tag_name((W, "style")))
-            .filter_map(|n| n.attribute((W, "styleId")).map(str::to_string))
+            .filter_map(|n| {
+                let id = n.attribute((W, "styleId"))?.to_string();
+                let name = n
+                    .children()
+                    .find(|c| c.has_tag_name((W, "name")))
+                    .and_then(|c| c.attribute((W, "val")))
+                    .unwrap_or("")
+                    .to_string();
+                Some((id, name))
+            })
             .collect()
     };
     let theme = part("word/theme/theme1.xml");
+    let numbering =
+        part("word/numbering.xml").and_then(|x| numbering_of(&String::from_utf8_lossy(&x)));
     let page = part("word/document.xml").and_then(|d| page_of(&String::from_utf8_lossy(&d)));
     Ok(Reference {
         styles,
         ids,
+        numbering,
         theme,
         page,
     })
@@ -273,22 +328,55 @@ fn page_of(document: &str) -> Option<Page> {
     (page.width > page.left + page.right + 1440 && page.height > 2880).then_some(page)
 }
 
-/// The reference's styles with coweave's added where it lacks them.
-fn merged_styles(reference: &Reference) -> String {
+/// The reference's styles with coweave's added where it lacks them, and
+/// coweave's style ids that the reference has under another id (a Word in
+/// another language names `Heading1` differently), matched by name.
+fn merged_styles(reference: &Reference, text_width: i64) -> (String, Vec<(String, String)>) {
     let mut extra = String::new();
-    for (id, xml) in parts::styles() {
-        if !reference.ids.iter().any(|i| i == id) {
-            extra.push_str(&xml);
+    let mut renamed = Vec::new();
+    for (id, xml) in parts::styles(text_width) {
+        if reference.ids.iter().any(|(i, _)| i == id) {
+            continue;
+        }
+        let name = xml
+            .split("<w:name w:val=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or("");
+        match reference
+            .ids
+            .iter()
+            .find(|(_, n)| !name.is_empty() && n.eq_ignore_ascii_case(name))
+        {
+            Some((theirs, _)) => renamed.push((id.to_string(), theirs.clone())),
+            None => extra.push_str(&xml),
         }
     }
-    match reference.styles.rfind("</w:styles>") {
+    let styles = match reference.styles.rfind("</w:styles>") {
         Some(end) => format!(
             "{}{extra}{}",
             &reference.styles[..end],
             &reference.styles[end..]
         ),
         None => reference.styles.clone(),
-    }
+    };
+    (styles, renamed)
+}
+
+/// `xml` with the style ids of `renamed` replaced where paragraphs and runs
+/// name them.
+fn rename_styles(xml: String, renamed: &[(String, String)]) -> String {
+    renamed.iter().fold(xml, |xml, (ours, theirs)| {
+        let theirs = esc(theirs);
+        xml.replace(
+            &format!("<w:pStyle w:val=\"{ours}\"/>"),
+            &format!("<w:pStyle w:val=\"{theirs}\"/>"),
+        )
+        .replace(
+            &format!("<w:rStyle w:val=\"{ours}\"/>"),
+            &format!("<w:rStyle w:val=\"{theirs}\"/>"),
+        )
+    })
 }
 
 /// The Word document of `doc`.
@@ -300,9 +388,12 @@ pub fn render(doc: &Evaluated, style: &DocxStyle) -> Result<Vec<u8>, Box<Diagnos
         .unwrap_or_else(Page::a4);
     let geometry = body::Geometry {
         text_width: page.width - page.left - page.right,
+        text_height: page.height - page.top - page.bottom,
     };
     let template = Path::new(&doc.provenance.template);
-    let content = body::write(doc, &geometry, &image::chart).map_err(|(i, why)| {
+    let their_numbering = style.reference.as_ref().and_then(|r| r.numbering.clone());
+    let num_offset = their_numbering.as_ref().map_or(0, |n| n.max_num);
+    let content = body::write(doc, &geometry, num_offset, &image::chart).map_err(|(i, why)| {
         let d = Diagnostic::error(format!(
             "the chart could not be drawn for the Word document: {why}"
         ));
@@ -327,10 +418,12 @@ pub fn render(doc: &Evaluated, style: &DocxStyle) -> Result<Vec<u8>, Box<Diagnos
     xml.push_str("</w:body></w:document>");
 
     let theme = style.reference.as_ref().and_then(|r| r.theme.clone());
-    let styles = match &style.reference {
-        Some(r) => merged_styles(r),
-        None => parts::default_styles(lang),
+    let (styles, renamed) = match &style.reference {
+        Some(r) => merged_styles(r, geometry.text_width),
+        None => (parts::default_styles(lang, geometry.text_width), Vec::new()),
     };
+    let xml = rename_styles(xml, &renamed);
+    let footnotes = rename_styles(parts::footnotes(&content.footnotes), &renamed);
     let mut rels: Vec<(String, &str, String, bool)> = Vec::new();
     let mut media: Vec<(String, Vec<u8>)> = Vec::new();
     for (i, (png_rel, svg_rel, image)) in content.images.iter().enumerate() {
@@ -347,8 +440,11 @@ pub fn render(doc: &Evaluated, style: &DocxStyle) -> Result<Vec<u8>, Box<Diagnos
             media.push((format!("word/media/chart{n}.svg"), svg.clone().into_bytes()));
         }
     }
+    let mut note_rels = Vec::new();
     for (id, url) in &content.links {
         rels.push((id.clone(), "hyperlink", url.clone(), true));
+        // a link may be in a footnote: the footnotes part has them too
+        note_rels.push((id.clone(), "hyperlink", url.clone(), true));
     }
     let author = doc.author.as_deref().unwrap_or("");
     let mut files: Vec<(String, Vec<u8>)> = vec![
@@ -377,11 +473,16 @@ pub fn render(doc: &Evaluated, style: &DocxStyle) -> Result<Vec<u8>, Box<Diagnos
         ),
         (
             "word/numbering.xml".into(),
-            parts::numbering(&content.lists).into_bytes(),
+            parts::numbering(&content.lists, their_numbering.as_ref()).into_bytes(),
+        ),
+        ("word/footnotes.xml".into(), footnotes.into_bytes()),
+        (
+            "word/_rels/footnotes.xml.rels".into(),
+            parts::rels(&note_rels).into_bytes(),
         ),
         (
-            "word/footnotes.xml".into(),
-            parts::footnotes(&content.footnotes).into_bytes(),
+            "word/fontTable.xml".into(),
+            parts::font_table().into_bytes(),
         ),
         ("word/footer1.xml".into(), parts::footer().into_bytes()),
     ];

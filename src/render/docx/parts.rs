@@ -31,8 +31,14 @@ fn para(id: &str, name: &str, based: &str, ppr: &str, rpr: &str) -> String {
     } else {
         format!("<w:basedOn w:val=\"{based}\"/>")
     };
+    // after a heading, a title or a caption, Enter gives a body paragraph
+    let next = if id.starts_with("Heading") || matches!(id, "Title" | "Subtitle" | "Caption") {
+        "<w:next w:val=\"Normal\"/>"
+    } else {
+        ""
+    };
     format!(
-        "<w:style w:type=\"paragraph\" w:customStyle=\"{}\" w:styleId=\"{id}\"><w:name w:val=\"{name}\"/>{based}<w:qFormat/><w:pPr>{ppr}</w:pPr><w:rPr>{rpr}</w:rPr></w:style>",
+        "<w:style w:type=\"paragraph\" w:customStyle=\"{}\" w:styleId=\"{id}\"><w:name w:val=\"{name}\"/>{based}{next}<w:qFormat/><w:pPr>{ppr}</w:pPr><w:rPr>{rpr}</w:rPr></w:style>",
         u8::from(!BUILT_IN.contains(&id))
     )
 }
@@ -66,7 +72,12 @@ const BUILT_IN: [&str; 16] = [
 
 /// Every style the body uses, as (id, XML): what a reference document
 /// lacks is added from here.
-pub fn styles() -> Vec<(&'static str, String)> {
+pub fn styles(text_width: i64) -> Vec<(&'static str, String)> {
+    // contents entries: page numbers at the right margin, dot leaders
+    let tab = format!(
+        "<w:tabs><w:tab w:val=\"right\" w:leader=\"dot\" w:pos=\"{}\"/></w:tabs>",
+        text_width - 10
+    );
     let heading = |n: u8, size: u32, before: u32| {
         format!(
             "<w:keepNext/><w:keepLines/><w:spacing w:before=\"{before}\" w:after=\"120\"/><w:outlineLvl w:val=\"{}\"/>",
@@ -97,8 +108,8 @@ pub fn styles() -> Vec<(&'static str, String)> {
         ("Heading2", para("Heading2", "heading 2", "Normal", &h2p, &h2r)),
         ("Heading3", para("Heading3", "heading 3", "Normal", &h3p, &h3r)),
         ("TOCHeading", para("TOCHeading", "TOC Heading", "Normal", "<w:keepNext/><w:spacing w:before=\"240\" w:after=\"120\"/>", "<w:b/><w:bCs/><w:sz w:val=\"28\"/><w:szCs w:val=\"28\"/>")),
-        ("TOC1", para("TOC1", "toc 1", "Normal", "<w:tabs><w:tab w:val=\"right\" w:leader=\"dot\" w:pos=\"9628\"/></w:tabs><w:spacing w:after=\"60\"/>", "")),
-        ("TOC2", para("TOC2", "toc 2", "Normal", "<w:tabs><w:tab w:val=\"right\" w:leader=\"dot\" w:pos=\"9628\"/></w:tabs><w:spacing w:after=\"60\"/><w:ind w:left=\"240\"/>", "")),
+        ("TOC1", para("TOC1", "toc 1", "Normal", &format!("{tab}<w:spacing w:after=\"60\"/>"), "")),
+        ("TOC2", para("TOC2", "toc 2", "Normal", &format!("{tab}<w:spacing w:after=\"60\"/><w:ind w:left=\"240\"/>"), "")),
         ("Caption", para("Caption", "caption", "Normal", "<w:keepNext/><w:spacing w:before=\"120\" w:after=\"120\"/>", "<w:color w:val=\"1A1A1A\"/><w:sz w:val=\"19\"/><w:szCs w:val=\"19\"/>")),
         ("Figure", para("Figure", "Figure", "Normal", "<w:keepNext/><w:spacing w:before=\"120\" w:after=\"0\"/><w:jc w:val=\"center\"/>", "")),
         ("TableText", para("TableText", "Table Text", "Normal", "<w:spacing w:before=\"20\" w:after=\"20\" w:line=\"240\" w:lineRule=\"auto\"/>", "<w:sz w:val=\"18\"/><w:szCs w:val=\"18\"/>")),
@@ -118,13 +129,13 @@ pub fn styles() -> Vec<(&'static str, String)> {
 }
 
 /// `word/styles.xml` when there is no reference document.
-pub fn default_styles(lang: &str) -> String {
+pub fn default_styles(lang: &str, text_width: i64) -> String {
     let mut s = format!(
         "{DECL}<w:styles{NS}><w:docDefaults><w:rPrDefault><w:rPr>{FONT}<w:sz w:val=\"21\"/><w:szCs w:val=\"21\"/><w:lang w:val=\"{}\" w:eastAsia=\"{}\" w:bidi=\"ar-SA\"/></w:rPr></w:rPrDefault><w:pPrDefault><w:pPr><w:spacing w:after=\"140\"/></w:pPr></w:pPrDefault></w:docDefaults>",
         esc(lang),
         esc(lang)
     );
-    for (_, xml) in styles() {
+    for (_, xml) in styles(text_width) {
         s.push_str(&xml);
     }
     s.push_str("</w:styles>");
@@ -133,10 +144,19 @@ pub fn default_styles(lang: &str) -> String {
 
 /// `word/numbering.xml`: a bullet and a decimal list definition, and one
 /// numbering instance per list of the document, `(ordered, level, start)`,
-/// so each ordered list starts at its own number.
-pub fn numbering(lists: &[(bool, usize, u64)]) -> String {
+/// so each ordered list starts at its own number. A reference document's
+/// own definitions come first (its styles may number headings or lists),
+/// coweave's after them with higher ids.
+pub fn numbering(lists: &[(bool, usize, u64)], theirs: Option<&super::Numbering>) -> String {
     let mut s = format!("{DECL}<w:numbering{NS}>");
-    for (id, ordered) in [(0, false), (1, true)] {
+    let (abstract_base, num_base) = match theirs {
+        Some(t) => {
+            s.push_str(&t.abstracts);
+            (t.max_abstract + 1, t.max_num)
+        }
+        None => (0, 0),
+    };
+    for (id, ordered) in [(abstract_base, false), (abstract_base + 1, true)] {
         let _ = write!(
             s,
             "<w:abstractNum w:abstractNumId=\"{id}\"><w:multiLevelType w:val=\"hybridMultilevel\"/>"
@@ -158,16 +178,26 @@ pub fn numbering(lists: &[(bool, usize, u64)]) -> String {
         }
         s.push_str("</w:abstractNum>");
     }
+    if let Some(t) = theirs {
+        s.push_str(&t.nums);
+    }
     for (i, (ordered, level, start)) in lists.iter().enumerate() {
         let _ = write!(
             s,
             "<w:num w:numId=\"{}\"><w:abstractNumId w:val=\"{}\"/><w:lvlOverride w:ilvl=\"{level}\"><w:startOverride w:val=\"{start}\"/></w:lvlOverride></w:num>",
-            i + 1,
-            u8::from(*ordered)
+            num_base + i + 1,
+            abstract_base + usize::from(*ordered)
         );
     }
     s.push_str("</w:numbering>");
     s
+}
+
+/// `word/fontTable.xml`: the fonts the default styles name.
+pub fn font_table() -> String {
+    format!(
+        "{DECL}<w:fonts{NS}><w:font w:name=\"Arial\"><w:panose1 w:val=\"020B0604020202020204\"/><w:charset w:val=\"00\"/><w:family w:val=\"swiss\"/><w:pitch w:val=\"variable\"/></w:font><w:font w:name=\"Consolas\"><w:panose1 w:val=\"020B0609020204030204\"/><w:charset w:val=\"00\"/><w:family w:val=\"modern\"/><w:pitch w:val=\"fixed\"/></w:font></w:fonts>"
+    )
 }
 
 /// `word/settings.xml`: footnote separators, Word 2013+ layout, the
@@ -253,6 +283,10 @@ pub fn content_types(theme: bool) -> String {
             "word/footer1.xml",
             "officedocument.wordprocessingml.footer+xml",
         ),
+        (
+            "word/fontTable.xml",
+            "officedocument.wordprocessingml.fontTable+xml",
+        ),
         ("docProps/core.xml", "package.core-properties+xml"),
         ("docProps/app.xml", "officedocument.extended-properties+xml"),
     ] {
@@ -285,6 +319,7 @@ pub fn document_rels(theme: bool, extra: &[(String, &str, String, bool)]) -> Str
         ("rIdNumbering", "numbering", "numbering.xml"),
         ("rIdFootnotes", "footnotes", "footnotes.xml"),
         ("rIdFooter", "footer", "footer1.xml"),
+        ("rIdFontTable", "fontTable", "fontTable.xml"),
     ];
     if theme {
         fixed.push(("rIdTheme", "theme", "theme/theme1.xml"));
@@ -295,6 +330,23 @@ pub fn document_rels(theme: bool, extra: &[(String, &str, String, bool)]) -> Str
             "<Relationship Id=\"{id}\" Type=\"{rel}{kind}\" Target=\"{target}\"/>"
         );
     }
+    s.push_str(&relationships(extra));
+    s.push_str("</Relationships>");
+    s
+}
+
+/// A relationships part holding `extra` only (the footnotes' links).
+pub fn rels(extra: &[(String, &str, String, bool)]) -> String {
+    format!(
+        "{DECL}<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">{}</Relationships>",
+        relationships(extra)
+    )
+}
+
+/// `<Relationship>` elements for (id, type, target, external).
+fn relationships(extra: &[(String, &str, String, bool)]) -> String {
+    let rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/";
+    let mut s = String::new();
     for (id, kind, target, external) in extra {
         let _ = write!(
             s,
@@ -307,6 +359,5 @@ pub fn document_rels(theme: bool, extra: &[(String, &str, String, bool)]) -> Str
             }
         );
     }
-    s.push_str("</Relationships>");
     s
 }
