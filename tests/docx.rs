@@ -826,11 +826,20 @@ fn prose_becomes_word_footnotes_lists_links_and_fields() {
             "A note that refers to itself (A note that refers to itself and to another.) and to another. (The panel was recruited by post; see the form.)"
         ]
     );
-    let refs = String::from_utf8(word.parts["word/document.xml"].clone())
-        .unwrap()
-        .matches("<w:footnoteReference w:id=\"1\"/>")
-        .count();
-    assert_eq!(refs, 2, "both references to the first note");
+    // Word numbers each note mark: the second reference to a note is a
+    // NOTEREF field to the first mark's bookmark, showing its number
+    let document_xml = String::from_utf8(word.parts["word/document.xml"].clone()).unwrap();
+    assert_eq!(
+        document_xml
+            .matches("<w:footnoteReference w:id=\"1\"/>")
+            .count(),
+        1
+    );
+    assert!(document_xml.contains("w:name=\"_RefNote1\""));
+    assert!(
+        document_xml.contains(" NOTEREF _RefNote1 \\f \\h "),
+        "{document_xml}"
+    );
     // link targets are URIs: spaces and non-ASCII percent-encoded; an empty
     // link is text
     assert_eq!(

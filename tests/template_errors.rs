@@ -1,4 +1,4 @@
-//! Broken templates (tests/fixtures/templates/errors/*.md): every failure is
+//! Broken templates (tests/fixtures/bad/templates/*.md): every failure is
 //! reported with the template's file, line and column, a snippet and a hint
 //! where one helps; exit code 1; nothing written. Messages are snapshots
 //! (`cargo insta review` to refresh). A `NAME.args` file holds extra
@@ -65,7 +65,7 @@ fn check(case: &Path) -> String {
 /// the first.
 #[test]
 fn broken_templates_report_place_and_write_nothing() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/templates/errors");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad/templates");
     let cases = std::fs::read_dir(&dir)
         .unwrap()
         .flatten()
@@ -76,7 +76,7 @@ fn broken_templates_report_place_and_write_nothing() {
         snapshot_path => "snapshots/templates",
         prepend_module_to_snapshot => false,
     }, {
-        insta::glob!("fixtures/templates/errors/*.md", |case| {
+        insta::glob!("fixtures/bad/templates/*.md", |case| {
             insta::assert_snapshot!("error", check(case));
         });
     });

@@ -50,6 +50,35 @@ pub struct Markdown {
     pub pieces: Vec<Piece>,
 }
 
+/// The footnote definitions among `pieces`: each name (first definition
+/// wins) with the range of its body's pieces.
+pub fn footnote_definitions(pieces: &[Piece]) -> Vec<(String, std::ops::Range<usize>)> {
+    let mut out: Vec<(String, std::ops::Range<usize>)> = Vec::new();
+    let mut i = 0;
+    while i < pieces.len() {
+        if let Piece::Md(Event::Start(Tag::FootnoteDefinition(name))) = &pieces[i] {
+            let start = i + 1;
+            let mut depth = 1;
+            let mut j = start;
+            while j < pieces.len() && depth > 0 {
+                match &pieces[j] {
+                    Piece::Md(Event::Start(Tag::FootnoteDefinition(_))) => depth += 1,
+                    Piece::Md(Event::End(TagEnd::FootnoteDefinition)) => depth -= 1,
+                    _ => {}
+                }
+                j += 1;
+            }
+            if !out.iter().any(|(n, _)| n == name.as_ref()) {
+                out.push((name.to_string(), start..j.saturating_sub(1).max(start)));
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
 /// The labels of a document: label → (kind, number as shown).
 pub type Labels = BTreeMap<String, (&'static str, String)>;
 

@@ -66,27 +66,9 @@ fn markdown(md: &Markdown, labels: &HashSet<String>) -> String {
     let pieces = &md.pieces;
     // footnote definitions first, so references can inline them
     let mut notes: HashMap<String, String> = HashMap::new();
-    let mut i = 0;
-    while i < pieces.len() {
-        if let Piece::Md(Event::Start(Tag::FootnoteDefinition(name))) = &pieces[i] {
-            let start = i + 1;
-            let mut depth = 1;
-            let mut j = start;
-            while j < pieces.len() && depth > 0 {
-                match &pieces[j] {
-                    Piece::Md(Event::Start(Tag::FootnoteDefinition(_))) => depth += 1,
-                    Piece::Md(Event::End(TagEnd::FootnoteDefinition)) => depth -= 1,
-                    _ => {}
-                }
-                j += 1;
-            }
-            let body =
-                Writer::new(&HashMap::new(), labels).convert(&pieces[start..j.saturating_sub(1)]);
-            notes.insert(name.to_string(), body.trim().to_string());
-            i = j;
-        } else {
-            i += 1;
-        }
+    for (name, range) in crate::engine::markdown::footnote_definitions(pieces) {
+        let body = Writer::new(&HashMap::new(), labels).convert(&pieces[range]);
+        notes.insert(name, body.trim().to_string());
     }
     Writer::new(&notes, labels).convert(pieces)
 }

@@ -136,27 +136,8 @@ pub fn write(
 }
 
 fn collect_notes(pieces: &[Piece], notes: &mut HashMap<String, Vec<Piece>>) {
-    let mut i = 0;
-    while i < pieces.len() {
-        if let Piece::Md(Event::Start(Tag::FootnoteDefinition(name))) = &pieces[i] {
-            let start = i + 1;
-            let mut depth = 1;
-            let mut j = start;
-            while j < pieces.len() && depth > 0 {
-                match &pieces[j] {
-                    Piece::Md(Event::Start(Tag::FootnoteDefinition(_))) => depth += 1,
-                    Piece::Md(Event::End(TagEnd::FootnoteDefinition)) => depth -= 1,
-                    _ => {}
-                }
-                j += 1;
-            }
-            notes
-                .entry(name.to_string())
-                .or_insert_with(|| pieces[start..j.saturating_sub(1)].to_vec());
-            i = j;
-        } else {
-            i += 1;
-        }
+    for (name, range) in crate::engine::markdown::footnote_definitions(pieces) {
+        notes.entry(name).or_insert_with(|| pieces[range].to_vec());
     }
 }
 
@@ -764,29 +745,34 @@ impl<'a> Prose<'a> {
             self.text(&format!(" ({})", text.trim()), "");
             return;
         }
-        let id = match self.body.note_ids.get(name) {
-            Some(id) => *id,
-            None => {
-                let id = self.body.footnotes.len() + 1;
-                self.body.note_ids.insert(name.to_string(), id);
-                // the number is taken before the note is written
-                self.body.footnotes.push(String::new());
-                let mut w = Prose::new(self.body, self.notes);
-                w.place = Place::Footnote;
-                w.text_width = self.text_width;
-                w.lead = Some("<w:r><w:rPr><w:rStyle w:val=\"FootnoteReference\"/></w:rPr><w:footnoteRef/></w:r><w:r><w:t xml:space=\"preserve\"> </w:t></w:r>".into());
-                w.convert(pieces);
-                if w.lead.is_some() {
-                    // an empty note still shows its number
-                    w.open();
-                }
-                let xml = w.finish();
-                self.body.footnotes[id - 1] = xml;
-                id
-            }
-        };
+        if let Some(id) = self.body.note_ids.get(name).copied() {
+            // Word numbers every note mark anew: a second reference to the
+            // same note is a NOTEREF field, the first mark's number
+            let field = format!(
+                "<w:fldSimple w:instr=\" NOTEREF _RefNote{id} \\f \\h \"><w:r><w:rPr><w:rStyle w:val=\"FootnoteReference\"/></w:rPr><w:t>{id}</w:t></w:r></w:fldSimple>"
+            );
+            self.runs().push_str(&field);
+            return;
+        }
+        let id = self.body.footnotes.len() + 1;
+        self.body.note_ids.insert(name.to_string(), id);
+        // the number is taken before the note is written
+        self.body.footnotes.push(String::new());
+        let mut w = Prose::new(self.body, self.notes);
+        w.place = Place::Footnote;
+        w.text_width = self.text_width;
+        w.lead = Some("<w:r><w:rPr><w:rStyle w:val=\"FootnoteReference\"/></w:rPr><w:footnoteRef/></w:r><w:r><w:t xml:space=\"preserve\"> </w:t></w:r>".into());
+        w.convert(pieces);
+        if w.lead.is_some() {
+            // an empty note still shows its number
+            w.open();
+        }
+        let xml = w.finish();
+        self.body.footnotes[id - 1] = xml;
+        // the mark is bookmarked, for NOTEREF fields of later references
+        let mark = self.body.bookmark_id();
         let run = format!(
-            "<w:r><w:rPr><w:rStyle w:val=\"FootnoteReference\"/></w:rPr><w:footnoteReference w:id=\"{id}\"/></w:r>"
+            "<w:bookmarkStart w:id=\"{mark}\" w:name=\"_RefNote{id}\"/><w:r><w:rPr><w:rStyle w:val=\"FootnoteReference\"/></w:rPr><w:footnoteReference w:id=\"{id}\"/></w:r><w:bookmarkEnd w:id=\"{mark}\"/>"
         );
         self.runs().push_str(&run);
     }

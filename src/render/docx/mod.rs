@@ -417,7 +417,14 @@ pub fn render(doc: &Evaluated, style: &DocxStyle) -> Result<Vec<u8>, Box<Diagnos
     xml.push_str(&page.section());
     xml.push_str("</w:body></w:document>");
 
-    let theme = style.reference.as_ref().and_then(|r| r.theme.clone());
+    // the reference's theme, else coweave's
+    let theme = Some(
+        style
+            .reference
+            .as_ref()
+            .and_then(|r| r.theme.clone())
+            .unwrap_or_else(|| parts::theme().into_bytes()),
+    );
     let (styles, renamed) = match &style.reference {
         Some(r) => merged_styles(r, geometry.text_width),
         None => (parts::default_styles(lang, geometry.text_width), Vec::new()),

@@ -193,6 +193,34 @@ pub fn numbering(lists: &[(bool, usize, u64)], theirs: Option<&super::Numbering>
     s
 }
 
+/// `word/theme/theme1.xml` when there is no reference document: Word's
+/// theme colours (the Okabe-Ito accents of the charts) and Arial.
+pub fn theme() -> String {
+    let colours: String = [
+        ("dk2", "1A1A1A"),
+        ("lt2", "F5F5F5"),
+        ("accent1", "0072B2"),
+        ("accent2", "E69F00"),
+        ("accent3", "009E73"),
+        ("accent4", "D55E00"),
+        ("accent5", "56B4E9"),
+        ("accent6", "CC79A7"),
+        ("hlink", "0563C1"),
+        ("folHlink", "954F72"),
+    ]
+    .iter()
+    .map(|(name, rgb)| format!("<a:{name}><a:srgbClr val=\"{rgb}\"/></a:{name}>"))
+    .collect();
+    let font = "<a:latin typeface=\"Arial\"/><a:ea typeface=\"\"/><a:cs typeface=\"\"/>";
+    let fill = "<a:solidFill><a:schemeClr val=\"phClr\"/></a:solidFill>".repeat(3);
+    let line =
+        "<a:ln w=\"6350\"><a:solidFill><a:schemeClr val=\"phClr\"/></a:solidFill></a:ln>".repeat(3);
+    let effect = "<a:effectStyle><a:effectLst/></a:effectStyle>".repeat(3);
+    format!(
+        "{DECL}<a:theme xmlns:a=\"http://schemas.openxmlformats.org/drawingml/2006/main\" name=\"coweave\"><a:themeElements><a:clrScheme name=\"coweave\"><a:dk1><a:sysClr val=\"windowText\" lastClr=\"000000\"/></a:dk1><a:lt1><a:sysClr val=\"window\" lastClr=\"FFFFFF\"/></a:lt1>{colours}</a:clrScheme><a:fontScheme name=\"coweave\"><a:majorFont>{font}</a:majorFont><a:minorFont>{font}</a:minorFont></a:fontScheme><a:fmtScheme name=\"coweave\"><a:fillStyleLst>{fill}</a:fillStyleLst><a:lnStyleLst>{line}</a:lnStyleLst><a:effectStyleLst>{effect}</a:effectStyleLst><a:bgFillStyleLst>{fill}</a:bgFillStyleLst></a:fmtScheme></a:themeElements></a:theme>"
+    )
+}
+
 /// `word/fontTable.xml`: the fonts the default styles name.
 pub fn font_table() -> String {
     format!(
