@@ -330,6 +330,34 @@ pub struct TableOut {
 }
 
 impl TableOut {
+    /// How many columns the table has: its first row's cells, else its
+    /// header's spans (at least one).
+    pub fn columns(&self) -> usize {
+        self.rows
+            .first()
+            .map_or_else(
+                || {
+                    self.header
+                        .first()
+                        .map_or(1, |h| h.iter().map(|(_, s)| s).sum())
+                },
+                Vec::len,
+            )
+            .max(1)
+    }
+
+    /// Whether each column holds numbers (right-aligned), by its first row.
+    pub fn numeric_columns(&self) -> Vec<bool> {
+        (0..self.columns())
+            .map(|i| {
+                self.rows
+                    .first()
+                    .and_then(|r| r.get(i))
+                    .is_some_and(|c| c.numeric)
+            })
+            .collect()
+    }
+
     /// How many rows each cell spans: an outer row key (every row header
     /// column but the last) is shown once for the run of rows that share it
     /// and the keys before it, so "Community safety" heads its areas rather

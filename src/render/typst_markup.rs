@@ -259,18 +259,7 @@ impl<'a> Writer<'a> {
 }
 
 fn table(t: &TableOut) -> String {
-    let cols = t
-        .rows
-        .first()
-        .map_or_else(
-            || {
-                t.header
-                    .first()
-                    .map_or(1, |h| h.iter().map(|(_, s)| s).sum())
-            },
-            Vec::len,
-        )
-        .max(1);
+    let cols = t.columns();
     let size = if cols > 8 {
         "7pt"
     } else if cols > 5 {
@@ -285,18 +274,10 @@ fn table(t: &TableOut) -> String {
         (None, Some(c)) => text(c),
         (None, None) => String::new(),
     };
-    let aligns: Vec<&str> = (0..cols)
-        .map(|i| {
-            if t.rows
-                .first()
-                .and_then(|r| r.get(i))
-                .is_some_and(|c| c.numeric)
-            {
-                "right"
-            } else {
-                "left"
-            }
-        })
+    let aligns: Vec<&str> = t
+        .numeric_columns()
+        .into_iter()
+        .map(|n| if n { "right" } else { "left" })
         .collect();
     // the table spans the text width, each column's share as wide as its
     // content needs (so row labels do not wrap word by word and an interval

@@ -235,18 +235,7 @@ fn caption(
 /// significant negatives), row keys spanning their rows, notes under it. A
 /// table of up to 24 rows is kept on one page.
 fn table(body: &mut Body, t: &TableOut, geometry: &Geometry) -> String {
-    let cols = t
-        .rows
-        .first()
-        .map_or_else(
-            || {
-                t.header
-                    .first()
-                    .map_or(1, |h| h.iter().map(|(_, s)| s).sum())
-            },
-            Vec::len,
-        )
-        .max(1);
+    let cols = t.columns();
     let mut shares = crate::render::typst_markup::column_widths(t, cols);
     // a header word never breaks: Arial's bold capitals and the cell
     // margins need a little more than the PDF's shares give
@@ -265,14 +254,7 @@ fn table(body: &mut Body, t: &TableOut, geometry: &Geometry) -> String {
         .iter()
         .map(|s| geometry.text_width * *s as i64 / total as i64)
         .collect();
-    let numeric: Vec<bool> = (0..cols)
-        .map(|i| {
-            t.rows
-                .first()
-                .and_then(|r| r.get(i))
-                .is_some_and(|c| c.numeric)
-        })
-        .collect();
+    let numeric = t.numeric_columns();
     // wide tables are set smaller, as in the PDF: 9pt, 8pt past five
     // columns, 7pt past eight
     let size = match cols {
