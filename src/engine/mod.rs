@@ -545,6 +545,17 @@ pub struct Evaluated {
 }
 
 impl Evaluated {
+    /// The line under the title: author and date, joined by a middle dot.
+    pub fn byline(&self) -> String {
+        self.author
+            .iter()
+            .cloned()
+            .chain([self.date.clone()])
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" \u{b7} ")
+    }
+
     /// The provenance as (what, value) rows, as every format's footer
     /// shows it: coweave's version, the template, the parameters, the data
     /// read (with SHA-256), what disclosure control did, the render date.

@@ -523,17 +523,10 @@ pub fn render(doc: &Evaluated) -> String {
     if let Some(s) = &doc.subtitle {
         let _ = writeln!(page, "<p class=\"subtitle\">{}</p>", escape(s));
     }
-    let byline: Vec<String> = doc
-        .author
-        .iter()
-        .cloned()
-        .chain([doc.date.clone()])
-        .filter(|s| !s.is_empty())
-        .collect();
     let _ = writeln!(
         page,
         "<p class=\"byline\">{}</p>\n</header>",
-        escape(&byline.join(" · "))
+        escape(&doc.byline())
     );
     if let Some(notice) = &doc.notice {
         let _ = writeln!(

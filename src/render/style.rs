@@ -23,35 +23,75 @@ pub struct PdfStyle {
 
 const KEYS: [&str; 4] = ["council", "accent", "logo", "paper"];
 
+/// A format's settings in the front matter, `format.<name>`: a map of the
+/// format's keys, each problem placed at its key (else at the format's line).
+pub(crate) struct Settings<'a> {
+    doc: &'a Document,
+    name: &'static str,
+    map: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+impl<'a> Settings<'a> {
+    /// `format.<name>`: `None` when the template has none; an error when it
+    /// is not a map; a setting not among `keys` is a problem in `problems`
+    /// (with a "did you mean").
+    pub(crate) fn read(
+        doc: &'a Document,
+        name: &'static str,
+        keys: &[&str],
+        problems: &mut Vec<Diagnostic>,
+    ) -> Result<Option<Settings<'a>>, Vec<Diagnostic>> {
+        let Some(value) = doc.front.format.get(name) else {
+            return Ok(None);
+        };
+        let Some(map) = value.as_object() else {
+            let at = doc.front_line_of(name).unwrap_or(doc.front_offset);
+            let list = match keys.split_last() {
+                Some((last, [])) => last.to_string(),
+                Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+                None => String::new(),
+            };
+            return Err(vec![
+                Diagnostic::error(format!("format.{name} must be a map of {list}")).at_offset(
+                    &doc.path,
+                    &doc.source,
+                    at,
+                ),
+            ]);
+        };
+        let settings = Settings { doc, name, map };
+        for key in map.keys().filter(|k| !keys.contains(&k.as_str())) {
+            let d = settings.at(key, format!("format.{name} has no setting `{key}`"));
+            problems.push(d.suggest(key, keys, "settings"));
+        }
+        Ok(Some(settings))
+    }
+
+    /// The text of a setting.
+    pub(crate) fn text(&self, key: &str) -> Option<String> {
+        self.map
+            .get(key)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    }
+
+    /// An error placed at the setting `key`.
+    pub(crate) fn at(&self, key: &str, msg: String) -> Diagnostic {
+        let at = self.doc.front_offset_of(self.name, key);
+        Diagnostic::error(msg).at_offset(&self.doc.path, &self.doc.source, at)
+    }
+}
+
 impl PdfStyle {
     /// Reads `format.pdf`; the logo is read relative to the template.
     pub fn from_front(doc: &Document) -> Result<PdfStyle, Vec<Diagnostic>> {
-        let at_front = |msg: String| {
-            let at = doc.front_line_of("pdf").unwrap_or(doc.front_offset);
-            Diagnostic::error(msg).at_offset(&doc.path, &doc.source, at)
-        };
-        let at_key = |key: &str, msg: String| {
-            Diagnostic::error(msg).at_offset(
-                &doc.path,
-                &doc.source,
-                doc.front_offset_of("pdf", key),
-            )
-        };
         let mut style = PdfStyle::default();
-        let Some(pdf) = doc.front.format.get("pdf") else {
+        let mut problems = Vec::new();
+        let Some(settings) = Settings::read(doc, "pdf", &KEYS, &mut problems)? else {
             return Ok(style);
         };
-        let Some(map) = pdf.as_object() else {
-            return Err(vec![at_front(
-                "format.pdf must be a map of council, accent, logo and paper".into(),
-            )]);
-        };
-        let mut problems = Vec::new();
-        for key in map.keys().filter(|k| !KEYS.contains(&k.as_str())) {
-            let d = at_key(key, format!("format.pdf has no setting `{key}`"));
-            problems.push(d.suggest(key, &KEYS, "settings"));
-        }
-        let text = |key: &str| map.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        let text = |key: &str| settings.text(key);
+        let at_key = |key: &str, msg: String| settings.at(key, msg);
         style.council = text("council");
         if let Some(a) = text("accent") {
             if a.len() == 7 && a.starts_with('#') && a[1..].chars().all(|c| c.is_ascii_hexdigit()) {

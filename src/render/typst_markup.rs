@@ -578,17 +578,10 @@ pub fn source_with_ranges(
             text(sub)
         );
     }
-    let byline: Vec<String> = doc
-        .author
-        .iter()
-        .cloned()
-        .chain([doc.date.clone()])
-        .filter(|x| !x.is_empty())
-        .collect();
     let _ = writeln!(
         s,
         "#v(0.3em)#text(size: 9pt, fill: luma(90))[{}]]",
-        text(&byline.join(" \u{b7} "))
+        text(&doc.byline())
     );
     let _ = writeln!(
         s,

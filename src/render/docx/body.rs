@@ -202,11 +202,8 @@ fn caption(
         // a SEQ field only where Word's count gives the same number (a
         // number skipped by the document would be renumbered on update)
         let next = body.seq.get(kind).copied().unwrap_or(0) + 1;
-        let counted = count.parse::<usize>().ok() == Some(next);
-        if counted {
+        if count.parse::<usize>().ok() == Some(next) {
             body.seq.insert(kind.to_string(), next);
-        }
-        if counted {
             let _ = write!(
                 s,
                 "<w:fldSimple w:instr=\" SEQ {kind} \\* ARABIC \">{}</w:fldSimple>",
@@ -986,17 +983,10 @@ pub fn title_block(doc: &Evaluated) -> String {
             run_text("", sub)
         );
     }
-    let byline: Vec<String> = doc
-        .author
-        .iter()
-        .cloned()
-        .chain([doc.date.clone()])
-        .filter(|x| !x.is_empty())
-        .collect();
     let _ = write!(
         s,
         "<w:p><w:pPr><w:pStyle w:val=\"Byline\"/></w:pPr>{}</w:p>",
-        run_text("", &byline.join(" \u{b7} "))
+        run_text("", &doc.byline())
     );
     if let Some(notice) = &doc.notice {
         let _ = write!(

@@ -25,6 +25,7 @@ use std::path::Path;
 use crate::diag::Diagnostic;
 use crate::document::Document;
 use crate::engine::Evaluated;
+use crate::render::style::Settings;
 
 /// XML text or attribute value: escaped, and without the characters XML
 /// cannot carry (control characters other than tab and line breaks).
@@ -193,32 +194,13 @@ impl DocxStyle {
     /// Reads `format.docx`; the reference document is read (relative to
     /// the template) and checked now, before any block runs.
     pub fn from_front(doc: &Document) -> Result<DocxStyle, Vec<Diagnostic>> {
-        let at_front = |msg: String| {
-            let at = doc.front_line_of("docx").unwrap_or(doc.front_offset);
-            Diagnostic::error(msg).at_offset(&doc.path, &doc.source, at)
-        };
-        let at_key = |key: &str, msg: String| {
-            Diagnostic::error(msg).at_offset(
-                &doc.path,
-                &doc.source,
-                doc.front_offset_of("docx", key),
-            )
-        };
         let mut style = DocxStyle::default();
-        let Some(docx) = doc.front.format.get("docx") else {
+        let mut problems = Vec::new();
+        let Some(settings) = Settings::read(doc, "docx", &KEYS, &mut problems)? else {
             return Ok(style);
         };
-        let Some(map) = docx.as_object() else {
-            return Err(vec![at_front(
-                "format.docx must be a map of reference and paper".into(),
-            )]);
-        };
-        let mut problems = Vec::new();
-        for key in map.keys().filter(|k| !KEYS.contains(&k.as_str())) {
-            let d = at_key(key, format!("format.docx has no setting `{key}`"));
-            problems.push(d.suggest(key, &KEYS, "settings"));
-        }
-        let text = |key: &str| map.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        let text = |key: &str| settings.text(key);
+        let at_key = |key: &str, msg: String| settings.at(key, msg);
         match text("paper").as_deref() {
             None => {}
             Some("a4") => style.paper = Some(Page::a4()),
@@ -418,13 +400,11 @@ pub fn render(doc: &Evaluated, style: &DocxStyle) -> Result<Vec<u8>, Box<Diagnos
     xml.push_str("</w:body></w:document>");
 
     // the reference's theme, else coweave's
-    let theme = Some(
-        style
-            .reference
-            .as_ref()
-            .and_then(|r| r.theme.clone())
-            .unwrap_or_else(|| parts::theme().into_bytes()),
-    );
+    let theme = style
+        .reference
+        .as_ref()
+        .and_then(|r| r.theme.clone())
+        .unwrap_or_else(|| parts::theme().into_bytes());
     let (styles, renamed) = match &style.reference {
         Some(r) => merged_styles(r, geometry.text_width),
         None => (parts::default_styles(lang, geometry.text_width), Vec::new()),
@@ -457,7 +437,7 @@ pub fn render(doc: &Evaluated, style: &DocxStyle) -> Result<Vec<u8>, Box<Diagnos
     let mut files: Vec<(String, Vec<u8>)> = vec![
         (
             "[Content_Types].xml".into(),
-            parts::content_types(theme.is_some()).into_bytes(),
+            parts::content_types().into_bytes(),
         ),
         ("_rels/.rels".into(), parts::package_rels().into_bytes()),
         (
@@ -471,7 +451,7 @@ pub fn render(doc: &Evaluated, style: &DocxStyle) -> Result<Vec<u8>, Box<Diagnos
         ("word/document.xml".into(), xml.into_bytes()),
         (
             "word/_rels/document.xml.rels".into(),
-            parts::document_rels(theme.is_some(), &rels).into_bytes(),
+            parts::document_rels(&rels).into_bytes(),
         ),
         ("word/styles.xml".into(), styles.into_bytes()),
         (
@@ -493,9 +473,7 @@ pub fn render(doc: &Evaluated, style: &DocxStyle) -> Result<Vec<u8>, Box<Diagnos
         ),
         ("word/footer1.xml".into(), parts::footer().into_bytes()),
     ];
-    if let Some(t) = theme {
-        files.push(("word/theme/theme1.xml".into(), t));
-    }
+    files.push(("word/theme/theme1.xml".into(), theme));
     files.extend(media);
     package(&files, &doc.provenance.date).map_err(|e| {
         Box::new(Diagnostic::error(format!(

@@ -277,7 +277,7 @@ pub fn app(version: &str) -> String {
 }
 
 /// `[Content_Types].xml`.
-pub fn content_types(theme: bool) -> String {
+pub fn content_types() -> String {
     let part = |name: &str, kind: &str| {
         format!(
             "<Override PartName=\"/{name}\" ContentType=\"application/vnd.openxmlformats-{kind}\"/>"
@@ -315,13 +315,11 @@ pub fn content_types(theme: bool) -> String {
             "word/fontTable.xml",
             "officedocument.wordprocessingml.fontTable+xml",
         ),
+        ("word/theme/theme1.xml", "officedocument.theme+xml"),
         ("docProps/core.xml", "package.core-properties+xml"),
         ("docProps/app.xml", "officedocument.extended-properties+xml"),
     ] {
         s.push_str(&part(name, kind));
-    }
-    if theme {
-        s.push_str(&part("word/theme/theme1.xml", "officedocument.theme+xml"));
     }
     s.push_str("</Types>");
     s
@@ -336,22 +334,20 @@ pub fn package_rels() -> String {
 
 /// `word/_rels/document.xml.rels`: the fixed parts, then `extra` as
 /// (id, type, target, external).
-pub fn document_rels(theme: bool, extra: &[(String, &str, String, bool)]) -> String {
+pub fn document_rels(extra: &[(String, &str, String, bool)]) -> String {
     let rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/";
     let mut s = format!(
         "{DECL}<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
     );
-    let mut fixed = vec![
+    let fixed = [
         ("rIdStyles", "styles", "styles.xml"),
         ("rIdSettings", "settings", "settings.xml"),
         ("rIdNumbering", "numbering", "numbering.xml"),
         ("rIdFootnotes", "footnotes", "footnotes.xml"),
         ("rIdFooter", "footer", "footer1.xml"),
         ("rIdFontTable", "fontTable", "fontTable.xml"),
+        ("rIdTheme", "theme", "theme/theme1.xml"),
     ];
-    if theme {
-        fixed.push(("rIdTheme", "theme", "theme/theme1.xml"));
-    }
     for (id, kind, target) in fixed {
         let _ = write!(
             s,
