@@ -10,13 +10,7 @@
 //!
 //! Needs Chromium: see `tests/common/browser.rs`.
 
-#[path = "common/browser.rs"]
-mod browser;
-mod common;
-#[path = "common/install.rs"]
-mod install;
-#[path = "common/preview.rs"]
-mod preview;
+use crate::common::{self, browser, preview};
 
 use std::path::{Path, PathBuf};
 

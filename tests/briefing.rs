@@ -2,7 +2,7 @@
 //! recommendation carries its evidence, and rules that misbehave fail
 //! with their place.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

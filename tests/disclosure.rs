@@ -5,11 +5,7 @@
 //! of 10, none of them appears anywhere: not in the HTML (table, prose,
 //! chart, its data table, the CSV downloads), the JSON, or the PDF's text.
 
-mod common;
-#[path = "common/pdf.rs"]
-mod pdf;
-#[path = "common/uri.rs"]
-mod uri;
+use crate::common::{self, pdf, uri};
 
 use serde_json::Value;
 

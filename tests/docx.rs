@@ -7,10 +7,7 @@
 //! way (Markdown events, `TableOut` cells), not a stored snapshot. Then
 //! LibreOffice converts it to PDF, as an independent reader.
 
-#[path = "common/install.rs"]
-mod install;
-#[path = "common/pdf.rs"]
-mod pdf;
+use crate::common::{install, pdf};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Cursor, Read, Write};

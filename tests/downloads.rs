@@ -5,10 +5,9 @@
 //! file: the frame itself (kept by the engine in `Evaluated.frames`) is the
 //! reference, and numbers must read back to the same double.
 
-use std::path::{Path, PathBuf};
+use crate::common::uri;
 
-#[path = "common/uri.rs"]
-mod uri;
+use std::path::{Path, PathBuf};
 
 use coweave::engine::{Evaluated, OutNode};
 use coweave::pipeline::{self, Request};

@@ -3,7 +3,7 @@
 //! (tests/fixtures/frames/make_frames.py, expected.json), and its outputs
 //! name the files it read, as the front matter does, with their hashes.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -9,13 +9,7 @@
 //!
 //! Needs Chromium: see `tests/common/browser.rs`.
 
-#[path = "common/browser.rs"]
-mod browser;
-mod common;
-#[path = "common/install.rs"]
-mod install;
-#[path = "common/pdf.rs"]
-mod pdf;
+use crate::common::{self, browser, pdf};
 
 use std::path::PathBuf;
 

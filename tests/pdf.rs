@@ -2,9 +2,7 @@
 //! byte-identical across renders, user text verbatim (never markup).
 //! PDFs are read in Rust (lopdf, `common/pdf.rs`): nothing to install.
 
-mod common;
-#[path = "common/pdf.rs"]
-mod pdf;
+use crate::common::{self, pdf};
 
 use std::path::Path;
 

@@ -3,8 +3,7 @@
 //! page, a taken port and Ctrl-C. (The page in a real browser:
 //! tests/preview_browser.rs.)
 
-#[path = "common/preview.rs"]
-mod preview;
+use crate::common::preview;
 
 use std::path::Path;
 

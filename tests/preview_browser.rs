@@ -8,13 +8,7 @@
 //! root it is installed with apt-get when missing; elsewhere the test fails
 //! saying what to install (or set COWEAVE_CHROMIUM to the browser).
 
-#[path = "common/preview.rs"]
-mod preview;
-
-#[path = "common/browser.rs"]
-mod browser;
-#[path = "common/install.rs"]
-mod install;
+use crate::common::{browser, preview};
 
 use browser::Browser;
 use preview::{Preview, template};

@@ -1,9 +1,7 @@
 //! Rendering end to end: byte-identical outputs, atomic writes, escaping,
 //! the cache, and golden results of the first report.
 
-#[path = "common/by_hand.rs"]
-mod by_hand;
-mod common;
+use crate::common::{self, by_hand};
 
 use std::path::{Path, PathBuf};
 

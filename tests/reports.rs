@@ -1,8 +1,7 @@
 //! The three reports on the bundled data: golden results (what a reader
 //! sees, as JSON) and the replication appendix's agreement with Table 2.
 
-#[path = "common/by_hand.rs"]
-mod by_hand;
+use crate::common::by_hand;
 
 use std::path::Path;
 

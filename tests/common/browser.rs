@@ -22,7 +22,7 @@ pub const PATIENCE: Duration = Duration::from_secs(180);
 /// The browser: COWEAVE_CHROMIUM, else a Chromium or Chrome on the PATH,
 /// else Debian's `chromium`, installed now when this machine allows it.
 pub fn chromium() -> PathBuf {
-    crate::install::program(
+    super::install::program(
         "COWEAVE_CHROMIUM",
         &[
             "chromium",

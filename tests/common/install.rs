@@ -7,6 +7,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
+
+/// Tests run in parallel threads of one process; two of them installing at
+/// once made the second apt-get fail on dpkg's lock (CI, 2026-12-06). One
+/// install at a time here, and apt-get waits for a lock another process holds.
+static INSTALLING: Mutex<()> = Mutex::new(());
 
 /// The program: `env`, else the first of `names` on the PATH, else Debian's
 /// `package`, installed now when this machine allows it. Panics naming
@@ -25,6 +31,13 @@ pub fn program(env: &str, names: &[&str], package: &str, purpose: &str, what: &s
     if let Some(p) = find() {
         return p;
     }
+    // the lock is only an ordering: a test that panicked holding it leaves
+    // nothing half-done that the next one cannot redo
+    let _installing = INSTALLING.lock().unwrap_or_else(|e| e.into_inner());
+    // the thread before this one may have installed it
+    if let Some(p) = find() {
+        return p;
+    }
     let root = Command::new("id")
         .arg("-u")
         .output()
@@ -34,6 +47,7 @@ pub fn program(env: &str, names: &[&str], package: &str, purpose: &str, what: &s
         eprintln!("{purpose}: installing `{package}` with apt-get");
         let quiet = |args: &[&str]| {
             Command::new("apt-get")
+                .args(["-o", "DPkg::Lock::Timeout=600"])
                 .args(args)
                 .env("DEBIAN_FRONTEND", "noninteractive")
                 .stdin(Stdio::null())

@@ -1,4 +1,12 @@
-//! What the CLI tests share: running `coweave render` with a fixed date.
+//! What the tests share: running `coweave render` with a fixed date, and
+//! the helpers below (a browser, a PDF reader, a preview server, …).
+
+pub mod browser;
+pub mod by_hand;
+pub mod install;
+pub mod pdf;
+pub mod preview;
+pub mod uri;
 
 use std::path::Path;
 
