@@ -6,8 +6,6 @@
 //! root it is installed with apt-get when missing; elsewhere the tests fail
 //! saying what to install (or set COWEAVE_CHROMIUM to the browser).
 
-#![allow(dead_code)]
-
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
 use std::path::PathBuf;

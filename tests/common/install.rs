@@ -3,8 +3,6 @@
 //! where the tests run as root, installed with apt-get when missing;
 //! elsewhere the test fails saying what to install.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;

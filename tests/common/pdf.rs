@@ -1,9 +1,6 @@
 //! Reading PDFs in tests, in Rust (lopdf): the text a reader can copy,
 //! the fonts and whether each is embedded, and the page sizes. Nothing
-//! outside cargo is needed. Included with `#[path]` by the tests that
-//! inspect PDFs, so that other tests do not carry it.
-
-#![allow(dead_code)] // each test that includes it uses part of it
+//! outside cargo is needed.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -2,8 +2,6 @@
 //! free port, raw HTTP requests (so that paths reach the server exactly as
 //! written, unnormalised) and a reader of its event stream.
 
-#![allow(dead_code)]
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;

@@ -1,8 +1,6 @@
 //! Reading back what the HTML page links: `data:` URIs as the page writes
 //! them (percent-encoded, inside an HTML-escaped attribute).
 
-#![allow(dead_code)] // each test that includes it uses part of it
-
 /// HTML attribute text back to plain text.
 pub fn unescape(s: &str) -> String {
     s.replace("&lt;", "<")
